@@ -993,8 +993,8 @@ placing_marker() { printf '%s/restore-placing.%s' "$BACKUP_STATE" "$(printf '%s'
 half_placed() { [ -e "$(placing_marker "$1")" ]; }
 # placed_from <path>: the snapshot's full ID and the target the marker records ("<ID> <target>"), empty if it has none.
 placed_from() { sed -n 3p "$(placing_marker "$1")" 2>/dev/null || true; }
-# half_placed_why <path>: what the marker says, for a message. One that records no snapshot (an empty one: its write was
-# cut short, by a full disk or a crash) says that much, not a blank.
+# half_placed_why <path>: what the marker says, for a message. One that records no snapshot (an empty one: this version
+# writes a marker whole, then renames it, so one made by hand or a damaged file system) says that much, not a blank.
 half_placed_why() {
   local marker what
   marker=$(placing_marker "$1")
@@ -1003,7 +1003,7 @@ half_placed_why() {
     printf 'a backup-restore-files did not finish putting the files of %s in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot (%s records it)' \
       "$what" "$1" "$marker"
   else
-    printf 'a backup-restore-files did not finish putting the files of a snapshot in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot, which %s does not record (it is empty: its write was cut short)' \
+    printf 'a backup-restore-files did not finish putting the files of a snapshot in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot, which %s does not record (it is empty: this version never writes one so; made by hand, or a damaged file system)' \
       "$1" "$marker"
   fi
 }
@@ -1013,11 +1013,11 @@ half_placed_rerun() {
   local from
   from=$(placed_from "$1")
   if [ -n "$from" ]; then printf 'backup-restore-files --path %s --from %s --snapshot %s' "$1" "\${from#* }" "\${from%% *}"
-  else printf 'backup-restore-files --path %s --snapshot <ID> --replace, with the snapshot to restore (restic snapshots --host %s --tag sovereign-files --path %s lists them)' "$1" "$BACKUP_HOST" "$1"; fi
+  else printf 'backup-restore-files --path %s --snapshot <ID> [--from <target>] --replace, with the snapshot to restore and its target (restic snapshots --host %s --tag sovereign-files --path %s lists them)' "$1" "$BACKUP_HOST" "$1"; fi
 }
 # stray_markers: a note for each marker whose path is not one of FILE_PATHS (the plan dropped it): nothing restores or
 # holds it back any more, so it is said rather than forgotten.
-# A marker is told by its name, not by the path it records: an empty one (its write was cut short) records none.
+# A marker is told by its name, not by the path it records: an empty one records none.
 stray_markers() {
   local m mp ours p
   ours=$(for p in \${FILE_PATHS:-}; do placing_marker "$p"; echo; done)
@@ -1028,7 +1028,7 @@ stray_markers() {
     if [ -n "$mp" ]; then
       note "$m records that a backup-restore-files did not finish putting the files of $(sed -n 2p "$m" 2>/dev/null || true) in place in $mp, which is no longer one of this machine's file paths (\${FILE_PATHS:-none}), so nothing restores it or holds it back. Fix: check what $mp holds (or restore it by hand), then remove $m"
     else
-      note "$m is the empty marker of a backup-restore-files that did not finish putting files in place in a path that is not one of this machine's file paths (\${FILE_PATHS:-none}; an empty marker names no path: its write was cut short), so nothing restores it or holds it back. Fix: check the paths the plan dropped (or restore them by hand), then remove $m"
+      note "$m is the empty marker of a backup-restore-files that did not finish putting files in place in a path that is not one of this machine's file paths (\${FILE_PATHS:-none}; an empty marker names no path), so nothing restores it or holds it back. Fix: check the paths the plan dropped (or restore them by hand), then remove $m"
     fi
   done
 }
@@ -3012,7 +3012,7 @@ for p in $paths; do
   [ ! -e "$p" ] || [ -d "$p" ] || die "$p is not a directory on this machine; move it away, then run backup-restore-files again"
   # What a restore stopped while placing left is neither what the path held nor the snapshot: it is restored again.
   from_p=$(placed_from "$p")
-  # A marker that records no snapshot (its write was cut short) says nothing of what the path holds: checked as usual.
+  # A marker that records no snapshot (an empty one) says nothing of what the path holds: checked as usual.
   if half_placed "$p" && [ -z "$from_p" ]; then
     log "$(placing_marker "$p") records no snapshot: $p is checked as if it had no marker"
   elif half_placed "$p"; then
