@@ -391,9 +391,10 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
 
   // Review (thirteenth pass): a rerun naming a marked path and an unmarked one by --path took the marker's snapshot and
   // target for both: the unmarked path was restored from a snapshot older than its newest (over it, with --replace).
-  test('a rerun naming by --path a marked path and an unmarked one, with neither --snapshot nor --from, is refused, naming the commands for each, and changes nothing', async () => {
-    const state = path.join(tmp, 'production-rebuilt-state');
-    const markerOf = (p: string): string => path.join(state, `restore-placing.${createHash('sha256').update(p).digest('hex').slice(0, 16)}`);
+  // Review (of the thirteenth pass): a path whose marker is empty was said to have no marker, and its fix, a run naming
+  // it alone, is refused over what it holds; and --from alone does not restore the paths from one snapshot.
+  test('a rerun naming by --path a marked path and an unmarked one, with neither --snapshot nor --from, is refused, naming the commands for each, and changes nothing; a path with an empty marker gets that marker\'s own fix, which is not refused', async () => {
+    const state = stateDir();
     const [heldUploads, heldExports] = [tree(uploads), tree(exports)];
     // The older snapshot on the second target: what the run would have restored the exports from.
     const marker = `${uploads}\nsnapshot ${first.slice(0, 8)} (of the uploads) from storagebox2\n${first} storagebox2\n`;
@@ -402,17 +403,33 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       for (const replace of [['--replace'], []]) {
         const mixed = await restore(['--path', uploads, '--path', exports, ...replace], { etc: twoTargets });
         refused(mixed, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of `
-          + `snapshot ${first.slice(0, 8)} \\(of the uploads\\) from storagebox2, and ${exports}, with no marker\\. A rerun with neither --snapshot nor --from takes `
+          + `snapshot ${first.slice(0, 8)} \\(of the uploads\\) from storagebox2, and ${exports}, with no marker that records a snapshot\\. A rerun with neither --snapshot nor --from takes `
           + `the marker's snapshot and target for every path named, so ${exports} would be restored from that snapshot, [^\\n]*Nothing was changed\\. `
           + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; then backup-restore-files --path ${exports}${replace.length ? ' --replace' : ''} for the others; `
-          + 'or pass --snapshot or --from to restore them all from one snapshot'));
+          + 'or pass --snapshot <ID> \\(one snapshot for all\\) or --from <target> \\(each path\'s newest there\\), with --replace when the marked path\'s is not its marker\'s snapshot\n'));
         expect(mixed.stderr).not.toMatch(/step: choosing the snapshots/);
         expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
         expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(markerOf(uploads))]);
         expect(fs.readFileSync(markerOf(uploads), 'utf8')).toBe(marker);
       }
+
+      // The exports' marker empty: named as such, with the empty marker's fix (a snapshot chosen, over what it holds).
+      fs.writeFileSync(markerOf(exports), '');
+      const withEmpty = await restore(['--path', uploads, '--path', exports], { etc: twoTargets });
+      refused(withEmpty, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of [^\\n]*, `
+        + `and ${exports}, with no marker that records a snapshot \\(that of ${exports} is empty\\)\\. [^\\n]*Nothing was changed\\. `
+        + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; backup-restore-files --path ${exports} --snapshot <ID> \\[--from <target>\\] --replace, `
+        + `with the snapshot to restore and its target \\(restic snapshots --host ${PROD_HOST} --tag sovereign-files --path ${exports} lists them\\); or pass --snapshot <ID> `));
+      expect(withEmpty.stderr).not.toMatch(/for the others/);
+      expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
+      expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.')).sort()).toEqual([path.basename(markerOf(uploads)), path.basename(markerOf(exports))].sort());
+      // That fix, as printed, is not refused in turn: the exports from their newest snapshot, and their marker gone.
+      ok(await restore(['--path', exports, '--snapshot', newestOf(exports), '--replace'], { etc: twoTargets }));
+      expect(tree(exports)).toBe(heldExports);
+      expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(markerOf(uploads))]);
     } finally {
       fs.rmSync(markerOf(uploads), { force: true });
+      fs.rmSync(markerOf(exports), { force: true });
     }
   });
 

@@ -2965,16 +2965,22 @@ if [ -z "$snapshot$from" ]; then
     marked_from=$from_p
   done
   if [ -n "$marked_from" ]; then
-    # The others by name: a bare run would take this path again, which then holds files and is refused.
-    others=$(for q in $paths; do [[ " $marked_paths " == *" $q "* ]] || printf ' --path %s' "$q"; done)
+    # The others by name: a bare run would take this path again, which then holds files and is refused. A path whose
+    # marker is empty is one of them, but its fix is its own (a snapshot chosen, --replace): checked as unmarked, it
+    # holds what a restore left half placed.
+    others='' unmarked='' emptied=''
+    for q in $paths; do
+      [[ " $marked_paths " != *" $q "* ]] || continue
+      unmarked="$unmarked $q"
+      if half_placed "$q"; then emptied="$emptied $q"; else others="$others --path $q"; fi
+    done
     if [ "\${#wanted[@]}" != 0 ] && [ "$marked_paths" != "$paths" ]; then
-      unmarked=\${others//--path /}
-      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths; do printf '%s; ' "$(half_placed_rerun "$q")"; done)then backup-restore-files$others$([ "$replace" != 1 ] || printf ' --replace') for the others; or pass --snapshot or --from to restore them all from one snapshot"
+      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied is empty)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(half_placed_rerun "$q")"; done)$([ -z "$others" ] || printf 'then backup-restore-files%s%s for the others; ' "$others" "$([ "$replace" != 1 ] || printf ' --replace')")or pass --snapshot <ID> (one snapshot for all) or --from <target> (each path's newest there), with --replace when the marked path's is not its marker's snapshot"
     fi
     snapshot=\${marked_from%% *} from=\${marked_from#* }
     if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
       paths=$marked_paths
-      log "restoring only $paths (half placed); then run backup-restore-files$others for the other paths"
+      log "restoring only $paths (half placed)\${others:+; then run backup-restore-files$others for the other paths}"
     fi
     log "a marked path: restoring snapshot \${snapshot:0:8} from $from, which the stopped restore was putting in place"
   fi
