@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { appWithTwoPaths, filePathsMachine } from './helpers/file-paths-machine';
 import { tree } from './helpers/file-tree';
+import { realRestic } from './helpers/real-restic';
 import { SilentTarget, silentTarget } from './helpers/silent-target';
 import { BackupWorld, expectFailure, expectSuccess, MachineRoot, PATH_ENV, PROD_HOST, RESTIC_PASSWORD, RunOptions, RunResult } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
@@ -544,9 +545,9 @@ exec /usr/bin/sync "$@"
     // its restore keeps the kill before the placing, whenever it lands.
     const bin = path.join(tmp, 'bin-restic-lingers');
     fs.mkdirSync(bin, { recursive: true });
-    const realRestic = execFileSync('sh', ['-c', 'command -v restic'], { encoding: 'utf8', env: { ...process.env, PATH: PATH_ENV } }).trim();
-    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) '${realRestic}' "$@" || exit; exec sleep 300;; esac\n`
-      + `exec '${realRestic}' "$@"\n`, { mode: 0o755 });
+    const restic = realRestic();
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) '${restic}' "$@" || exit; exec sleep 300;; esac\n`
+      + `exec '${restic}' "$@"\n`, { mode: 0o755 });
     const killed = await restore(['--path', uploads, '--replace'],
       { env: { PATH: `${bin}:${PATH_ENV}` }, onOutput: { when: /run: restic_on storagebox restore \w+ --target \S+\/\.sovereign-restore\.\w+ /, act: (pid) => process.kill(-pid, 'SIGKILL') } });
     expect(killed.code).toBeNull();

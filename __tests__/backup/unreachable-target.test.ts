@@ -1,8 +1,8 @@
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BackupWorld, expectFailure, PATH_ENV, PROD_HOST, RunResult, TEST_HOST } from './helpers/world';
+import { realRestic } from './helpers/real-restic';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { SilentTarget, silentTarget } from './helpers/silent-target';
 
@@ -101,9 +101,9 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
     // only \`snapshots\` call that ends with its tag), which then times out for real.
     const bin = path.join(tmp, 'bin-restic-left-goes-away');
     fs.mkdirSync(bin, { recursive: true });
-    const realRestic = execFileSync('sh', ['-c', 'command -v restic'], { encoding: 'utf8', env: { ...process.env, PATH: PATH_ENV } }).trim();
-    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" snapshots --json --host ${PROD_HOST} --tag sovereign-dump ") ;; *) exec '${realRestic}' "$@";; esac\n`
-      + `exec '${realRestic}' "\${@/Port=${world.sftp.port}/Port=${silent.port}}"\n`, { mode: 0o755 });
+    const restic = realRestic();
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" snapshots --json --host ${PROD_HOST} --tag sovereign-dump ") ;; *) exec '${restic}' "$@";; esac\n`
+      + `exec '${restic}' "\${@/Port=${world.sftp.port}/Port=${silent.port}}"\n`, { mode: 0o755 });
     const before = silent.sockets.length;
     const ran = await world.run(world.production, 'backup-prune', etc, { env: { PATH: `${bin}:${silent.bin}:${PATH_ENV}` } });
     expectFailure(ran, PROD_HOST, 'prune', /^prune failed for: storagebox/);
