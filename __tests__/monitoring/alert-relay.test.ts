@@ -507,6 +507,12 @@ describe('the alert relay', () => {
       '    log("probe: the next lookup thread refused")',
       'signal.signal(signal.SIGUSR2, refuse)',
       'signal.signal(signal.SIGHUP, unhang)',
+      // Each TLS send logs the timeout it was given: what was left of its forward's deadline, or more.
+      'machine_tls_send = ssl.SSLSocket.send',
+      'def test_tls_send(self, data, flags=0):',
+      '    log("probe: a TLS send within %s s" % self.gettimeout())',
+      '    return machine_tls_send(self, data, flags)',
+      'ssl.SSLSocket.send = test_tls_send',
     ];
     let probed: ChildProcess;
     let probedPort: number;
@@ -773,13 +779,16 @@ describe('the alert relay', () => {
       }
     }, 60_000);
 
-    test('an HTTPS receiver that reads a 1 MiB body slowly is cut at FORWARD_SECONDS while the body is sent: 502, logged', async () => {
+    test('an HTTPS receiver that reads a 1 MiB body slowly is cut at FORWARD_SECONDS while the body is sent, each send given what is left of it: 502, logged', async () => {
       // Loopback's buffers take a whole 1 MiB body at once: here the relay's forwards send from 4 KiB (the probe) and
       // this receiver reads into 4 KiB, 1 KiB every 100 ms, so the body would take a hundred seconds. A send without
-      // the forward's deadline fails this; one given a fresh timeout would not (Python writes the body over TLS in one
-      // SSL_write, one deadline), which only the time taken, not asserted here, would tell apart.
+      // a timeout is never cut. A send given a fresh timeout is cut too (Python writes the body over TLS in one
+      // SSL_write), so the receiver waits `delay` before it accepts the connection and begins the handshake: at least
+      // that much of the deadline is gone before the first send, whose timeout (the probe logs it) is then at most
+      // what is left, never a fresh FORWARD_SECONDS nor the one set before the handshake.
+      const delay = SHORT / 2;
       const reader = spawn(MACHINE_PYTHON, ['-c', [
-        'import socket, ssl, sys, time',
+        'import select, socket, ssl, sys, time',
         'context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)',
         'context.load_cert_chain(sys.argv[1], sys.argv[2])',
         'server = socket.socket()',
@@ -787,6 +796,9 @@ describe('the alert relay', () => {
         'server.bind(("127.0.0.1", 0))',
         'server.listen()',
         'print("port", server.getsockname()[1], flush=True)',
+        // The relay's connection is queued: its forward has begun.
+        'select.select([server], [], [])',
+        'time.sleep(float(sys.argv[3]))',
         'tls = context.wrap_socket(server.accept()[0], server_side=True)',
         'got = 0',
         'try:',
@@ -799,7 +811,7 @@ describe('the alert relay', () => {
         'except OSError:',
         '    pass',
         'print("closed", got, flush=True)',
-      ].join('\n'), path.join(trusted, 'cert.pem'), path.join(trusted, 'key.pem')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      ].join('\n'), path.join(trusted, 'cert.pem'), path.join(trusted, 'key.pem'), String(delay)], { stdio: ['ignore', 'pipe', 'inherit'] });
       let said = '';
       reader.stdout!.on('data', (d: Buffer) => { said += d.toString('utf8'); });
       try {
@@ -807,6 +819,7 @@ describe('the alert relay', () => {
         const port = Number(/^port (\d+)$/m.exec(said)![1]);
         writeUrls({ ...URLS(), monitoring_webhook_slowreader: `https://live.invalid:${port}/hooks/slowreader` });
         const body = JSON.stringify({ alerts: [], pad: 'p'.repeat((1 << 20) - 40) });
+        const from = output.length;
         const response = await fetch(`http://127.0.0.1:${probedPort}/monitoring_webhook_slowreader`, {
           method: 'POST', body, headers: { 'content-type': 'application/json', authorization: AUTH },
         });
@@ -817,6 +830,10 @@ describe('the alert relay', () => {
         const got = Number(/^closed (\d+)$/m.exec(said)![1]);
         expect(got).toBeGreaterThan(0);
         expect(got).toBeLessThan(body.length);
+        // Each send given what was left of the deadline: no more than FORWARD_SECONDS less the receiver's delay.
+        const sends = [...output.slice(from).matchAll(/^sovereign-alert-relay: probe: a TLS send within (\S+) s$/gm)].map((m) => m[1]);
+        expect(sends.length).toBeGreaterThan(0);
+        for (const timeout of sends) expect(Number(timeout)).toBeLessThanOrEqual(SHORT - delay);
       } finally {
         reader.kill('SIGKILL');
         writeUrls(URLS());
