@@ -756,10 +756,15 @@ describe('the alert relay', () => {
       const ping = DeadMansSwitch.healthchecksIo().secretVariableNameFor(Environment.TEST);
       await noLookups();
       const filling = hangingUrls('filling', 40_300, lookupsBound);
-      const pingAt = (url: string) => writeUrls({ ...URLS(), ...filling, [ping]: url });
+      const pingAt = (url: string) => writeUrls({ ...URLS(), ...filling, monitoring_webhook_pinghost: `http://ping.live.invalid:${receiverPort}/hooks/pinghost`, [ping]: url });
       pingAt(`http://ping.live.invalid:${receiverPort}/ping/key`);
       try {
         for (let i = 0; i < lookupsBound; i += forwards) await hang(Object.keys(filling).slice(i, i + forwards));
+        expect((await counts()).lookups).toBe(lookupsBound);
+        // The one more is the ping receiver's, not its host's: a webhook on the ping's host, with no lookup of it
+        // running, is refused a new one.
+        expect((await postProbed('monitoring_webhook_pinghost')).status).toBe(502);
+        await logs(/monitoring_webhook_pinghost -> ping\.live\.invalid: not delivered \(LookupsFull\)/, () => output);
         expect((await counts()).lookups).toBe(lookupsBound);
         expect((await postProbed(ping)).status).toBe(200);
         expect(received.map((r) => r.url)).toEqual(['/ping/key']);
