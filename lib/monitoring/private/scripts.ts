@@ -711,6 +711,13 @@ class Forward(http.client.HTTPConnection):
     def connect(self):
         error, found = TimeoutError(), addresses(self.host, self.port, self.end, self.ping)
         for i, (family, kind, protocol, _, address) in enumerate(found):
+            if time.monotonic() >= self.end:
+                # Nothing left (a lookup that answered at the deadline): the rest were never tried, so no line says
+                # one of them was not connected; one says how many.
+                if len(found) > 1:
+                    log("%s: %d of %d addresses not tried, the forward's time is up" % (self.label, len(found) - i, len(found)))
+                error = TimeoutError()
+                break
             sock = None
             try:
                 # In the try: a family the machine lacks (an IPv6 address without IPv6) goes on to the next address.
