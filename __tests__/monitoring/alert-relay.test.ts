@@ -467,6 +467,10 @@ describe('the alert relay', () => {
       '    hanging[0].set()',
       '    hanging[0] = threading.Event()',
       'def test_getaddrinfo(host, port, *args, **kwargs):',
+      // late.twice.invalid: 127.0.0.1 twice, answered (to the relay's first call) once the forward's time is up.
+      '    if host == "late.twice.invalid":',
+      '        time.sleep(FORWARD_SECONDS + 0.5)',
+      '        return 2 * machine_getaddrinfo("127.0.0.1", port, *args, **kwargs)',
       '    if kwargs.get("flags", args[3] if len(args) > 3 else 0) & socket.AI_NUMERICHOST:',
       '        return machine_getaddrinfo(host, port, *args, **kwargs)',
       '    if host == "hangs.invalid":',
@@ -618,6 +622,21 @@ describe('the alert relay', () => {
         await waitFor(() => stalled.cut === 1, { what: 'the relay to close the stalled handshake', timeout: Duration.seconds(10) });
       } finally {
         await stalled.close();
+        writeUrls(URLS());
+      }
+    });
+
+    test("addresses found once the forward's time is up are not tried, and none is logged as not connected: one line says how many were not tried", async () => {
+      // Each was logged 'not connected (TimeoutError)' though never tried: the exception came from the deadline.
+      writeUrls({ ...URLS(), monitoring_webhook_late: `http://late.twice.invalid:${receiverPort}/hooks/late` });
+      const from = output.length;
+      try {
+        expect((await postProbed('monitoring_webhook_late')).status).toBe(502);
+        await logs(/monitoring_webhook_late -> late\.twice\.invalid: not delivered \(TimeoutError\)/, () => output.slice(from));
+        expect(output.slice(from)).toContain('monitoring_webhook_late -> late.twice.invalid: 2 of 2 addresses not tried');
+        expect(output.slice(from)).not.toContain('not connected');
+        expect(received).toEqual([]);
+      } finally {
         writeUrls(URLS());
       }
     });
