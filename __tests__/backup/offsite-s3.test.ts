@@ -558,7 +558,9 @@ exec /usr/bin/restic "$@"
     } finally {
       for (const p of [first, second.process]) p?.kill('SIGKILL');
     }
-  });
+    // Longer than the held dump's 5 minutes, so that a slow run fails on the dump's own result, not on jest's clock
+    // with the dump still running beside the next tests.
+  }, 420_000);
 
   // Audit (sixth pass): a stale exclusive lock was proved over SFTP only (stale-locks, rotate-keys). In the bucket a lock
   // is an object under <prefix>/locks/, which restic lists, reads and deletes over S3; a check, a prune or a key change
