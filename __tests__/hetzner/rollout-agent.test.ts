@@ -222,15 +222,15 @@ describe('the rollout agent', () => {
 
   // The real dpkg above has none of its packages in a state other than installed or unknown: a stand-in on the agent's
   // PATH answers as dpkg-query does (a line per package it knows, in the agent's format; the others named on stderr,
-  // exit 1), logs each call, and knows one package removed but for its configuration files.
-  test('asks one dpkg-query for all the packages, and names one dpkg keeps only the configuration files of', () => {
+  // exit 1), logs each call, and knows one package removed but for its configuration files and one held at its version.
+  test('asks one dpkg-query for all the packages, names one dpkg keeps only the configuration files of, and takes a held one for installed', () => {
     const m = machine();
     const calls = path.join(m.dir, 'dpkg-query.log');
     fs.writeFileSync(path.join(m.dir, 'bin/dpkg-query'), `#!${MACHINE_PYTHON}
 import json, sys
 with open(${JSON.stringify(calls)}, "a") as log:
     log.write(json.dumps(sys.argv[1:]) + "\\n")
-known = {"acme-kept": "acme-kept\\tacme-kept\\tall\\tinstall ok installed", "acme-removed": "acme-removed\\tacme-removed\\tamd64\\tdeinstall ok config-files",
+known = {"acme-kept": "acme-kept\\tacme-kept\\tall\\tinstall ok installed", "acme-removed": "acme-removed\\tacme-removed\\tamd64\\tdeinstall ok config-files", "acme-held": "acme-held\\tacme-held\\tamd64\\thold ok installed",
          "libacme:amd64": "libacme\\tlibacme:amd64\\tamd64\\tinstall ok installed"}
 asked = [a for a in sys.argv[1:] if not a.startswith("-")]
 for name in asked:
@@ -240,11 +240,11 @@ for name in asked:
         print("dpkg-query: no packages found matching " + name, file=sys.stderr)
 sys.exit(0 if all(name in known for name in asked) else 1)
 `, { mode: 0o755 });
-    const packages = ['acme-kept', 'acme-absent', 'libacme:amd64', 'acme-removed'];
+    const packages = ['acme-kept', 'acme-absent', 'libacme:amd64', 'acme-removed', 'acme-held'];
     const run = m.apply([app('a=1\n'), { name: 'probe', packages }]);
     expect(run.status).toBe(0);
     expect(run.output).toContain('packages not installed under SOVEREIGN_ROOT: acme-absent acme-removed\n');
-    // One call, in the format the stand-in answers in, for all four.
+    // One call, in the format the stand-in answers in, for all five.
     const logged: string[][] = fs.readFileSync(calls, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(logged).toHaveLength(1);
     expect(logged[0].slice(0, 2)).toEqual(['-W', '-f=${Package}\t${binary:Package}\t${Architecture}\t${Status}\n']);
