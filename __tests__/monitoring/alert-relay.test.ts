@@ -769,6 +769,42 @@ describe('the alert relay', () => {
       }
     }, 60_000);
 
+    test('LOOKUPS counts lookups still waited for, not only outlived ones: FORWARDS + 1 outlived and FORWARDS - 1 waited for fill it, and a new name fails at once (LookupsFull) before those forwards give up', async () => {
+      // Above, every lookup had outlived its forward by the time a new name came: a relay that counted only outlived
+      // lookups passed it. Here the new name comes while FORWARDS - 1 forwards still wait for theirs.
+      expect(lookupsBound).toBe(2 * forwards);
+      await noLookups();
+      const outlived = hangingUrls('gone', 40_500, forwards + 1);
+      const waited = hangingUrls('waited', 40_600, forwards - 1);
+      writeUrls({ ...URLS(), ...outlived, ...waited, monitoring_webhook_later: `http://later.live.invalid:${receiverPort}/hooks/later` });
+      try {
+        const names = Object.keys(outlived);
+        for (let i = 0; i < names.length; i += forwards) await hang(names.slice(i, i + forwards));
+        expect((await counts()).lookups).toBe(forwards + 1);
+        const from = output.length;
+        const since = () => output.slice(from);
+        const waiting = Promise.all(Object.keys(waited).map((name) => postProbed(name)));
+        await waitFor(() => (since().match(/probe: looking up hangs\.invalid/g) ?? []).length === forwards - 1,
+          { what: 'the waited-for lookups to start', timeout: Duration.seconds(10) });
+        expect((await counts()).lookups).toBe(lookupsBound);
+        expect((await postProbed('monitoring_webhook_later')).status).toBe(502);
+        await logs(/monitoring_webhook_later -> later\.live\.invalid: not delivered \(LookupsFull\)/, since);
+        expect((await waiting).map((r) => r.status)).toEqual(Object.keys(waited).map(() => 502));
+        for (const name of Object.keys(waited)) await logs(new RegExp(`${name} -> hangs\\.invalid: not delivered \\(TimeoutError\\)`), since);
+        // Refused while those forwards still waited: before any of them gave its lookup up.
+        const refusedAt = since().indexOf('monitoring_webhook_later -> later.live.invalid: not delivered (LookupsFull)');
+        const firstGivenUp = Math.min(...Object.keys(waited).map((name) => since().indexOf(`${name} -> hangs.invalid: not delivered (TimeoutError)`)));
+        expect(refusedAt).toBeLessThan(firstGivenUp);
+        expect(received).toEqual([]);
+        await noLookups();
+        expect((await postProbed('monitoring_webhook_later')).status).toBe(200);
+        expect(received.map((r) => r.url)).toEqual(['/hooks/later']);
+      } finally {
+        probed.kill('SIGHUP');
+        writeUrls(URLS());
+      }
+    }, 60_000);
+
     test("the dead man's switch's ping has one lookup more than LOOKUPS: with LOOKUPS webhook names hanging it is looked up and delivered; past its one, it fails at once too", async () => {
       // LookupsFull failed the ping's forward as any other's: hanging webhook names kept the ping from telling that
       // alerts get through.
