@@ -846,7 +846,9 @@ describe('the alert relay', () => {
       // SSL_write), so the receiver waits `delay` before it accepts the connection and begins the handshake: at least
       // that much of the deadline is gone before the first send, whose timeout (the probe logs it) is then at most
       // what is left, never a fresh FORWARD_SECONDS nor the one set before the handshake.
-      const delay = SHORT / 2;
+      // One second: time enough for the handshake on a loaded machine, and a bound on the sends' timeouts still below
+      // a fresh FORWARD_SECONDS.
+      const delay = 1;
       const reader = spawn(MACHINE_PYTHON, ['-c', [
         'import select, socket, ssl, sys, time',
         'context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)',
@@ -859,17 +861,18 @@ describe('the alert relay', () => {
         // The relay's connection is queued: its forward has begun.
         'select.select([server], [], [])',
         'time.sleep(float(sys.argv[3]))',
-        'tls = context.wrap_socket(server.accept()[0], server_side=True)',
         'got = 0',
+        // A failed handshake says why (on stderr) and is reported closed with nothing read, rather than dying silently.
         'try:',
+        '    tls = context.wrap_socket(server.accept()[0], server_side=True)',
         '    while True:',
         '        data = tls.recv(1024)',
         '        if not data:',
         '            break',
         '        got += len(data)',
         '        time.sleep(0.1)',
-        'except OSError:',
-        '    pass',
+        'except OSError as e:',
+        '    print("reader:", repr(e), file=sys.stderr, flush=True)',
         'print("closed", got, flush=True)',
       ].join('\n'), path.join(trusted, 'cert.pem'), path.join(trusted, 'key.pem'), String(delay)], { stdio: ['ignore', 'pipe', 'inherit'] });
       let said = '';
