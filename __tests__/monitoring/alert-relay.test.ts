@@ -582,19 +582,22 @@ describe('the alert relay', () => {
 
     test("a name whose lookup hangs fails its forward at FORWARD_SECONDS (502, logged); the receiver's next forward fails at once while the lookup runs; another name is delivered meanwhile", async () => {
       writeUrls({ ...URLS(), monitoring_webhook_hangs: `http://hangs.invalid:${receiverPort}/hooks/hangs`, monitoring_webhook_named: `http://live.invalid:${receiverPort}/hooks/named` });
+      const from = output.length;
+      const since = () => output.slice(from);
       try {
         const first = postProbed('monitoring_webhook_hangs');
-        await logs(/probe: looking up hangs\.invalid/, () => output);
+        await logs(/probe: looking up hangs\.invalid/, since);
         expect((await postProbed('monitoring_webhook_named')).status).toBe(200);
         expect(received.map((r) => r.url)).toEqual(['/hooks/named']);
         expect((await first).status).toBe(502);
-        await logs(/monitoring_webhook_hangs -> hangs\.invalid: not delivered \(TimeoutError\)/, () => output);
+        await logs(/monitoring_webhook_hangs -> hangs\.invalid: not delivered \(TimeoutError\)/, since);
         // Its lookup still runs: the next forward fails at once, and starts no second one.
         expect((await postProbed('monitoring_webhook_hangs')).status).toBe(502);
-        await logs(/monitoring_webhook_hangs -> hangs\.invalid: not delivered \(LookupRunning\)/, () => output);
-        expect(output.match(/probe: looking up hangs\.invalid/g)).toHaveLength(1);
+        await logs(/monitoring_webhook_hangs -> hangs\.invalid: not delivered \(LookupRunning\)/, since);
+        expect(since().match(/probe: looking up hangs\.invalid/g)).toHaveLength(1);
         expect(received.map((r) => r.url)).toEqual(['/hooks/named']);
       } finally {
+        probed.kill('SIGHUP');
         writeUrls(URLS());
       }
     });
@@ -681,13 +684,14 @@ describe('the alert relay', () => {
       const refused = await selfSignedReceiver();
       const delivers = await selfSignedReceiver(trusted);
       writeUrls({ ...URLS(), monitoring_webhook_certs: `https://p${refused.port}.stalls.invalid:${delivers.port}/hooks/certs-T0KEN?sig=S1G` });
+      const from = output.length;
       try {
         expect((await postProbed('monitoring_webhook_certs')).status).toBe(200);
         expect(received.map((r) => r.url)).toEqual(['/hooks/certs-T0KEN?sig=S1G']);
         expect(refused.handshakes).toHaveLength(1);
         await logs(new RegExp(`monitoring_webhook_certs -> p${refused.port}\\.stalls\\.invalid: address 127\\.0\\.0\\.1:${refused.port} not connected \\(SSLCertVerificationError\\)`), () => output);
         // The second address delivered: nothing logged of it.
-        expect(output).not.toContain(`127.0.0.1:${delivers.port}`);
+        expect(output.slice(from)).not.toContain(`127.0.0.1:${delivers.port}`);
         expect(output).not.toMatch(/T0KEN|S1G/);
       } finally {
         await refused.close();
@@ -717,6 +721,7 @@ describe('the alert relay', () => {
         expect(since().match(/probe: looking up hangs\.invalid/g)).toHaveLength(1);
         expect(received).toEqual([]);
       } finally {
+        probed.kill('SIGHUP');
         writeUrls(URLS());
       }
     });
