@@ -521,8 +521,9 @@ describe('the alert relay', () => {
     let probed: ChildProcess;
     let probedPort: number;
     let output = '';
-    // A certificate for *.stalls.invalid and live.invalid that the probed relay trusts (its only CA, SSL_CERT_FILE): a receiver with
-    // it is delivered to, one with any other self-signed certificate is refused.
+    // A certificate for *.stalls.invalid and live.invalid that the probed relay trusts (a CA it trusts, SSL_CERT_FILE;
+    // OpenSSL still reads its default directory too): a receiver with it is delivered to, one with any other
+    // self-signed certificate is refused.
     let trusted: string;
     beforeAll(async () => {
       trusted = selfSigned('DNS:*.stalls.invalid,DNS:live.invalid');
