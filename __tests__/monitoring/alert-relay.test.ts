@@ -467,7 +467,9 @@ describe('the alert relay', () => {
       '    hanging[0].set()',
       '    hanging[0] = threading.Event()',
       'def test_getaddrinfo(host, port, *args, **kwargs):',
-      // late.twice.invalid: 127.0.0.1 twice, answered (to the relay's first call) once the forward's time is up.
+      // late.twice.invalid: 127.0.0.1 twice, once the forward's time is up, answered to the relay's first getaddrinfo
+      // call, the numeric-only one (AI_NUMERICHOST) that addresses() makes before any lookup: the test is tied to how it
+      // checks a numeric host, and a change there fails it falsely, never passes it falsely.
       '    if host == "late.twice.invalid":',
       '        time.sleep(FORWARD_SECONDS + 0.5)',
       '        return 2 * machine_getaddrinfo("127.0.0.1", port, *args, **kwargs)',
