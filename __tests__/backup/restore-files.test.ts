@@ -530,6 +530,11 @@ exec /usr/bin/sync "$@"
 
   test('a restore stopped while restic writes leaves the path as it was, with no work directory', async () => {
     const held = tree(uploads);
+      // The failure report names that one command for the marked path, the run's own (with its --replace), not a
+      // second one read back from the marker on the failing file system (review, thirteenth pass).
+      expect(failed.stderr).toMatch(new RegExp(`FAILED \\(exit 1\\) [^\\n]*\\. ${uploads} is marked as not put in place whole \\(${marker}\\), `
+        + `and backup-push holds it back until a run of backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest} --replace succeeds\\n`));
+      expect(failed.stderr.match(/backup-restore-files --path [^\s,;]+ --from \S+ --snapshot [0-9a-f]+(?! --replace)(?=[\s,;]|$)/gm)).toBeNull();
     // Stopped once restic is started on the work directory, not before it was made or after the files were placed.
     const stopped = await restore(['--path', uploads, '--replace'], { stopWhen: /run: restic_on storagebox restore \w+ --target \S+\/\.sovereign-restore\.\w+ / });
     refused(stopped, /FAILED: stopped by a signal/);

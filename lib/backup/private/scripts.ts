@@ -2940,12 +2940,15 @@ SB_NO_CACHE=1
 for p in "\${wanted[@]}"; do [[ " $FILE_PATHS " == *" $p "* ]] || die "--path '$p' is not one of this machine's file paths ($FILE_PATHS)"; done
 paths=\${wanted[*]:-$FILE_PATHS}
 # A failure (or a stop) leaves each marker of these paths, this run's or an earlier one's: the report says so.
+# fix_of: the command a die already named for a path's marker, from what the run knows (the marker, on a file system
+# that failed, may be lost or not what was written): the report names that one, not a second read back from the marker.
+declare -A fix_of=()
 marked_failure() {
   local p
   [ "$SB_OK" != 1 ] || return 0
   for p in $paths; do
     half_placed "$p" || continue
-    SB_FAILURE="\${SB_FAILURE:-the restore failed}. $p is marked as not put in place whole ($(placing_marker "$p")), and backup-push holds it back until a run of $(half_placed_rerun "$p") succeeds"
+    SB_FAILURE="\${SB_FAILURE:-the restore failed}. $p is marked as not put in place whole ($(placing_marker "$p")), and backup-push holds it back until a run of \${fix_of[$p]:-$(half_placed_rerun "$p")} succeeds"
   done
 }
 at_exit marked_failure
@@ -3103,6 +3106,7 @@ for p in $paths; do
     done
     die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run $this\${rest:+, and for the paths not restored yet, $rest}"
   fi
+    fix_of[$p]=$this
   placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
