@@ -413,6 +413,16 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
         expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(markerOf(uploads))]);
         expect(fs.readFileSync(markerOf(uploads), 'utf8')).toBe(marker);
       }
+      // With no --path, the marked path alone; the others' command keeps the run's --replace, as the refusal's does
+      // (review, thirteenth pass). A restic that fails stops it there, changing nothing.
+      const bin = path.join(tmp, 'bin-restic-fails');
+      fs.mkdirSync(bin, { recursive: true });
+      fs.writeFileSync(path.join(bin, 'restic'), '#!/bin/bash\necho "restic: fails (test)" >&2\nexit 1\n', { mode: 0o755 });
+      const bare = await restore(['--replace'], { etc: twoTargets, env: { PATH: `${bin}:${PATH_ENV}` } });
+      refused(bare, new RegExp(`FAILED: `));
+      expect(bare.stderr).toContain(`restoring only ${uploads} (half placed); then run backup-restore-files --path ${exports} --replace for the other paths\n`);
+      expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
+      expect(fs.readFileSync(markerOf(uploads), 'utf8')).toBe(marker);
 
       // The exports' marker empty: named as such, with the empty marker's fix (a snapshot chosen, over what it holds).
       fs.writeFileSync(markerOf(exports), '');
@@ -520,6 +530,11 @@ exec /usr/bin/sync "$@"
         + `Fix: see why ${state} cannot be synced \\(dmesg; df -h ${state}\\), then run backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest} --replace, `
         + `and for the paths not restored yet, backup-restore-files --path ${exports} --from storagebox --snapshot ${newestExports} --replace\\n`));
       expect(failed.stderr).not.toMatch(/Nothing was changed/);
+      // The failure report names that one command for the marked path, the run's own (with its --replace), not a
+      // second one read back from the marker on the failing file system (review, thirteenth pass).
+      expect(failed.stderr).toMatch(new RegExp(`FAILED \\(exit 1\\) [^\\n]*\\. ${uploads} is marked as not put in place whole \\(${marker}\\), `
+        + `and backup-push holds it back until a run of backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest} --replace succeeds\\n`));
+      expect(failed.stderr.match(/backup-restore-files --path [^\s,;]+ --from \S+ --snapshot [0-9a-f]+(?! --replace)(?=[\s,;]|$)/gm)).toBeNull();
       expect([tree(uploads), tree(exports)]).toEqual([held, heldExports]);
       expect(leftovers(uploads)).toEqual([]);
       expect(fs.readFileSync(marker, 'utf8')).toMatch(new RegExp(`^${uploads}\\nsnapshot ${newest.slice(0, 8)} [^\\n]* from storagebox\\n${newest} storagebox\\n$`));
@@ -530,11 +545,6 @@ exec /usr/bin/sync "$@"
 
   test('a restore stopped while restic writes leaves the path as it was, with no work directory', async () => {
     const held = tree(uploads);
-      // The failure report names that one command for the marked path, the run's own (with its --replace), not a
-      // second one read back from the marker on the failing file system (review, thirteenth pass).
-      expect(failed.stderr).toMatch(new RegExp(`FAILED \\(exit 1\\) [^\\n]*\\. ${uploads} is marked as not put in place whole \\(${marker}\\), `
-        + `and backup-push holds it back until a run of backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest} --replace succeeds\\n`));
-      expect(failed.stderr.match(/backup-restore-files --path [^\s,;]+ --from \S+ --snapshot [0-9a-f]+(?! --replace)(?=[\s,;]|$)/gm)).toBeNull();
     // Stopped once restic is started on the work directory, not before it was made or after the files were placed.
     const stopped = await restore(['--path', uploads, '--replace'], { stopWhen: /run: restic_on storagebox restore \w+ --target \S+\/\.sovereign-restore\.\w+ / });
     refused(stopped, /FAILED: stopped by a signal/);

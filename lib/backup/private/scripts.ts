@@ -2977,13 +2977,15 @@ if [ -z "$snapshot$from" ]; then
       unmarked="$unmarked $q"
       if half_placed "$q"; then emptied="$emptied $q"; else others="$others --path $q"; fi
     done
+    # The others' command, as this run was asked (--replace kept): in the refusal's fix and in the bare rerun's log.
+    others_run=\${others:+backup-restore-files$others$([ "$replace" != 1 ] || printf ' --replace')}
     if [ "\${#wanted[@]}" != 0 ] && [ "$marked_paths" != "$paths" ]; then
-      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied is empty)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(half_placed_rerun "$q")"; done)$([ -z "$others" ] || printf 'then backup-restore-files%s%s for the others; ' "$others" "$([ "$replace" != 1 ] || printf ' --replace')")or pass --snapshot <ID> (one snapshot for all) or --from <target> (each path's newest there), with --replace when the marked path's is not its marker's snapshot"
+      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied is empty)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(half_placed_rerun "$q")"; done)\${others_run:+then $others_run for the others; }or pass --snapshot <ID> (one snapshot for all) or --from <target> (each path's newest there), with --replace when the marked path's is not its marker's snapshot"
     fi
     snapshot=\${marked_from%% *} from=\${marked_from#* }
     if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
       paths=$marked_paths
-      log "restoring only $paths (half placed)\${others:+; then run backup-restore-files$others for the other paths}"
+      log "restoring only $paths (half placed)\${others_run:+; then run $others_run for the other paths}"
     fi
     log "a marked path: restoring snapshot \${snapshot:0:8} from $from, which the stopped restore was putting in place"
   fi
@@ -3104,9 +3106,9 @@ for p in $paths; do
       [ "$after" = 0 ] || rest="\${rest:+$rest; }$chosen"
       [ "$q" != "$p" ] || { after=1 this=$chosen; }
     done
+    fix_of[$p]=$this
     die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run $this\${rest:+, and for the paths not restored yet, $rest}"
   fi
-    fix_of[$p]=$this
   placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
   find "$stage$p" -mindepth 1 -maxdepth 1 ! -name lost+found -exec mv -t "$p" -- {} +
