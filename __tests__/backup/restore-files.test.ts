@@ -424,11 +424,12 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
       expect(fs.readFileSync(markerOf(uploads), 'utf8')).toBe(marker);
 
-      // The exports' marker empty: named as such, with the empty marker's fix (a snapshot chosen, over what it holds).
-      fs.writeFileSync(markerOf(exports), '');
+      // The exports' marker records their path but no snapshot: said so (not called empty), with its own fix (a snapshot
+      // chosen, over what it holds).
+      fs.writeFileSync(markerOf(exports), `${exports}\n`);
       const withEmpty = await restore(['--path', uploads, '--path', exports], { etc: twoTargets });
       refused(withEmpty, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of [^\\n]*, `
-        + `and ${exports}, with no marker that records a snapshot \\(that of ${exports} is empty\\)\\. [^\\n]*Nothing was changed\\. `
+        + `and ${exports}, with no marker that records a snapshot \\(that of ${exports} records none\\)\\. [^\\n]*Nothing was changed\\. `
         + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; backup-restore-files --path ${exports} --snapshot <ID> \\[--from <target>\\] --replace, `
         + `with the snapshot to restore and its target \\(restic snapshots --host ${PROD_HOST} --tag sovereign-files --path ${exports} lists them\\); or pass --snapshot <ID> `));
       expect(withEmpty.stderr).not.toMatch(/for the others/);
@@ -489,7 +490,7 @@ exit 1
       const pushed = await push(rebuilt);
       const holdBackOf = new RegExp(`the file backup of ${uploads}: a backup-restore-files did not finish putting the files of a snapshot in place in ${uploads} `
         + `\\(stopped, power loss, or a failure after it began\\); it may hold part of what it held and part of that snapshot, which ${marker} does not record `
-        + `\\(it is empty: this version never writes one so; made by hand, or a damaged file system\\)\\. Backing it up [^\\n]*\\. Nothing of ${uploads} was sent\\. `
+        + `\\(it records none: this version never writes one so; made by hand, or a damaged file system\\)\\. Backing it up [^\\n]*\\. Nothing of ${uploads} was sent\\. `
         + `Fix: run backup-restore-files --path ${uploads} --snapshot <ID> \\[--from <target>\\] --replace, with the snapshot to restore and its target `
         + `\\(restic snapshots --host ${PROD_HOST} --tag sovereign-files --path ${uploads} lists them\\) `
         + `\\(it restores ${uploads} whole and removes the marker\\); or, once you know ${uploads} is whole, remove ${marker}, then run backup-push again`);

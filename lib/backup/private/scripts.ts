@@ -993,8 +993,8 @@ placing_marker() { printf '%s/restore-placing.%s' "$BACKUP_STATE" "$(printf '%s'
 half_placed() { [ -e "$(placing_marker "$1")" ]; }
 # placed_from <path>: the snapshot's full ID and the target the marker records ("<ID> <target>"), empty if it has none.
 placed_from() { sed -n 3p "$(placing_marker "$1")" 2>/dev/null || true; }
-# half_placed_why <path>: what the marker says, for a message. One that records no snapshot (an empty one: this version
-# writes a marker whole, then renames it, so one made by hand or a damaged file system) says that much, not a blank.
+# half_placed_why <path>: what the marker says, for a message. One that records no snapshot (empty, or cut short: this
+# version writes a marker whole, then renames it, so one made by hand or a damaged file system) says that much, not a blank.
 half_placed_why() {
   local marker what
   marker=$(placing_marker "$1")
@@ -1003,7 +1003,7 @@ half_placed_why() {
     printf 'a backup-restore-files did not finish putting the files of %s in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot (%s records it)' \
       "$what" "$1" "$marker"
   else
-    printf 'a backup-restore-files did not finish putting the files of a snapshot in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot, which %s does not record (it is empty: this version never writes one so; made by hand, or a damaged file system)' \
+    printf 'a backup-restore-files did not finish putting the files of a snapshot in place in %s (stopped, power loss, or a failure after it began); it may hold part of what it held and part of that snapshot, which %s does not record (it records none: this version never writes one so; made by hand, or a damaged file system)' \
       "$1" "$marker"
   fi
 }
@@ -2969,7 +2969,7 @@ if [ -z "$snapshot$from" ]; then
   done
   if [ -n "$marked_from" ]; then
     # The others by name: a bare run would take this path again, which then holds files and is refused. A path whose
-    # marker is empty is one of them, but its fix is its own (a snapshot chosen, --replace): checked as unmarked, it
+    # marker records no snapshot is one of them, but its fix is its own (a snapshot chosen, --replace): checked as unmarked, it
     # holds what a restore left half placed.
     others='' unmarked='' emptied=''
     for q in $paths; do
@@ -2980,7 +2980,7 @@ if [ -z "$snapshot$from" ]; then
     # The others' command, as this run was asked (--replace kept): in the refusal's fix and in the bare rerun's log.
     others_run=\${others:+backup-restore-files$others$([ "$replace" != 1 ] || printf ' --replace')}
     if [ "\${#wanted[@]}" != 0 ] && [ "$marked_paths" != "$paths" ]; then
-      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied is empty)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(half_placed_rerun "$q")"; done)\${others_run:+then $others_run for the others; }or pass --snapshot <ID> (one snapshot for all) or --from <target> (each path's newest there), with --replace when the marked path's is not its marker's snapshot"
+      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied records none)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(half_placed_rerun "$q")"; done)\${others_run:+then $others_run for the others; }or pass --snapshot <ID> (one snapshot for all) or --from <target> (each path's newest there), with --replace when the marked path's is not its marker's snapshot"
     fi
     snapshot=\${marked_from%% *} from=\${marked_from#* }
     if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
@@ -3023,7 +3023,7 @@ for p in $paths; do
   [ ! -e "$p" ] || [ -d "$p" ] || die "$p is not a directory on this machine; move it away, then run backup-restore-files again"
   # What a restore stopped while placing left is neither what the path held nor the snapshot: it is restored again.
   from_p=$(placed_from "$p")
-  # A marker that records no snapshot (an empty one) says nothing of what the path holds: checked as usual.
+  # A marker that records no snapshot (empty, or cut short) says nothing of what the path holds: checked as usual.
   if half_placed "$p" && [ -z "$from_p" ]; then
     log "$(placing_marker "$p") records no snapshot: $p is checked as if it had no marker"
   elif half_placed "$p"; then
