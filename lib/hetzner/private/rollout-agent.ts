@@ -1133,7 +1133,7 @@ def not_installed(packages):
     for line in out.splitlines():
         fields = line.split("\\t")
         # Status is "<wanted> <flag> <state>": a package held (hold ok installed), or marked for removal but still there
-        # (deinstall ok installed), is installed; a package whose last configure failed is not (its flag is not ok).
+        # (deinstall ok installed), is installed; one half configured, or that dpkg must reinstall (reinstreq), is not.
         if len(fields) == 4 and fields[3].split(" ")[1:] == ["ok", "installed"]:
             # Asked for as "name" or as "name:arch": binary:Package carries the architecture only for Multi-Arch: same
             # packages (libc6:amd64), so "bash:amd64" and "tzdata:all" are matched through the Architecture field.
