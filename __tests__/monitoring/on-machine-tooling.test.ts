@@ -34,7 +34,7 @@ describe('the on-machine tooling', () => {
     expect(at(['/usr/local/sbin/sovereign-monitoring-setup', 'watch'])).toBeLessThan(at(['systemctl', 'restart', 'prometheus-node-exporter']));
   });
 
-  test('setup alertmanager: webhook URLs go into the relay\'s root-only file, never the configuration; SMTP passwords into files only the daemons read', () => {
+  test('setup alertmanager: webhook URLs go into the relay\'s root-only file, never the configuration; SMTP passwords into files of their own', () => {
     const root = production();
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
     const config = root.read('/etc/sovereign-monitoring/alertmanager.yml');
@@ -53,9 +53,60 @@ describe('the on-machine tooling', () => {
     expect(fs.readFileSync(password, 'utf8')).toBe(FAKE_SECRETS.monitoring_smtp_password_oncall);
     expect(fs.statSync(password).mode & 0o777).toBe(0o640);
     expect(fs.statSync(root.path('/etc/sovereign-monitoring/alertmanager.yml')).mode & 0o777).toBe(0o640);
-    const group = spawnSync('getent', ['group', 'prometheus'], { encoding: 'utf8' });
-    if (process.getuid?.() === 0 && group.status === 0) expect(fs.statSync(password).gid).toBe(Number(group.stdout.split(':')[2]));
   });
+
+  // Debian runs Prometheus and the exporters as `prometheus` (and Alertmanager too, but for its drop-in). Each file is
+  // read here as the daemons' identities: Prometheus's as Debian's unit gives it, Alertmanager's as its drop-in does.
+  (process.getuid?.() === 0 ? test : test.skip)("setup alertmanager: Alertmanager reads the SMTP passwords, Prometheus's user cannot; a second run and one after an earlier version keep it so", () => {
+    const root = production();
+    // The daemons reach the files through the temporary root as through /etc on the machine.
+    fs.chmodSync(root.dir, 0o755);
+    const dropIn = root.read('/etc/systemd/system/prometheus-alertmanager.service.d/sovereign-monitoring.conf');
+    const setting = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(dropIn)?.[1];
+    const alertmanager = ['--reuid', setting('User')!, '--regid', setting('Group')!, '--groups', setting('SupplementaryGroups')!];
+    expect(alertmanager).toEqual(['--reuid', 'sovereign-alertmanager', '--regid', 'sovereign-alertmanager', '--groups', 'prometheus']);
+    const prometheus = ['--reuid', 'prometheus', '--regid', 'prometheus', '--init-groups'];
+    const readAs = (identity: string[], machinePath: string) => spawnSync('setpriv', [...identity, 'cat', root.path(machinePath)], { encoding: 'utf8' });
+    const smtp = '/etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall';
+    const expectReadable = () => {
+      expect(readAs(alertmanager, smtp)).toMatchObject({ status: 0, stdout: FAKE_SECRETS.monitoring_smtp_password_oncall });
+      expect(readAs(prometheus, smtp)).toMatchObject({ status: 1, stdout: '', stderr: expect.stringContaining('Permission denied') });
+      // Both still authenticate to each other's web APIs, and Alertmanager reads its configuration.
+      for (const file of ['/etc/sovereign-monitoring/secrets/web_password', '/etc/sovereign-monitoring/web/web.yml']) {
+        expect(readAs(alertmanager, file).status).toBe(0);
+        expect(readAs(prometheus, file).status).toBe(0);
+      }
+      expect(readAs(alertmanager, '/etc/sovereign-monitoring/alertmanager.yml').status).toBe(0);
+    };
+    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    expectReadable();
+    // A second deploy runs the setup again; the user is there by then.
+    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    expectReadable();
+    // A machine an earlier version set up holds the password as root:prometheus; the rollout's run hands it over.
+    fs.chownSync(root.path(smtp), 0, Number(spawnSync('getent', ['group', 'prometheus'], { encoding: 'utf8' }).stdout.split(':')[2]));
+    expect(readAs(prometheus, smtp).status).toBe(0);
+    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    expectReadable();
+  });
+
+  const alertmanagerUnit = '/lib/systemd/system/prometheus-alertmanager.service';
+  (fs.existsSync(alertmanagerUnit) && spawnSync('systemd-analyze', ['--version']).status === 0 ? test : test.skip)(
+    "systemd-analyze verify reads Debian's Alertmanager unit with the drop-in, its user and data directory, without a complaint", () => {
+      const root = production();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alertmanager-unit-'));
+      try {
+        fs.copyFileSync(alertmanagerUnit, path.join(dir, 'prometheus-alertmanager.service'));
+        fs.mkdirSync(path.join(dir, 'prometheus-alertmanager.service.d'));
+        fs.writeFileSync(path.join(dir, 'prometheus-alertmanager.service.d', 'sovereign-monitoring.conf'),
+          root.read('/etc/systemd/system/prometheus-alertmanager.service.d/sovereign-monitoring.conf'));
+        const run = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'prometheus-alertmanager.service')],
+          { encoding: 'utf8', env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } });
+        expect(run.stderr).not.toMatch(/Failed to parse|Unknown key|Invalid|sovereign-monitoring\.conf/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
   test("setup alertmanager writes a URL pasted with spaces or a line end around it trimmed: the ping and the webhook reach their hosts", () => {
     const padded = {

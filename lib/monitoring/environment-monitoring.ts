@@ -29,7 +29,7 @@ import {
 } from './private/paths';
 import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
 import {
-  alertmanagerCommand, alertRelayUnit, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, nodeExporterWaitsFor, prometheusCommand,
+  alertmanagerCommand, alertmanagerRunsAs, alertRelayUnit, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, nodeExporterWaitsFor, prometheusCommand,
   ProberModel, prometheusWatchUnit, receiversOf, renderAlertmanagerTemplate, renderAmtoolConfig, renderBlackbox, renderNodeTargets, renderPrometheus,
   renderPrometheusWatch, renderRules,
 } from './private/render';
@@ -189,7 +189,7 @@ export class EnvironmentMonitoring extends Construct {
           // The Debian packages start their daemons with Debian's defaults (behind the firewall, which
           // opens none of their ports) until the commands below restart them with these command lines.
           monitoringFile(`${UNITS}/${SERVICES.prometheus.unit}.service.d/sovereign-monitoring.conf`, dropIn(prometheusCommand(resources), memory.prometheus)),
-          monitoringFile(`${UNITS}/${SERVICES.alertmanager.unit}.service.d/sovereign-monitoring.conf`, dropIn(alertmanagerCommand(), memory.alertmanager)),
+          monitoringFile(`${UNITS}/${SERVICES.alertmanager.unit}.service.d/sovereign-monitoring.conf`, dropIn(alertmanagerCommand(), memory.alertmanager, alertmanagerRunsAs())),
           monitoringFile(`${UNITS}/${SERVICES.blackbox.unit}.service.d/sovereign-monitoring.conf`, dropIn(blackboxCommand(), memory.blackbox)),
           monitoringFile(AMTOOL_CONFIG, renderAmtoolConfig(), '0600'),
           monitoringFile(REDACT_LOG, REDACT_LOG_SCRIPT, '0755'),

@@ -11,6 +11,11 @@ export const WEB_CONFIG = `${ETC}/web/web.yml`;
 /** The password of WEB_USER, made on the machine by the setup; readable by root and the daemons' group only. */
 export const WEB_PASSWORD = `${SECRETS}/web_password`;
 export const WEB_USER = 'sovereign';
+/**
+ * The system user and group Alertmanager runs as (its drop-in's User=): Debian runs Prometheus, Alertmanager and the
+ * exporters all as `prometheus`, which could then read the SMTP passwords. The setup makes it.
+ */
+export const ALERTMANAGER_USER = 'sovereign-alertmanager';
 /** amtool's HTTP configuration (basic auth from WEB_PASSWORD), for root on the prober. */
 export const AMTOOL_CONFIG = `${ETC}/web/amtool.yml`;
 /** Runs a daemon with its log lines' URLs cut to their host, so that no token reaches the journal. */

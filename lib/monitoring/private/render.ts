@@ -7,7 +7,7 @@ import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
 import { IpFamily, UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
-import { ALERT_RELAY, ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
+import { ALERT_RELAY, ALERTMANAGER_USER, ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { HELPER_MEMORY_MAX_MIB, MonitoringProfile, ProberResources } from './profile';
 import { EGRESS_CHECK_LAST_REPAIR_METRIC, EGRESS_CHECK_PRESENT_METRIC, EGRESS_CHECK_TIMESTAMP_METRIC, EGRESS_CHECK_UNIT } from '../../boundary/egress-allowlist';
 import { METADATA_GUARD_CHECK, METADATA_GUARD_CHECK_TIMESTAMP_METRIC, METADATA_GUARD_LAST_REPAIR_METRIC, METADATA_GUARD_PRESENT_METRIC } from '../../backup/private/metadata-guard-check';
@@ -579,6 +579,16 @@ export function alertmanagerCommand(): string[] {
   // receiver's answer or a future setting hold one.
   return [REDACT_LOG, SERVICES.alertmanager.binary, `--config.file=${ETC}/alertmanager.yml`, '--storage.path=/var/lib/prometheus/alertmanager',
     `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, `--web.config.file=${WEB_CONFIG}`, '--cluster.listen-address='];
+}
+
+/**
+ * Who Alertmanager runs as: a user of its own, whose group alone (with root) reads the SMTP passwords. Debian's unit runs
+ * it as `prometheus`, as it runs Prometheus and the exporters, which could then read them. `prometheus` as a supplementary
+ * group still lets it read the web password and its configuration. StateDirectory= hands it Debian's data directory at
+ * every start, so the package's postinst giving that back to `prometheus` on an upgrade changes nothing.
+ */
+export function alertmanagerRunsAs(): DropInExtras {
+  return { service: [`User=${ALERTMANAGER_USER}`, `Group=${ALERTMANAGER_USER}`, 'SupplementaryGroups=prometheus', 'StateDirectory=prometheus/alertmanager'] };
 }
 
 /**

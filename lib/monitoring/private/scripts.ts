@@ -5,16 +5,17 @@
 
 import { JOB_HOOK_DROP_IN } from './job-metrics';
 import { HELPER_MEMORY_MAX_MIB } from './profile';
-import { DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
+import { ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
  * - `unpack`: writes the files of the compressed bundle cloud-init wrote (configuration, job hook);
  * - `alertmanager`: makes the password of Prometheus's and Alertmanager's web APIs (basic auth), and
  *   decodes the secrets cloud-init wrote (base64, root-only) into the alert relay's URL file (webhook
- *   URLs, root-only) and password files (SMTP, readable by the daemons' group only), and writes the
- *   Alertmanager configuration; refuses a URL whose host is not the declared one (the egress allowlist
- *   would block it);
+ *   URLs, root-only) and password files (SMTP, readable by root and Alertmanager's own group only, which
+ *   it makes: Prometheus and the exporters run as `prometheus`, Alertmanager as ALERTMANAGER_USER), and
+ *   writes the Alertmanager configuration; refuses a URL whose host is not the declared one (the egress
+ *   allowlist would block it);
  * - `watch`: hooks the job units listed in `watched-units` (backups, restore drill) so that every
  *   run records its outcome for node exporter's textfile collector, and records when watching began; removes the
  *   hook's drop-in from units it no longer watches;
@@ -24,7 +25,7 @@ import { DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR,
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, glob, grp, json, os, re, secrets, subprocess, sys, time, urllib.parse, warnings
+import base64, glob, grp, json, os, pwd, re, secrets, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -102,7 +103,28 @@ def web():
           0o640, "prometheus")
 
 
+def alertmanager_user():
+    # Alertmanager's own user and group (its drop-in runs it so): the SMTP passwords are readable by that group, not by
+    # \`prometheus\`, which Debian runs Prometheus and the exporters as. Made once; later runs find it.
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam("${ALERTMANAGER_USER}")
+        return
+    except KeyError:
+        pass
+    try:
+        group = ["--gid", "${ALERTMANAGER_USER}"] if grp.getgrnam("${ALERTMANAGER_USER}") else []
+    except KeyError:
+        group = ["--user-group"]
+    p = subprocess.run(["useradd", "--system", *group, "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+                        "--comment", "Alertmanager (sovereign-monitoring)", "${ALERTMANAGER_USER}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        fail("useradd ${ALERTMANAGER_USER} exited %d: %s" % (p.returncode, p.stdout.decode("utf-8", "replace").strip()[-400:]))
+
+
 def alertmanager():
+    alertmanager_user()
     web()
     with open(ETC + "/alertmanager.yml.in") as f:
         config = f.read()
@@ -112,7 +134,7 @@ def alertmanager():
     for name, kind, host, *url_rules in expected:
         value = secret(name)
         if kind == "password":
-            write("%s/secrets/%s" % (ETC, name), value, 0o640, "prometheus")
+            write("%s/secrets/%s" % (ETC, name), value, 0o640, "${ALERTMANAGER_USER}")
             continue
         # Alertmanager's log escapes a quote or a backslash, and the redaction of its log cuts a URL at a space:
         # the rest of the token would show. No URL holds them, nor other characters outside ASCII, unencoded.
