@@ -68,7 +68,7 @@ describe('the on-machine tooling', () => {
     const prometheus = ['--reuid', 'prometheus', '--regid', 'prometheus', '--init-groups'];
     const readAs = (identity: string[], machinePath: string) => spawnSync('setpriv', [...identity, 'cat', root.path(machinePath)], { encoding: 'utf8' });
     const smtp = '/etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall';
-    const expectReadable = () => {
+    const expectAlertmanagerAloneReads = () => {
       expect(readAs(alertmanager, smtp)).toMatchObject({ status: 0, stdout: FAKE_SECRETS.monitoring_smtp_password_oncall });
       expect(readAs(prometheus, smtp)).toMatchObject({ status: 1, stdout: '', stderr: expect.stringContaining('Permission denied') });
       // Both still authenticate to each other's web APIs, and Alertmanager reads its configuration.
@@ -79,15 +79,15 @@ describe('the on-machine tooling', () => {
       expect(readAs(alertmanager, '/etc/sovereign-monitoring/alertmanager.yml').status).toBe(0);
     };
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
-    expectReadable();
+    expectAlertmanagerAloneReads();
     // A second deploy runs the setup again; the user is there by then.
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
-    expectReadable();
+    expectAlertmanagerAloneReads();
     // A machine an earlier version set up holds the password as root:prometheus; the rollout's run hands it over.
     fs.chownSync(root.path(smtp), 0, Number(spawnSync('getent', ['group', 'prometheus'], { encoding: 'utf8' }).stdout.split(':')[2]));
     expect(readAs(prometheus, smtp).status).toBe(0);
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
-    expectReadable();
+    expectAlertmanagerAloneReads();
   });
 
   const alertmanagerUnit = '/lib/systemd/system/prometheus-alertmanager.service';

@@ -114,7 +114,8 @@ def alertmanager_user():
     except KeyError:
         pass
     try:
-        group = ["--gid", "${ALERTMANAGER_USER}"] if grp.getgrnam("${ALERTMANAGER_USER}") else []
+        grp.getgrnam("${ALERTMANAGER_USER}")
+        group = ["--gid", "${ALERTMANAGER_USER}"]  # a group of that name without its user: useradd --user-group would refuse
     except KeyError:
         group = ["--user-group"]
     p = subprocess.run(["useradd", "--system", *group, "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
