@@ -22,7 +22,7 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
 
   const slowLink = (slow: string) => slowStorageBoxLink(tmp, slow);
   const run = (script: string, etc: string, env: Record<string, string> = {}): Promise<RunResult> =>
-    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env }, 280_000);
+    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env }, { timeout: Duration.seconds(280) });
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dump-before-check-'));
@@ -102,7 +102,8 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
       fs.writeFileSync(slow, '');
       let holder: ReturnType<typeof spawn> | undefined;
       const check = runScript(path.join(world.production.root, 'usr/local/sbin/backup-check'), world.receiver,
-        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, PATH: slowLink(slow) }, 280_000, {
+        { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, PATH: slowLink(slow) }, {
+          timeout: Duration.seconds(280),
           // Once it stopped its step for the waiter, the waiter goes (as a dump of an earlier version would, with the lock).
           onOutput: { when: /waits for the repository lock: stopping this step/, act: () => { fs.rmSync(slow); holder?.kill('SIGKILL'); } },
         });
@@ -136,7 +137,8 @@ describeAsRoot('a dump that comes while a long check holds the repository lock',
     let dump: Promise<RunResult> | undefined;
     // The dump comes once the prune's restic prune runs (its forget is done), slowly.
     const prune = runScript(path.join(world.production.root, 'usr/local/sbin/backup-prune'), world.receiver,
-      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, PATH: slowLink(slow) }, 280_000, {
+      { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, PATH: slowLink(slow) }, {
+        timeout: Duration.seconds(280),
         onOutput: {
           when: /run: restic_on storagebox prune/,
           act: () => {

@@ -29,7 +29,7 @@ describeAsRoot('a TMPDIR that fills during the dump', () => {
 
   /** backup-dump of production's `etc` with TMPDIR at `tmpdir` (BackupWorld.run keeps the suite's own). */
   const dumpWithTmpdir = (etc: string, tmpdir: string, onDump?: () => void) => runScript(path.join(world.production.root, 'usr/local/sbin/backup-dump'),
-    world.receiver, { TMPDIR: tmpdir, SOVEREIGN_BACKUP_ETC: etc }, undefined,
+    world.receiver, { TMPDIR: tmpdir, SOVEREIGN_BACKUP_ETC: etc },
     onDump ? { onOutput: { when: /step: dumping analytics/, act: onDump } } : {});
 
   test('backup-dump fails naming TMPDIR, its disk and its free space, and the fix', async () => {

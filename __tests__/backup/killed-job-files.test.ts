@@ -22,7 +22,7 @@ describeAsRoot("the files a SIGKILLed job left in TMPDIR", () => {
   let etc: string;
 
   const run = (script: string, conf: string, options: RunOptions = {}): Promise<RunResult> =>
-    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: jobTmp, SOVEREIGN_BACKUP_ETC: conf }, 200_000, options);
+    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: jobTmp, SOVEREIGN_BACKUP_ETC: conf }, { timeout: Duration.seconds(200), ...options });
   /** A dump that has reached pg_dump of app (held there by the table lock), with its log and run directory in TMPDIR. */
   const heldDump = async (): Promise<{ result: Promise<RunResult>; files: string[] }> => {
     const before = new Set(fs.readdirSync(jobTmp));
@@ -113,7 +113,7 @@ describeAsRoot("the files a SIGKILLed job left in TMPDIR", () => {
     const drillEtc = world.variant(world.test.etc, 'drill.conf', { source_REPO_PATH: 'repo-killed', DRILL_KEEP_DATABASES: 0 });
     const work = path.join(tmp, 'test-drill-work');
     const drill = (options: RunOptions = {}) => runScript(path.join(world.test.root, 'usr/local/sbin/restore-drill'), world.receiver,
-      { TMPDIR: jobTmp, SOVEREIGN_BACKUP_ETC: drillEtc }, 200_000, options);
+      { TMPDIR: jobTmp, SOVEREIGN_BACKUP_ETC: drillEtc }, { timeout: Duration.seconds(200), ...options });
     let restoring = false;
     const killed = drill({ onOutput: { when: /step: restoring snapshot/, act: () => { restoring = true; } } });
     await waitFor(() => restoring, { timeout: Duration.minutes(1), what: 'the drill to restore' });

@@ -171,7 +171,7 @@ describeAsRoot('a rebuilt machine before its files are restored', () => {
   // wins the lock the check let go and ends before the restore's next look (its flock calls held back by a shim).
   test('a push that won the lock and ended while backup-restore-files waited: its snapshot is refused, naming why, and nothing changes', async () => {
     const start = (script: string, args: string[] = []): StartScript => (env, options) =>
-      runScript(path.join(rebuilt.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, ...env }, undefined, { args, ...options });
+      runScript(path.join(rebuilt.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: rebuilt.etc, ...env }, { args, ...options });
     const held = tree(uploads);
     const snapshotsBefore = fileSnapshots().length;
     const race = await raceBehindCheck(tmp, 'push-ended', path.join(tmp, 'production-rebuilt-state'),

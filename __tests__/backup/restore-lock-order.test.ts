@@ -27,7 +27,7 @@ describeAsRoot('backup-restore, run by hand while a job holds the repository loc
   const running: ChildProcess[] = [];
 
   const run = (script: string, conf: string, env: Record<string, string> = {}, options: RunOptions = {}): Promise<RunResult> =>
-    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: conf, ...env }, 280_000, options);
+    runScript(path.join(world.production.root, 'usr/local/sbin', script), world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: conf, ...env }, { timeout: Duration.seconds(280), ...options });
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'restore-lock-order-'));

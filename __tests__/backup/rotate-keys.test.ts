@@ -3,6 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Duration } from '../../lib/core/duration';
 import { ASKPASS, BACKUP_ROTATE_KEYS, COMMON } from '../../lib/backup/private/scripts';
 import { ETC, LIB, SBIN, shellConf } from '../../lib/backup/private/tooling';
 import { HeartbeatReceiver } from './helpers/heartbeat-receiver';
@@ -178,7 +179,7 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     const result = await runScript(path.join(root, SBIN, 'backup-rotate-keys'), receiver, {
       ...(extraPath ? { PATH: `${extraPath}:${PATH_ENV}` } : {}), TMPDIR: runTmp,
       SOVEREIGN_BACKUP_ETC: machine.etc, SOVEREIGN_PREVIOUS_ROOT: machine.previousRoot,
-    }, 150_000);
+    }, { timeout: Duration.seconds(150) });
     // Every run, whatever its case: no password in what it printed or sent.
     const leaked = leaks([result.stdout, result.stderr, ...result.pings.map((p) => `${p.path}\n${p.body}`)].join('\n'));
     if (leaked.length > 0) throw new Error(`backup-rotate-keys printed or sent ${leaked.join(', ')}`);

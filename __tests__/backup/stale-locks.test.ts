@@ -162,7 +162,7 @@ describeAsRoot('a lock left by a killed job does not stop the backups for good',
     // restic unlock fails (an account that may not delete, a link lost), the clock an hour on: the lock is stale.
     const lock = await staleLock(name, 'exclusive');
     const restore = (env: Record<string, string> = {}) => runScript(path.join(world.production.root, 'usr/local/sbin/backup-restore-files'),
-      world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env }, undefined, { args: ['--replace'] });
+      world.receiver, { TMPDIR: tmp, SOVEREIGN_BACKUP_ETC: etc, ...env }, { args: ['--replace'] });
     const refused = await restore({ PATH: `${unlockFails(tmp)}:${shiftedClock(tmp, 1)}` });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/FAILED: a stale exclusive lock of restic pid \d+ on [\w.-]+, last refreshed \d+ minutes ago \(a check, a prune or a key change killed mid-run\), is on the repository of storagebox, and restic unlock did not remove it \(see the log\): restic refuses every read while it is there\. Nothing was changed\. Fix: see in the log why restic unlock failed, run restic unlock on storagebox once it can \(it removes stale locks only\), then run backup-restore-files again/);

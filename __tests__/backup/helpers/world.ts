@@ -200,7 +200,7 @@ export class BackupWorld {
    * hundreds of times in a suite.
    */
   public async run(machine: MachineRoot, script: string, etc: string = machine.etc, options: RunOptions = {}): Promise<RunResult> {
-    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc, ...options.env }, options.timeout?.toMillis(), options);
+    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc, ...options.env }, options);
     if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenNewRepositoryKeys();
     return result;
   }
@@ -326,8 +326,8 @@ export class BackupWorld {
  * and `onOutput` act on it while it runs (see {@link RunOptions}). With
  * BACKUP_TEST_TIMING set, prints how long each run took (to find where a suite's time goes).
  */
-export function runScript(script: string, receiver: HeartbeatReceiver, env: Record<string, string>, timeoutMs = 100_000,
-  options: RunOptions = {}): Promise<RunResult> {
+export function runScript(script: string, receiver: HeartbeatReceiver, env: Record<string, string>, options: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = (options.timeout ?? Duration.seconds(100)).toMillis();
   const first = receiver.pings.length;
   const started = Date.now();
   return new Promise((resolve, reject) => {
