@@ -374,20 +374,23 @@ describe('the alert relay', () => {
     };
 
     test('a head sent a byte at a time is cut at the deadline and logged; the slot is free again', async () => {
+      const from = output.length;
       await trickle(`${REQUEST_LINE}\r\nX-Slow: `, 'abcdefgh');
       // The deadline cut it (a head over HEAD_BYTES is closed without a word): this line says so.
-      await logs(/a connection sent no whole request head within 1 s: closed/, () => output);
+      await logs(/a connection sent no whole request head within 1 s: closed/, () => output.slice(from));
       await waitFor(() => threadCount(short.pid!) === 1, { what: 'the trickling connection\'s thread to end', timeout: Duration.seconds(30) });
     });
 
     test("a post's body sent a byte at a time, or not at all, is cut at the deadline, logged and not forwarded", async () => {
+      const from = output.length;
+      const since = () => output.slice(from);
       await trickle(UNFINISHED_POST, '{"a":1},');
-      await logs(/a post's body did not all come within 1 s: not forwarded/, () => output);
+      await logs(/a post's body did not all come within 1 s: not forwarded/, since);
       const socket = net.connect(shortPort, '127.0.0.1');
       try {
         socket.on('error', () => undefined);
         socket.write(UNFINISHED_POST);
-        await waitFor(() => (output.match(/a post's body did not all come within 1 s: not forwarded/g) ?? []).length === 2, { what: 'the stopped body to be logged', timeout: Duration.seconds(20) });
+        await waitFor(() => (since().match(/a post's body did not all come within 1 s: not forwarded/g) ?? []).length === 2, { what: 'the stopped body to be logged', timeout: Duration.seconds(20) });
       } finally {
         socket.destroy();
       }
@@ -568,10 +571,11 @@ describe('the alert relay', () => {
       });
       const port = await listenOnFreePort(trickler);
       writeUrls({ ...URLS(), monitoring_webhook_trickle: `http://127.0.0.1:${port}/hooks/trickle` });
+      const from = output.length;
       try {
         const response = await postProbed('monitoring_webhook_trickle');
         expect(response.status).toBe(502);
-        await logs(/monitoring_webhook_trickle -> 127\.0\.0\.1: not delivered \(TimeoutError\)/, () => output);
+        await logs(/monitoring_webhook_trickle -> 127\.0\.0\.1: not delivered \(TimeoutError\)/, () => output.slice(from));
         await waitFor(() => cutEarly, { what: 'the relay to close the trickling answer', timeout: Duration.seconds(10) });
         expect(sent).toBeGreaterThan(0);
         expect(sent).toBeLessThan(answer.length);
@@ -621,9 +625,10 @@ describe('the alert relay', () => {
     test('a receiver that takes the connection and never begins its TLS handshake is cut at FORWARD_SECONDS: 502, logged', async () => {
       const stalled = await silentReceiver();
       writeUrls({ ...URLS(), monitoring_webhook_stalled: `https://127.0.0.1:${stalled.port}/hooks/stalled` });
+      const from = output.length;
       try {
         expect((await postProbed('monitoring_webhook_stalled')).status).toBe(502);
-        await logs(/monitoring_webhook_stalled -> 127\.0\.0\.1: not delivered \(TimeoutError\)/, () => output);
+        await logs(/monitoring_webhook_stalled -> 127\.0\.0\.1: not delivered \(TimeoutError\)/, () => output.slice(from));
         // The relay closed it, having sent its hello and nothing more.
         await waitFor(() => stalled.cut === 1, { what: 'the relay to close the stalled handshake', timeout: Duration.seconds(10) });
       } finally {
@@ -649,11 +654,13 @@ describe('the alert relay', () => {
 
     test("a lookup whose thread could not start is not left running: the receiver's next forward looks it up, and is delivered", async () => {
       writeUrls({ ...URLS(), monitoring_webhook_nothread: `http://nothread.live.invalid:${receiverPort}/hooks/nothread` });
+      const from = output.length;
+      const since = () => output.slice(from);
       try {
         probed.kill('SIGUSR2');
-        await logs(/probe: the next lookup thread refused/, () => output);
+        await logs(/probe: the next lookup thread refused/, since);
         expect((await postProbed('monitoring_webhook_nothread')).status).toBe(502);
-        await logs(/monitoring_webhook_nothread -> nothread\.live\.invalid: not delivered \(RuntimeError\)/, () => output);
+        await logs(/monitoring_webhook_nothread -> nothread\.live\.invalid: not delivered \(RuntimeError\)/, since);
         // Left marked as running, the lookup would fail each next forward at once (LookupRunning), for good.
         expect((await postProbed('monitoring_webhook_nothread')).status).toBe(200);
         expect(received.map((r) => r.url)).toEqual(['/hooks/nothread']);
@@ -670,9 +677,10 @@ describe('the alert relay', () => {
       const stalled = await silentReceiver();
       const tls = await selfSignedReceiver();
       writeUrls({ ...URLS(), monitoring_webhook_stalls: `https://p${stalled.port}.stalls.invalid:${tls.port}/hooks/stalls` });
+      const from = output.length;
       try {
         expect((await postProbed('monitoring_webhook_stalls')).status).toBe(502);
-        await logs(/monitoring_webhook_stalls -> p\d+\.stalls\.invalid: not delivered \(SSLCertVerificationError\)/, () => output);
+        await logs(/monitoring_webhook_stalls -> p\d+\.stalls\.invalid: not delivered \(SSLCertVerificationError\)/, () => output.slice(from));
         await waitFor(() => stalled.cut === 1 && tls.handshakes.length > 0, { what: 'the relay to give the first address up, and to reach the second', timeout: Duration.seconds(10) });
         expect(received).toEqual([]);
       } finally {
@@ -692,7 +700,7 @@ describe('the alert relay', () => {
         expect((await postProbed('monitoring_webhook_certs')).status).toBe(200);
         expect(received.map((r) => r.url)).toEqual(['/hooks/certs-T0KEN?sig=S1G']);
         expect(refused.handshakes).toHaveLength(1);
-        await logs(new RegExp(`monitoring_webhook_certs -> p${refused.port}\\.stalls\\.invalid: address 127\\.0\\.0\\.1:${refused.port} not connected \\(SSLCertVerificationError\\)`), () => output);
+        await logs(new RegExp(`monitoring_webhook_certs -> p${refused.port}\\.stalls\\.invalid: address 127\\.0\\.0\\.1:${refused.port} not connected \\(SSLCertVerificationError\\)`), () => output.slice(from));
         // The second address delivered: nothing logged of it.
         expect(output.slice(from)).not.toContain(`127.0.0.1:${delivers.port}`);
         expect(output).not.toMatch(/T0KEN|S1G/);
@@ -764,6 +772,7 @@ describe('the alert relay', () => {
       const last = hangingUrls('last', 40_200, lookupsBound - (forwards - 1) - forwards);
       expect(Object.keys(last).length).toBeGreaterThan(0);
       writeUrls({ ...URLS(), ...outlived, ...burst, ...last, monitoring_webhook_later: `http://later.live.invalid:${receiverPort}/hooks/later` });
+      const from = output.length;
       try {
         await hang(Object.keys(outlived));
         expect((await counts()).lookups).toBe(forwards - 1);
@@ -773,7 +782,7 @@ describe('the alert relay', () => {
         expect((await counts()).lookups).toBe(lookupsBound);
         // LOOKUPS run, all past their forward: a new name fails at once, and starts none.
         expect((await postProbed('monitoring_webhook_later')).status).toBe(502);
-        await logs(/monitoring_webhook_later -> later\.live\.invalid: not delivered \(LookupsFull\)/, () => output);
+        await logs(/monitoring_webhook_later -> later\.live\.invalid: not delivered \(LookupsFull\)/, () => output.slice(from));
         expect((await counts()).lookups).toBe(lookupsBound);
         await laterOnceReleased();
       } finally {
@@ -823,25 +832,26 @@ describe('the alert relay', () => {
       const filling = hangingUrls('filling', 40_300, lookupsBound);
       const pingAt = (url: string) => writeUrls({ ...URLS(), ...filling, monitoring_webhook_pinghost: `http://ping.live.invalid:${receiverPort}/hooks/pinghost`, [ping]: url });
       pingAt(`http://ping.live.invalid:${receiverPort}/ping/key`);
+      const from = output.length;
       try {
         for (let i = 0; i < lookupsBound; i += forwards) await hang(Object.keys(filling).slice(i, i + forwards));
         expect((await counts()).lookups).toBe(lookupsBound);
         // The one more is the ping receiver's, not its host's: a webhook on the ping's host, with no lookup of it
         // running, is refused a new one.
         expect((await postProbed('monitoring_webhook_pinghost')).status).toBe(502);
-        await logs(/monitoring_webhook_pinghost -> ping\.live\.invalid: not delivered \(LookupsFull\)/, () => output);
+        await logs(/monitoring_webhook_pinghost -> ping\.live\.invalid: not delivered \(LookupsFull\)/, () => output.slice(from));
         expect((await counts()).lookups).toBe(lookupsBound);
         expect((await postProbed(ping)).status).toBe(200);
         expect(received.map((r) => r.url)).toEqual(['/ping/key']);
         // One more, not any number: a ping whose name hangs holds it, and a ping to another name then fails at once.
         pingAt('http://hangs.invalid:40400/ping/key');
-        const from = output.length;
+        const pingFrom = output.length;
         expect((await postProbed(ping)).status).toBe(502);
-        await logs(new RegExp(`${ping} -> hangs\\.invalid: not delivered \\(TimeoutError\\)`), () => output.slice(from));
+        await logs(new RegExp(`${ping} -> hangs\\.invalid: not delivered \\(TimeoutError\\)`), () => output.slice(pingFrom));
         expect((await counts()).lookups).toBe(lookupsBound + 1);
         pingAt('http://hangs.invalid:40401/ping/key');
         expect((await postProbed(ping)).status).toBe(502);
-        await logs(new RegExp(`${ping} -> hangs\\.invalid: not delivered \\(LookupsFull\\)`), () => output.slice(from));
+        await logs(new RegExp(`${ping} -> hangs\\.invalid: not delivered \\(LookupsFull\\)`), () => output.slice(pingFrom));
         expect((await counts()).lookups).toBe(lookupsBound + 1);
       } finally {
         probed.kill('SIGHUP');
@@ -897,7 +907,7 @@ describe('the alert relay', () => {
           method: 'POST', body, headers: { 'content-type': 'application/json', authorization: AUTH },
         });
         expect(response.status).toBe(502);
-        await logs(/monitoring_webhook_slowreader -> live\.invalid: not delivered \(TimeoutError\)/, () => output);
+        await logs(/monitoring_webhook_slowreader -> live\.invalid: not delivered \(TimeoutError\)/, () => output.slice(from));
         // The relay closed the connection part way through the body: the reader got some of it, not all.
         await waitFor(() => /^closed \d+$/m.test(said), { what: 'the relay to close the slow reader', timeout: Duration.seconds(10) });
         const got = Number(/^closed (\d+)$/m.exec(said)![1]);
