@@ -448,8 +448,9 @@ describe('the alert relay', () => {
     // with 127.0.0.1, any other name as unknown, so that no lookup leaves the machine; *.twice.invalid with two
     // addresses, 127.0.0.1 second, and first one that never answers (blackholed.twice.invalid: a loopback port whose
     // queue of connections is full, which drops each new one's first packet) or one of a family the machine lacks
-    // (nofamily.twice.invalid); p<port>.stalls.invalid with two addresses, first that loopback port, then 127.0.0.1.
-    // SIGUSR1 logs what the relay holds (COUNT_PROBE).
+    // (nofamily.twice.invalid); p<port>.stalls.invalid with two addresses, first that loopback port, then 127.0.0.1;
+    // p<port>.edge.invalid as p<port>.stalls.invalid, its forward's clock (time.monotonic, in its thread) then moved past
+    // its deadline right after its next reading. SIGUSR1 logs what the relay holds (COUNT_PROBE).
     // Long enough that a delivered case's second address (half of it, after a first that never answers) survives a
     // loaded CI machine's stall; short enough that the cases that wait it out stay quick.
     const SHORT = 5;
@@ -466,6 +467,18 @@ describe('the alert relay', () => {
       '    filler.connect_ex(full.getsockname())',
       // SIGHUP: the lookups of hangs.invalid that hang until then end (unknown), the next ones hang again.
       'hanging = [threading.Event()]',
+      // A thread's clock that skews.readings was set in: its first reading from then true, each next one past any
+      // deadline of a forward (the deadline passes between two readings, as it can between two lines of the relay).
+      'machine_monotonic = time.monotonic',
+      'skews = threading.local()',
+      'def test_monotonic():',
+      '    now = machine_monotonic()',
+      '    readings = getattr(skews, "readings", None)',
+      '    if readings is None:',
+      '        return now',
+      '    skews.readings = readings + 1',
+      '    return now if readings == 0 else now + FORWARD_SECONDS + 1',
+      'time.monotonic = test_monotonic',
       'def unhang(*_):',
       '    hanging[0].set()',
       '    hanging[0] = threading.Event()',
@@ -476,6 +489,11 @@ describe('the alert relay', () => {
       '    if host == "late.twice.invalid":',
       '        time.sleep(FORWARD_SECONDS + 0.5)',
       '        return 2 * machine_getaddrinfo("127.0.0.1", port, *args, **kwargs)',
+      // p<port>.edge.invalid: answered, as late.twice.invalid, to the numeric-only getaddrinfo call, in the forward's
+      // thread; the clock's next reading is the first that connect() makes.
+      '    if host.endswith(".edge.invalid"):',
+      '        skews.readings = 0',
+      '        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", int(host.split(".")[0][1:])))] + machine_getaddrinfo("127.0.0.1", port, *args, **kwargs)',
       '    if kwargs.get("flags", args[3] if len(args) > 3 else 0) & socket.AI_NUMERICHOST:',
       '        return machine_getaddrinfo(host, port, *args, **kwargs)',
       '    if host == "hangs.invalid":',
@@ -648,6 +666,28 @@ describe('the alert relay', () => {
         expect(output.slice(from)).not.toContain('not connected');
         expect(received).toEqual([]);
       } finally {
+        writeUrls(URLS());
+      }
+    });
+
+    test("the deadline passing right after the address loop read the clock: that address is tried (connected, then cut at its first send), and no line says it was not connected or not tried", async () => {
+      // The loop read the clock twice, once to decide to try the address and once for its share: the deadline passing
+      // between them logged an address never tried as 'not connected (TimeoutError)', and the next as not tried.
+      const first = await silentReceiver();
+      writeUrls({ ...URLS(), monitoring_webhook_edge: `http://p${first.port}.edge.invalid:${receiverPort}/hooks/edge` });
+      const from = output.length;
+      const since = () => output.slice(from);
+      try {
+        expect((await postProbed('monitoring_webhook_edge')).status).toBe(502);
+        await logs(/monitoring_webhook_edge -> p\d+\.edge\.invalid: not delivered \(TimeoutError\)/, since);
+        // Its lines come before the one that it was not delivered.
+        expect(since()).not.toContain('not connected');
+        expect(since()).not.toContain('not tried');
+        // Connected, nothing sent: the relay closed it once its send found the deadline passed.
+        await waitFor(() => first.cut === 1, { what: 'the relay to connect to the first address and close it', timeout: Duration.seconds(10) });
+        expect(received).toEqual([]);
+      } finally {
+        await first.close();
         writeUrls(URLS());
       }
     });

@@ -734,7 +734,10 @@ class Forward(http.client.HTTPConnection):
     def connect(self):
         error, found = TimeoutError(), addresses(self.host, self.port, self.end, self.ping)
         for i, (family, kind, protocol, _, address) in enumerate(found):
-            if time.monotonic() >= self.end:
+            # One reading of the clock decides whether this address is tried and gives it its share: a second reading
+            # past the deadline (left() raising) would log an address never tried as not connected.
+            now = time.monotonic()
+            if now >= self.end:
                 # Nothing left (a lookup that answered at the deadline): the rest were never tried, so no line says
                 # one of them was not connected; one says how many.
                 if len(found) > 1:
@@ -747,8 +750,9 @@ class Forward(http.client.HTTPConnection):
                 sock = socket.socket(family, kind, protocol)
                 # Each address its share of what is left, connect and handshake together: one that never answers (a
                 # blackholed IPv6 address, first in the lookup's order) leaves time to the next.
-                share = time.monotonic() + left(self.end) / (len(found) - i)
-                sock.settimeout(left(share))
+                slot = (self.end - now) / (len(found) - i)
+                share = now + slot
+                sock.settimeout(slot)
                 sock.connect(address)
                 if self.tls:
                     # The handshake as a whole (Python's ssl gives it the socket's timeout as one deadline, not one
