@@ -317,6 +317,57 @@ describe('a secret whose variable lives in another stack than the construct that
 });
 
 // Terraform runs in cdktf.out/stacks/<stack>, and what it saves there (a plan, a local state) holds the secrets in clear.
+// Review (synth): a later stack's refusal failed the synth after the stacks before it were written; their new files
+// stayed in the output beside the previous synth's manifest, a half synth that a deploy or a reader could act on.
+describe("a synth that a later stack's refusal fails", () => {
+  test.each([false, true])("leaves no stack file it wrote, and keeps what else is in the output (hclOutput %s)", (hclOutput) => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
+    const hclBefore = process.env.SYNTH_HCL_OUTPUT;
+    if (hclOutput) process.env.SYNTH_HCL_OUTPUT = 'true';
+    else delete process.env.SYNTH_HCL_OUTPUT;
+    const files = hclOutput ? ['cdk.tf', 'metadata.json'] : ['cdk.tf.json'];
+    try {
+      // What a team and an earlier synth left there: a local state, and an earlier synth's manifest and files.
+      const previous = twoStacks(outdir, ['secrets', 'acme']);
+      previous.app.synth();
+      const kept = path.join(outdir, 'stacks', 'secrets', 'terraform.tfstate');
+      fs.writeFileSync(kept, '{}');
+      fs.writeFileSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json.user-note'), 'mine');
+
+      // The variable's stack is written first, still sensitive; acme's Aspect then flips it, and acme's rendering refuses it.
+      const { app, password } = twoStacks(outdir, ['secrets', 'acme']);
+      const acme = app.node.findChild('acme') as TerraformStack;
+      Aspects.of(acme).add({ visit: (node: IConstruct) => { if (node === acme) flipSensitive(password); } });
+      const written: string[] = [];
+      const secrets = app.node.findChild('secrets') as TerraformStack;
+      const synthesizer = secrets.synthesizer;
+      secrets.synthesizer = { synthesize: (session) => {
+        synthesizer.synthesize(session);
+        written.push(...files.filter((f) => fs.existsSync(path.join(outdir, 'stacks', 'secrets', f))));
+      } };
+
+      expect(messageOf(() => app.synth())).toMatch(refusal('acme/Box.password', 'box_password'));
+      // secrets was written by this synth before the refusal (the case would prove nothing otherwise), and is gone.
+      expect(written).toEqual(files);
+      for (const stack of ['secrets', 'acme']) {
+        for (const file of files) expect(fs.existsSync(path.join(outdir, 'stacks', stack, file))).toBe(false);
+      }
+      expect(fs.readFileSync(kept, 'utf8')).toBe('{}');
+      expect(fs.readFileSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json.user-note'), 'utf8')).toBe('mine');
+
+      // Unflipped, the same app writes both stacks again.
+      twoStacks(outdir, ['secrets', 'acme']).app.synth();
+      for (const stack of ['secrets', 'acme']) {
+        for (const file of files) expect(fs.existsSync(path.join(outdir, 'stacks', stack, file))).toBe(true);
+      }
+    } finally {
+      if (hclBefore === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+      else process.env.SYNTH_HCL_OUTPUT = hclBefore;
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the working directory of a team's own TerraformStack that holds a secret", () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secret-takers-'));
   // The usual umask: what cdktf creates is readable by every local user.

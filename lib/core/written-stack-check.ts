@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { IStackSynthesizer, ISynthesisSession, TerraformStack } from 'cdktf';
+import { removeOutputOnFailedSynth } from './private/failed-synth-output';
 
 /** A rule pack as the written-stack check sees it: checks one stack's Terraform and returns its errors. */
 export interface WrittenStackPack {
@@ -16,7 +17,8 @@ const wrapped = new WeakSet<TerraformStack>();
  * `onSynthesize` hook, and only then renders `cdk.tf.json` again: anything changed in between
  * would be written unchecked. This wraps the stack's synthesizer: after it writes the file, the
  * packs `packsOf(stack)` names at that moment check the written JSON; on an error the file is
- * removed and synth fails the way a failed validation does. `skipValidation` does not skip it: the
+ * removed and synth fails the way a failed validation does, and the files of the stacks written before it go too
+ * (failed-synth-output). `skipValidation` does not skip it: the
  * packs are the data boundary, which boundary.md publishes as enforced at synth.
  * Idempotent per stack.
  */
@@ -45,6 +47,7 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
     },
   };
   stack.synthesizer = synthesizer;
+  removeOutputOnFailedSynth(stack);
 }
 
 /** The JSON a stack wrote, or `undefined` for HCL output (`--hcl`) or no file. */

@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { TerraformStack, TerraformVariable } from 'cdktf';
 import { invalidValue, ValidationError } from '../validation-message';
+import { removeOutputOnFailedSynth } from './failed-synth-output';
 
 /** A secret as a construct took it: where it came in (construct and prop), and the variable it is. */
 interface TakenSecret {
@@ -45,6 +46,8 @@ function checkRenderingOf(stack: TerraformStack): { readonly taken: TakenSecret[
   const render: Render = stack.toTerraform.bind(stack);
   const entry = { taken: [] as TakenSecret[], render };
   registered.set(stack, entry);
+  // A refusal in a later stack must not leave this one's or an earlier stack's new file behind.
+  removeOutputOnFailedSynth(stack);
   stack.toTerraform = () => {
     const rendered = render();
     refuseUnlessRenderedSensitive(stack, rendered, entry.taken);
