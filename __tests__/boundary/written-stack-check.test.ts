@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Aspects, TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
-import { BoundaryChecks, Machine, ObjectStorageBackend } from '../../lib';
+import { BoundaryChecks, Environment, Machine, ObjectStorageBackend, SecretVariable, StorageBox } from '../../lib';
 import { checkedStack, machine, policy } from './fixtures';
 import { MESSAGE } from './refusal';
 
@@ -54,6 +54,27 @@ describe('the pack checks what the stack writes', () => {
     const m = machine(stack);
     addCustomSynthesis(m, { onSynthesize: () => moveOut(m) });
     expect(synthApp(app)).toMatch(/Boundary-EuPlacement: test\/App\/\w+\.location: 'ash'/);
+  });
+
+  // With --hcl the written file is HCL: the check takes the JSON rendered with it, or renders the stack again, never a
+  // rendering a hook made before a later hook changed the stack.
+  test.each([false, true])('with --hcl, a change after a hook rendered the stack is refused, and nothing is written (the stack holds a secret: %s)', (withSecret) => {
+    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
+    process.env.SYNTH_HCL_OUTPUT = 'true';
+    try {
+      const app = Testing.app();
+      const stack = checkedStack('production', app);
+      const m = machine(stack);
+      if (withSecret) new StorageBox(stack, 'Box', { environment: Environment.PRODUCTION, password: new SecretVariable(stack, 'box_password', { description: 'Password of the box' }) });
+      // Hooks run leaves first: the server's renders the stack, compliant still; the machine's then moves it out.
+      addCustomSynthesis(m.server, { onSynthesize: () => { stack.toTerraform(); } });
+      addCustomSynthesis(m, { onSynthesize: () => moveOut(m) });
+      expect(synthApp(app)).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
+      expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
+    } finally {
+      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
+    }
   });
 
   test('an unchanged compliant stack is written', () => {

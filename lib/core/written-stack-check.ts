@@ -28,9 +28,11 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
   const original = stack.synthesizer;
   const synthesizer: IStackSynthesizer = {
     synthesize(session: ISynthesisSession): void {
-      original.synthesize(session);
+      const rendered = renderingBehindHcl(stack, () => original.synthesize(session));
       const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
-      const written = readJson(file) ?? stack.toTerraform();
+      // With --hcl the file is HCL: the JSON rendering the HCL was made with is what was written; the stack is
+      // rendered again only when none came (no secret in it: secrets-at-synth renders the JSON before the HCL).
+      const written = readJson(file) ?? rendered ?? stack.toTerraform();
       const errors = [...new Set(packsOf(stack))].flatMap((pack) => pack.checkStack(stack, written));
       // skipValidation (which cdktf's own error message suggests) skips every validation, the packs'
       // and the App's checks that every stack is reached by one: the rule packs run here anyway, with
@@ -48,6 +50,41 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
   };
   stack.synthesizer = synthesizer;
   removeOutputOnFailedSynth(stack);
+}
+
+/**
+ * The JSON rendering of `stack` made inside its HCL rendering while `synthesize` runs (secrets-at-synth renders it
+ * there, in the same state the HCL is made from). One made elsewhere, such as by an onSynthesize hook before later
+ * hooks changed the stack, is not what was written and is not taken.
+ */
+function renderingBehindHcl(stack: TerraformStack, synthesize: () => void): Record<string, any> | undefined {
+  const ownJson = stack.toTerraform;
+  const ownHcl = stack.toHclTerraform;
+  let inHcl = false;
+  let rendered: Record<string, any> | undefined;
+  const json = () => {
+    const result = ownJson.call(stack);
+    if (inHcl) rendered = result;
+    return result;
+  };
+  const hcl = () => {
+    inHcl = true;
+    try {
+      return ownHcl.call(stack);
+    } finally {
+      inHcl = false;
+    }
+  };
+  stack.toTerraform = json;
+  stack.toHclTerraform = hcl;
+  try {
+    synthesize();
+  } finally {
+    // A construct an Aspect adds may wrap them again meanwhile (secrets-at-synth): such a wrapper stays.
+    if (stack.toTerraform === json) stack.toTerraform = ownJson;
+    if (stack.toHclTerraform === hcl) stack.toHclTerraform = ownHcl;
+  }
+  return rendered;
 }
 
 /** The JSON a stack wrote, or `undefined` for HCL output (`--hcl`) or no file. */
