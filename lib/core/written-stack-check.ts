@@ -17,9 +17,9 @@ const wrapped = new WeakSet<TerraformStack>();
  * `onSynthesize` hook, and only then renders `cdk.tf.json` again: anything changed in between
  * would be written unchecked. This wraps the stack's synthesizer: after it writes the file, the
  * packs `packsOf(stack)` names at that moment check the written JSON; on an error the file is
- * removed and synth fails the way a failed validation does, and the files of the stacks written before it go too
- * (failed-synth-output). `skipValidation` does not skip it: the
- * packs are the data boundary, which boundary.md publishes as enforced at synth.
+ * removed and synth fails the way a failed validation does (the stacks written before it lose theirs too, see
+ * failed-synth-output). `skipValidation` does not skip it: the packs are the data boundary, which boundary.md
+ * publishes as enforced at synth.
  * Idempotent per stack.
  */
 export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: TerraformStack) => readonly WrittenStackPack[]): void {
