@@ -167,3 +167,45 @@ test('a program under run or pg, and restic, hold neither the log\'s lock nor th
     expect(held).not.toContain(stderr);
   }
 });
+
+// Audit (forks): restic_on ran `mkdir -p` on the ssh directory and `ssh-keygen -F` on the target's known_hosts after every
+// restic call. The host key is looked up once per target and shell now: a target whose key was found pinned is not
+// looked up again, one whose key is missing after a login still fails every call, and one target's find does not
+// vouch for another's. The stand-in restic records the host key as ssh's accept-new does, except for the host "nopin".
+test('restic_on looks up a target\'s pinned host key after its first login only, and fails every login of an unpinned one', async () => {
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr';
+  fs.writeFileSync(path.join(tmp, 'bin', 'restic'), [
+    '#!/bin/bash',
+    '[[ $2 =~ UserKnownHostsFile=([^ ]+) ]] && f=${BASH_REMATCH[1]}',
+    '[[ $2 =~ HostKeyAlias=([^ ]+) ]] && alias=${BASH_REMATCH[1]}',
+    `[[ $2 == *" nopin -s sftp" ]] || [ -s "$f" ] || printf '%s ${key}\\n' "$alias" >>"$f"`,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  // Each wrapper notes its arguments and runs the real program.
+  for (const [name, real] of [['ssh-keygen', '/usr/bin/ssh-keygen'], ['mkdir', '/bin/mkdir']]) {
+    fs.writeFileSync(path.join(tmp, 'bin', name), `#!/bin/bash\nprintf '%s\\n' "$*" >>'${tmp}/${name}.calls'\nexec ${real} "$@"\n`, { mode: 0o755 });
+  }
+  fs.mkdirSync(path.join(tmp, 'etc', 'secrets'));
+  for (const t of ['a', 'b']) fs.writeFileSync(path.join(tmp, 'etc', 'secrets', `${t}.restic.b64`), 'cHc=\n', { mode: 0o600 });
+  const result = await runJob([
+    'a_KIND=sftp a_AUTH=key a_USER=u a_HOST=h a_REPO_PATH=r a_PORT=23 a_HOSTKEYS=accept-new',
+    'b_KIND=sftp b_AUTH=password b_USER=u b_HOST=nopin b_REPO_PATH=r b_PORT=23 b_HOSTKEYS=accept-new',
+    `called() { if "$@"; then echo "$2 ok"; else echo "$2 failed"; fi >>'${tmp}/outcomes'; }`,
+    'for i in 1 2 3; do called restic_on a snapshots; called restic_on b snapshots; done',
+    // A subshell inherits the job's finds: a's key is not looked up again there, b's is.
+    `x=$(called restic_on a snapshots; called restic_on b snapshots)`,
+    'ok done',
+    '',
+  ].join('\n'));
+  expect(result.code).toBe(0);
+  expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8').split('\n').filter(Boolean))
+    .toEqual(['a ok', 'b failed', 'a ok', 'b failed', 'a ok', 'b failed', 'a ok', 'b failed']);
+  const lookups = fs.readFileSync(path.join(tmp, 'ssh-keygen.calls'), 'utf8').split('\n').filter((l) => l.startsWith('-F '));
+  expect(lookups.filter((l) => l.startsWith('-F sovereign-a '))).toHaveLength(1);
+  expect(lookups.filter((l) => l.startsWith('-F sovereign-b '))).toHaveLength(4);
+  expect(result.stderr.match(/the host key of b is not in \S+\/known_hosts\.b after a login: it would not be checked next time/g)).toHaveLength(4);
+  expect(result.stderr).not.toMatch(/the host key of a /);
+  // The ssh directory is made once, by the first call (the key's generation), and tested, not made, after.
+  const ssh = path.join(tmp, 'etc', 'ssh');
+  expect(fs.readFileSync(path.join(tmp, 'mkdir.calls'), 'utf8').split('\n').filter((l) => l.includes(ssh))).toEqual([`-p ${ssh}`]);
+});

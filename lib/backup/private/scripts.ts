@@ -34,6 +34,8 @@ declare -A SB_UNREACHABLE=()
 # The targets a first backup could not list to tell whether this machine is an unrestored rebuild (not_listed), each with
 # restic's cause: a first dump refuses, a first file backup skips them.
 declare -A SB_UNLISTED=()
+# The SFTP targets whose host key restic_on found in their known_hosts file after a login (a subshell's finds stay in it).
+declare -A SB_PINNED=()
 # 1 in a run that pings nothing: one whose outcome another run reports (one copy of a restore drill of several), or a
 # restore by hand (backup-restore), which reports on the terminal.
 SB_NO_PINGS=''
@@ -574,7 +576,8 @@ ssh_options() {
 }
 
 ensure_key() {
-  mkdir -p "$SB_ETC/ssh"
+  # A test first (a builtin): restic_on calls this before every restic call.
+  [ -d "$SB_ETC/ssh" ] || mkdir -p "$SB_ETC/ssh"
   [ -s "$SB_ETC/ssh/id_ed25519" ] && return 0
   log "generating this machine's backup SSH key"
   ssh-keygen -q -t ed25519 -N '' -C "sovereign-backup@\${BACKUP_HOST:-unknown}" -f "$SB_ETC/ssh/id_ed25519"
@@ -637,7 +640,7 @@ restic_on() {
     sftp)
       if [ "$(tv "$t" AUTH)" != password ]; then ensure_key || return 1; fi
       # ssh records a first-use host key in this directory; without it every login would be a first use.
-      mkdir -p "$SB_ETC/ssh"
+      [ -d "$SB_ETC/ssh" ] || mkdir -p "$SB_ETC/ssh"
       # ssh's own errors go to a file of this call: restic may exit before it relays them (a changed host key).
       sshlog="$SB_LOG.ssh.$BASHPID.$RANDOM"
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
@@ -645,9 +648,13 @@ restic_on() {
         -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- {SB_STDERR}>&- {SB_LOG_FD}<&- || rc=$?
       if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then ssh_lines <"$sshlog" >&2; fi
       rm -f "$sshlog"
-      # Whatever the login method, the host key is pinned from now on: a changed key fails the next run.
-      if [ "$rc" = 0 ] && ! ssh-keygen -F "sovereign-$t" -f "$SB_ETC/ssh/known_hosts.$t" >/dev/null 2>&1; then
-        log "the host key of $t is not in $SB_ETC/ssh/known_hosts.$t after a login: it would not be checked next time"; return 1
+      # Whatever the login method, the host key is pinned from now on: a changed key fails the next run. Looked up after
+      # the target's first login of this shell only (SB_PINNED): a key found pinned stays so, as ssh checks every later
+      # login against it. One not found is looked up again, and fails, after every login.
+      if [ "$rc" = 0 ] && [ -z "\${SB_PINNED[$t]:-}" ]; then
+        ssh-keygen -F "sovereign-$t" -f "$SB_ETC/ssh/known_hosts.$t" >/dev/null 2>&1 \\
+          || { log "the host key of $t is not in $SB_ETC/ssh/known_hosts.$t after a login: it would not be checked next time"; return 1; }
+        SB_PINNED[$t]=1
       fi
       return "$rc" ;;
     s3)
