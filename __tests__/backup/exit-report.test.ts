@@ -169,10 +169,11 @@ test('a program under run or pg, and restic, hold neither the log\'s lock nor th
 });
 
 // Audit (forks): restic_on ran `mkdir -p` on the ssh directory and `ssh-keygen -F` on the target's known_hosts after every
-// restic call. The host key is looked up once per target and shell now: a target whose key was found pinned is not
-// looked up again, one whose key is missing after a login still fails every call, and one target's find does not
-// vouch for another's. The stand-in restic records the host key as ssh's accept-new does, except for the host "nopin".
-test('restic_on looks up a target\'s pinned host key after its first login only, and fails every login of an unpinned one', async () => {
+// restic call. The host key is looked up once per target and job now: at the job's start (load_conf) for a target whose
+// known_hosts holds it already, which the subshells most calls run in inherit, else after each login until found. One
+// whose key is missing after a login still fails every call, and one target's find does not vouch for another's. The
+// stand-in restic records the host key as ssh's accept-new does, except for the host "nopin".
+test('restic_on looks up a target\'s host key until it is found pinned, and fails every login of an unpinned one', async () => {
   const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr';
   fs.writeFileSync(path.join(tmp, 'bin', 'restic'), [
     '#!/bin/bash',
@@ -185,27 +186,39 @@ test('restic_on looks up a target\'s pinned host key after its first login only,
   for (const [name, real] of [['ssh-keygen', '/usr/bin/ssh-keygen'], ['mkdir', '/bin/mkdir']]) {
     fs.writeFileSync(path.join(tmp, 'bin', name), `#!/bin/bash\nprintf '%s\\n' "$*" >>'${tmp}/${name}.calls'\nexec ${real} "$@"\n`, { mode: 0o755 });
   }
-  fs.mkdirSync(path.join(tmp, 'etc', 'secrets'));
-  for (const t of ['a', 'b']) fs.writeFileSync(path.join(tmp, 'etc', 'secrets', `${t}.restic.b64`), 'cHc=\n', { mode: 0o600 });
+  const etc = path.join(tmp, 'etc');
+  fs.mkdirSync(path.join(etc, 'secrets'));
+  for (const t of ['a', 'b', 'c']) fs.writeFileSync(path.join(etc, 'secrets', `${t}.restic.b64`), 'cHc=\n', { mode: 0o600 });
+  const sftp = (t: string, auth: string, host: string, hostKeys: string) =>
+    `${t}_KIND=sftp ${t}_AUTH=${auth} ${t}_USER=u ${t}_HOST=${host} ${t}_REPO_PATH=r ${t}_PORT=23 ${t}_HOSTKEYS=${hostKeys}`;
+  fs.writeFileSync(path.join(etc, 'backup.conf'), [
+    `BACKUP_STATE='${tmp}/state'`,
+    // a: no known_hosts yet (its first login pins the key); b: its key never recorded; c: pinned by the plan.
+    sftp('a', 'key', 'h', 'accept-new'), sftp('b', 'password', 'nopin', 'accept-new'), sftp('c', 'password', 'h', 'yes'), '',
+  ].join('\n'));
+  // c's key is in place before the job starts, as the plan installs it (and with it the ssh directory).
+  fs.mkdirSync(path.join(etc, 'ssh'));
+  fs.writeFileSync(path.join(etc, 'ssh', 'known_hosts.c'), `sovereign-c ${key}\n`);
   const result = await runJob([
-    'a_KIND=sftp a_AUTH=key a_USER=u a_HOST=h a_REPO_PATH=r a_PORT=23 a_HOSTKEYS=accept-new',
-    'b_KIND=sftp b_AUTH=password b_USER=u b_HOST=nopin b_REPO_PATH=r b_PORT=23 b_HOSTKEYS=accept-new',
+    'load_conf backup.conf',
     `called() { if "$@"; then echo "$2 ok"; else echo "$2 failed"; fi >>'${tmp}/outcomes'; }`,
     'for i in 1 2 3; do called restic_on a snapshots; called restic_on b snapshots; done',
-    // A subshell inherits the job's finds: a's key is not looked up again there, b's is.
-    `x=$(called restic_on a snapshots; called restic_on b snapshots)`,
+    // Subshells inherit the job's finds: a's key and c's are not looked up again there, b's is.
+    'x=$(called restic_on a snapshots; called restic_on b snapshots)',
+    'for i in 1 2; do x=$(called restic_on c snapshots); done',
     'ok done',
     '',
   ].join('\n'));
   expect(result.code).toBe(0);
   expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8').split('\n').filter(Boolean))
-    .toEqual(['a ok', 'b failed', 'a ok', 'b failed', 'a ok', 'b failed', 'a ok', 'b failed']);
+    .toEqual(['a ok', 'b failed', 'a ok', 'b failed', 'a ok', 'b failed', 'a ok', 'b failed', 'c ok', 'c ok']);
   const lookups = fs.readFileSync(path.join(tmp, 'ssh-keygen.calls'), 'utf8').split('\n').filter((l) => l.startsWith('-F '));
   expect(lookups.filter((l) => l.startsWith('-F sovereign-a '))).toHaveLength(1);
   expect(lookups.filter((l) => l.startsWith('-F sovereign-b '))).toHaveLength(4);
+  expect(lookups.filter((l) => l.startsWith('-F sovereign-c '))).toHaveLength(1);
   expect(result.stderr.match(/the host key of b is not in \S+\/known_hosts\.b after a login: it would not be checked next time/g)).toHaveLength(4);
-  expect(result.stderr).not.toMatch(/the host key of a /);
-  // The ssh directory is made once, by the first call (the key's generation), and tested, not made, after.
-  const ssh = path.join(tmp, 'etc', 'ssh');
-  expect(fs.readFileSync(path.join(tmp, 'mkdir.calls'), 'utf8').split('\n').filter((l) => l.includes(ssh))).toEqual([`-p ${ssh}`]);
+  expect(result.stderr).not.toMatch(/the host key of [ac] /);
+  // The ssh directory is there: tested, not made, by each call.
+  const ssh = path.join(etc, 'ssh');
+  expect(fs.readFileSync(path.join(tmp, 'mkdir.calls'), 'utf8').split('\n').filter((l) => l.includes(ssh))).toEqual([]);
 });

@@ -34,7 +34,8 @@ declare -A SB_UNREACHABLE=()
 # The targets a first backup could not list to tell whether this machine is an unrestored rebuild (not_listed), each with
 # restic's cause: a first dump refuses, a first file backup skips them.
 declare -A SB_UNLISTED=()
-# The SFTP targets whose host key restic_on found in their known_hosts file after a login (a subshell's finds stay in it).
+# The SFTP targets whose host key is in their known_hosts file, found at the job's start (pinned_host_keys) or by
+# restic_on after a login (a subshell's finds stay in it).
 declare -A SB_PINNED=()
 # 1 in a run that pings nothing: one whose outcome another run reports (one copy of a restore drill of several), or a
 # restore by hand (backup-restore), which reports on the terminal.
@@ -366,6 +367,7 @@ load_conf() {
     f=\${f##*/}
     exec {SB_PASSWORD_FD[\${f%.restic.b64}]}<"$SB_ETC/secrets/$f" || true
   done
+  pinned_host_keys
   export PGHOST="\${PG_HOST:-/var/run/postgresql}" PGPORT="\${PG_PORT:-5432}"
   if [ -n "\${PG_USER:-}" ]; then export PGUSER="$PG_USER"; fi
   # The server's major's own client programs, first on PATH: Debian's pg_wrapper would pick the newest
@@ -620,6 +622,18 @@ password_file() {
   else printf '%s' "$SB_ETC/secrets/$1.restic.b64"; fi
 }
 
+# pinned_host_keys: notes in SB_PINNED the SFTP targets whose known_hosts file holds their host key before the job's first
+# restic call (load_conf): ssh checks every login to them against it. Most restic calls run in subshells, which inherit
+# the note: without it each looked the key up again after its call (restic_on), an ssh-keygen for every restic call.
+pinned_host_keys() {
+  local f t
+  for f in "$SB_ETC"/ssh/known_hosts.*; do
+    t=\${f##*/known_hosts.}
+    [ -f "$f" ] && [ -z "\${SB_PINNED[$t]:-}" ] || continue
+    if ssh-keygen -F "sovereign-$t" -f "$f" >/dev/null 2>&1; then SB_PINNED[$t]=1; fi
+  done
+}
+
 # restic_on <target> [--no-cache] <restic arguments...>: restic against one target's repository.
 # Verifications pass --no-cache (and the drill sets SB_NO_CACHE=1): everything they read comes from
 # the remote. Other calls share a cache that lives for this run only.
@@ -648,9 +662,9 @@ restic_on() {
         -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- {SB_STDERR}>&- {SB_LOG_FD}<&- || rc=$?
       if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then ssh_lines <"$sshlog" >&2; fi
       rm -f "$sshlog"
-      # Whatever the login method, the host key is pinned from now on: a changed key fails the next run. Looked up after
-      # the target's first login of this shell only (SB_PINNED): a key found pinned stays so, as ssh checks every later
-      # login against it. One not found is looked up again, and fails, after every login.
+      # Whatever the login method, the host key is pinned from now on: a changed key fails the next run. Not looked up
+      # again once found (SB_PINNED: at the job's start, or after an earlier login of this shell): a key found pinned
+      # stays so, as ssh checks every later login against it. One not found is looked up, and fails, after every login.
       if [ "$rc" = 0 ] && [ -z "\${SB_PINNED[$t]:-}" ]; then
         ssh-keygen -F "sovereign-$t" -f "$SB_ETC/ssh/known_hosts.$t" >/dev/null 2>&1 \\
           || { log "the host key of $t is not in $SB_ETC/ssh/known_hosts.$t after a login: it would not be checked next time"; return 1; }
