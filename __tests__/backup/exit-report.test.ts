@@ -199,6 +199,9 @@ test('restic_on looks up a target\'s host key until it is found pinned, and fail
   // c's key is in place before the job starts, as the plan installs it (and with it the ssh directory).
   fs.mkdirSync(path.join(etc, 'ssh'));
   fs.writeFileSync(path.join(etc, 'ssh', 'known_hosts.c'), `sovereign-c ${key}\n`);
+  // No target's: ssh-keygen -R's copy, and a name without a target (an empty subscript ended every job at load_conf).
+  fs.writeFileSync(path.join(etc, 'ssh', 'known_hosts.c.old'), `sovereign-c ${key}\n`);
+  fs.writeFileSync(path.join(etc, 'ssh', 'known_hosts.'), `sovereign- ${key}\n`);
   const result = await runJob([
     'load_conf backup.conf',
     `called() { if "$@"; then echo "$2 ok"; else echo "$2 failed"; fi >>'${tmp}/outcomes'; }`,
@@ -216,6 +219,7 @@ test('restic_on looks up a target\'s host key until it is found pinned, and fail
   expect(lookups.filter((l) => l.startsWith('-F sovereign-a '))).toHaveLength(1);
   expect(lookups.filter((l) => l.startsWith('-F sovereign-b '))).toHaveLength(4);
   expect(lookups.filter((l) => l.startsWith('-F sovereign-c '))).toHaveLength(1);
+  expect(lookups).toHaveLength(6);
   expect(result.stderr.match(/the host key of b is not in \S+\/known_hosts\.b after a login: it would not be checked next time/g)).toHaveLength(4);
   expect(result.stderr).not.toMatch(/the host key of [ac] /);
   // The ssh directory is there: tested, not made, by each call.

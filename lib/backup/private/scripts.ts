@@ -629,6 +629,9 @@ pinned_host_keys() {
   local f t
   for f in "$SB_ETC"/ssh/known_hosts.*; do
     t=\${f##*/known_hosts.}
+    # A target's name has no dot (targetNames): known_hosts.<t>.old is ssh-keygen -R's copy, and an empty name would end
+    # the job at the array subscript.
+    case $t in ''|*.*) continue ;; esac
     [ -f "$f" ] && [ -z "\${SB_PINNED[$t]:-}" ] || continue
     if ssh-keygen -F "sovereign-$t" -f "$f" >/dev/null 2>&1; then SB_PINNED[$t]=1; fi
   done
