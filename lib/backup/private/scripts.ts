@@ -578,7 +578,7 @@ ssh_options() {
 }
 
 ensure_key() {
-  # A test first (a builtin): restic_on calls this before every restic call.
+  # A test first (a builtin): restic_on calls this before every restic call on an SFTP target that logs in with a key.
   [ -d "$SB_ETC/ssh" ] || mkdir -p "$SB_ETC/ssh"
   [ -s "$SB_ETC/ssh/id_ed25519" ] && return 0
   log "generating this machine's backup SSH key"
