@@ -55,6 +55,18 @@ describe('the on-machine tooling', () => {
     expect(fs.statSync(root.path('/etc/sovereign-monitoring/alertmanager.yml')).mode & 0o777).toBe(0o640);
   });
 
+  test("Alertmanager's drop-in: its own user, prometheus's group first and its own as a supplementary one, a data directory either can write, its user made before it starts", () => {
+    const root = production();
+    const dropIn = root.read('/etc/systemd/system/prometheus-alertmanager.service.d/sovereign-monitoring.conf');
+    const settings = (key: string) => [...dropIn.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1]);
+    expect(['User', 'Group', 'SupplementaryGroups', 'StateDirectory', 'StateDirectoryMode'].map((key) => settings(key))).toEqual([
+      ['sovereign-alertmanager'], ['prometheus'], ['sovereign-alertmanager'], ['prometheus/alertmanager'], ['0775']]);
+    expect(settings('Wants')).toContain('sovereign-alertmanager-user.service');
+    expect(settings('After')).toContain('sovereign-alertmanager-user.service');
+    expect(root.read('/etc/systemd/system/sovereign-alertmanager-user.service')).toMatch(/^ExecStart=\/usr\/bin\/systemd-sysusers \/etc\/sysusers.d\/sovereign-alertmanager.conf$/m);
+    expect(root.read('/etc/sysusers.d/sovereign-alertmanager.conf')).toMatch(/^u sovereign-alertmanager - "Alertmanager \(sovereign-monitoring\)" \/nonexistent \/usr\/sbin\/nologin$/m);
+  });
+
   // Debian runs Prometheus and the exporters as `prometheus` (and Alertmanager too, but for its drop-in). Each file is
   // read here as the daemons' identities: Prometheus's as Debian's unit gives it, Alertmanager's as its drop-in does.
   (process.getuid?.() === 0 ? test : test.skip)("setup alertmanager: Alertmanager reads the SMTP passwords, Prometheus's user cannot; a second run and one after an earlier version keep it so", () => {
@@ -64,7 +76,8 @@ describe('the on-machine tooling', () => {
     const dropIn = root.read('/etc/systemd/system/prometheus-alertmanager.service.d/sovereign-monitoring.conf');
     const setting = (key: string) => new RegExp(`^${key}=(.+)$`, 'm').exec(dropIn)?.[1];
     const alertmanager = ['--reuid', setting('User')!, '--regid', setting('Group')!, '--groups', setting('SupplementaryGroups')!];
-    expect(alertmanager).toEqual(['--reuid', 'sovereign-alertmanager', '--regid', 'sovereign-alertmanager', '--groups', 'prometheus']);
+    // Its primary group is prometheus's (the web password, its configuration), its own group a supplementary one (the SMTP passwords).
+    expect(alertmanager).toEqual(['--reuid', 'sovereign-alertmanager', '--regid', 'prometheus', '--groups', 'sovereign-alertmanager']);
     const prometheus = ['--reuid', 'prometheus', '--regid', 'prometheus', '--init-groups'];
     const readAs = (identity: string[], machinePath: string) => spawnSync('setpriv', [...identity, 'cat', root.path(machinePath)], { encoding: 'utf8' });
     const smtp = '/etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall';
@@ -80,11 +93,22 @@ describe('the on-machine tooling', () => {
     };
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
     expectAlertmanagerAloneReads();
+    // StateDirectory= re-owns Debian's data directory at every start as User:Group with its mode: Alertmanager as its own
+    // user and as `prometheus` (an earlier bundle after a rollback, Debian's unit after the postinst) both write snapshots.
+    expect([setting('StateDirectory'), setting('StateDirectoryMode')]).toEqual(['prometheus/alertmanager', '0775']);
+    const idOf = (database: string, name: string) => Number(spawnSync('getent', [database, name], { encoding: 'utf8' }).stdout.split(':')[2]);
+    const data = path.join(root.dir, 'var-lib-prometheus-alertmanager');
+    fs.mkdirSync(data);
+    fs.chownSync(data, idOf('passwd', setting('User')!), idOf('group', setting('Group')!));
+    fs.chmodSync(data, parseInt(setting('StateDirectoryMode')!, 8));
+    for (const [identity, file] of [[alertmanager, 'nflog.new'], [prometheus, 'silences.new']] as const) {
+      expect(spawnSync('setpriv', [...identity, 'touch', path.join(data, file)], { encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
+    }
     // A second deploy runs the setup again; the user is there by then.
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
     expectAlertmanagerAloneReads();
     // A machine an earlier version set up holds the password as root:prometheus; the rollout's run hands it over.
-    fs.chownSync(root.path(smtp), 0, Number(spawnSync('getent', ['group', 'prometheus'], { encoding: 'utf8' }).stdout.split(':')[2]));
+    fs.chownSync(root.path(smtp), 0, idOf('group', 'prometheus'));
     expect(readAs(prometheus, smtp).status).toBe(0);
     expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
     expectAlertmanagerAloneReads();
@@ -92,19 +116,55 @@ describe('the on-machine tooling', () => {
 
   const alertmanagerUnit = '/lib/systemd/system/prometheus-alertmanager.service';
   (fs.existsSync(alertmanagerUnit) && spawnSync('systemd-analyze', ['--version']).status === 0 ? test : test.skip)(
-    "systemd-analyze verify reads Debian's Alertmanager unit with the drop-in, its user and data directory, without a complaint", () => {
+    "systemd-analyze verify reads Debian's Alertmanager unit with the drop-in (it names the drop-in's program), its user and data directory, without a complaint", () => {
       const root = production();
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alertmanager-unit-'));
       try {
         fs.copyFileSync(alertmanagerUnit, path.join(dir, 'prometheus-alertmanager.service'));
         fs.mkdirSync(path.join(dir, 'prometheus-alertmanager.service.d'));
-        fs.writeFileSync(path.join(dir, 'prometheus-alertmanager.service.d', 'sovereign-monitoring.conf'),
-          root.read('/etc/systemd/system/prometheus-alertmanager.service.d/sovereign-monitoring.conf'));
-        const run = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'prometheus-alertmanager.service')],
+        // The drop-in's program, moved to a path that is surely absent: verify names it, which proves it read the drop-in.
+        const absent = path.join(dir, 'absent', 'sovereign-redact-log');
+        const dropIn = root.read('/etc/systemd/system/prometheus-alertmanager.service.d/sovereign-monitoring.conf');
+        const program = `ExecStart=${root.path('/usr/local/sbin/sovereign-redact-log')} `;
+        expect(dropIn).toContain(program);
+        fs.writeFileSync(path.join(dir, 'prometheus-alertmanager.service.d', 'sovereign-monitoring.conf'), dropIn.replace(program, `ExecStart=${absent} `));
+        // The unit the drop-in wants, which makes the user before Alertmanager starts.
+        fs.writeFileSync(path.join(dir, 'sovereign-alertmanager-user.service'), root.read('/etc/systemd/system/sovereign-alertmanager-user.service'));
+        const run = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'prometheus-alertmanager.service'), path.join(dir, 'sovereign-alertmanager-user.service')],
           { encoding: 'utf8', env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` } });
-        expect(run.stderr).not.toMatch(/Failed to parse|Unknown key|Invalid|sovereign-monitoring\.conf/);
+        expect(run.stderr).not.toMatch(/Failed to parse|Unknown key|Invalid|not found|sovereign-monitoring\.conf/);
+        expect(run.stderr).toContain(`prometheus-alertmanager.service: Command ${absent} is not executable`);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+  // The setup applies this file to the machine's own users; here it goes to a root of its own (--root), from an empty
+  // one and from one whose user lost its group (useradd would refuse: the unit would fail with 216/GROUP).
+  (spawnSync('systemd-sysusers', ['--version']).status === 0 ? test : test.skip)(
+    "the bundle's sysusers.d file makes Alertmanager's user and group, and a group its user lacks", () => {
+      const root = production();
+      const declaration = root.path('/etc/sysusers.d/sovereign-alertmanager.conf');
+      const system = fs.mkdtempSync(path.join(os.tmpdir(), 'alertmanager-sysusers-'));
+      try {
+        const apply = (passwd: string) => {
+          fs.rmSync(path.join(system, 'etc'), { recursive: true, force: true });
+          fs.mkdirSync(path.join(system, 'etc'));
+          fs.writeFileSync(path.join(system, 'etc', 'passwd'), passwd);
+          fs.writeFileSync(path.join(system, 'etc', 'group'), '');
+          const run = spawnSync('systemd-sysusers', [`--root=${system}`, declaration], { encoding: 'utf8' });
+          expect(run.status).toBe(0);
+          return [fs.readFileSync(path.join(system, 'etc', 'passwd'), 'utf8'), fs.readFileSync(path.join(system, 'etc', 'group'), 'utf8')];
+        };
+        const [passwd, group] = apply('');
+        const user = /^sovereign-alertmanager:x:(\d+):(\d+):Alertmanager \(sovereign-monitoring\):\/nonexistent:\/usr\/sbin\/nologin$/m.exec(passwd);
+        expect(user).not.toBeNull();
+        expect(group).toMatch(new RegExp(`^sovereign-alertmanager:x:${user![2]}:$`, 'm'));
+        // The drop-in names the group (SupplementaryGroups=, the SMTP files' group), whatever its number.
+        const [, lostGroup] = apply('sovereign-alertmanager:x:990:990::/nonexistent:/usr/sbin/nologin\n');
+        expect(lostGroup).toMatch(/^sovereign-alertmanager:x:\d+:$/m);
+      } finally {
+        fs.rmSync(system, { recursive: true, force: true });
       }
     });
 

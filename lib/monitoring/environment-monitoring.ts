@@ -24,12 +24,12 @@ import { guardOnClone } from '../hetzner/private/machine-identity';
 import { privateAddressOf } from '../hetzner/private/private-address';
 import { BACKUP_JOB_UNITS, RESTORE_DRILL_UNIT } from './private/job-metrics';
 import {
-  ALERT_RELAY, ALERT_RELAY_UNIT, AMTOOL_CONFIG, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, SETUP, UNITS,
+  ALERT_RELAY, ALERT_RELAY_UNIT, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER_UNIT, AMTOOL_CONFIG, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, SETUP, UNITS,
   WEB_CONFIG, WEB_PASSWORD,
 } from './private/paths';
 import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
 import {
-  alertmanagerCommand, alertmanagerRunsAs, alertRelayUnit, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, nodeExporterWaitsFor, prometheusCommand,
+  alertmanagerCommand, alertmanagerRunsAs, alertmanagerSysusers, alertmanagerUserUnit, alertRelayUnit, blackboxCommand, dropIn, expectedSecrets, JobWatch, NodeTarget, nodeExporterCommand, nodeExporterWaitsFor, prometheusCommand,
   ProberModel, prometheusWatchUnit, receiversOf, renderAlertmanagerTemplate, renderAmtoolConfig, renderBlackbox, renderNodeTargets, renderPrometheus,
   renderPrometheusWatch, renderRules,
 } from './private/render';
@@ -189,6 +189,8 @@ export class EnvironmentMonitoring extends Construct {
           // The Debian packages start their daemons with Debian's defaults (behind the firewall, which
           // opens none of their ports) until the commands below restart them with these command lines.
           monitoringFile(`${UNITS}/${SERVICES.prometheus.unit}.service.d/sovereign-monitoring.conf`, dropIn(prometheusCommand(resources), memory.prometheus)),
+          monitoringFile(ALERTMANAGER_SYSUSERS, alertmanagerSysusers()),
+          monitoringFile(`${UNITS}/${ALERTMANAGER_USER_UNIT}.service`, alertmanagerUserUnit()),
           monitoringFile(`${UNITS}/${SERVICES.alertmanager.unit}.service.d/sovereign-monitoring.conf`, dropIn(alertmanagerCommand(), memory.alertmanager, alertmanagerRunsAs())),
           monitoringFile(`${UNITS}/${SERVICES.blackbox.unit}.service.d/sovereign-monitoring.conf`, dropIn(blackboxCommand(), memory.blackbox)),
           monitoringFile(AMTOOL_CONFIG, renderAmtoolConfig(), '0600'),

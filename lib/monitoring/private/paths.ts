@@ -13,9 +13,13 @@ export const WEB_PASSWORD = `${SECRETS}/web_password`;
 export const WEB_USER = 'sovereign';
 /**
  * The system user and group Alertmanager runs as (its drop-in's User=): Debian runs Prometheus, Alertmanager and the
- * exporters all as `prometheus`, which could then read the SMTP passwords. The setup makes it.
+ * exporters all as `prometheus`, which could then read the SMTP passwords. ALERTMANAGER_SYSUSERS declares it.
  */
 export const ALERTMANAGER_USER = 'sovereign-alertmanager';
+/** The sysusers.d file of ALERTMANAGER_USER, which the setup and ALERTMANAGER_USER_UNIT apply with systemd-sysusers. */
+export const ALERTMANAGER_SYSUSERS = `/etc/sysusers.d/${ALERTMANAGER_USER}.conf`;
+/** Applies ALERTMANAGER_SYSUSERS before every start of Alertmanager (its drop-in wants it), a boot included. */
+export const ALERTMANAGER_USER_UNIT = 'sovereign-alertmanager-user';
 /** amtool's HTTP configuration (basic auth from WEB_PASSWORD), for root on the prober. */
 export const AMTOOL_CONFIG = `${ETC}/web/amtool.yml`;
 /** Runs a daemon with its log lines' URLs cut to their host, so that no token reaches the journal. */

@@ -7,7 +7,7 @@ import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
 import { IpFamily, UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
-import { ALERT_RELAY, ALERTMANAGER_USER, ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
+import { ALERT_RELAY, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, ALERTMANAGER_USER_UNIT, ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { HELPER_MEMORY_MAX_MIB, MonitoringProfile, ProberResources } from './profile';
 import { EGRESS_CHECK_LAST_REPAIR_METRIC, EGRESS_CHECK_PRESENT_METRIC, EGRESS_CHECK_TIMESTAMP_METRIC, EGRESS_CHECK_UNIT } from '../../boundary/egress-allowlist';
 import { METADATA_GUARD_CHECK, METADATA_GUARD_CHECK_TIMESTAMP_METRIC, METADATA_GUARD_LAST_REPAIR_METRIC, METADATA_GUARD_PRESENT_METRIC } from '../../backup/private/metadata-guard-check';
@@ -582,13 +582,35 @@ export function alertmanagerCommand(): string[] {
 }
 
 /**
- * Who Alertmanager runs as: a user of its own, whose group alone (with root) reads the SMTP passwords. Debian's unit runs
- * it as `prometheus`, as it runs Prometheus and the exporters, which could then read them. `prometheus` as a supplementary
- * group still lets it read the web password and its configuration. StateDirectory= hands it Debian's data directory at
- * every start, so the package's postinst giving that back to `prometheus` on an upgrade changes nothing.
+ * Who Alertmanager runs as: a user of its own, whose group alone (with root) reads the SMTP passwords, as a
+ * supplementary group. Debian's unit runs it as `prometheus`, as it runs Prometheus and the exporters, which could then
+ * read them. Its primary group stays `prometheus` (the web password, its configuration), so that StateDirectory=, which
+ * re-owns Debian's data directory at every start, leaves it ALERTMANAGER_USER:prometheus 0775: writable by Alertmanager
+ * run as `prometheus` too, by an earlier bundle after a rollback, or by Debian's unit after the package's postinst hands
+ * the directory back to `prometheus` on an upgrade (the next start re-owns it). ALERTMANAGER_USER_UNIT makes the user
+ * first: after a reboot between the rollout writing this drop-in and the setup's run, User= would name no user (217/USER).
  */
 export function alertmanagerRunsAs(): DropInExtras {
-  return { service: [`User=${ALERTMANAGER_USER}`, `Group=${ALERTMANAGER_USER}`, 'SupplementaryGroups=prometheus', 'StateDirectory=prometheus/alertmanager'] };
+  return { unit: [`Wants=${ALERTMANAGER_USER_UNIT}.service`, `After=${ALERTMANAGER_USER_UNIT}.service`], service: [`User=${ALERTMANAGER_USER}`, 'Group=prometheus', `SupplementaryGroups=${ALERTMANAGER_USER}`, 'StateDirectory=prometheus/alertmanager', 'StateDirectoryMode=0775'] };
+}
+
+/**
+ * The sysusers.d declaration of Alertmanager's user and group (ALERTMANAGER_SYSUSERS). The setup and
+ * ALERTMANAGER_USER_UNIT apply it with systemd-sysusers, which takes the passwd lock (two runs at once make it once),
+ * finds a user made earlier and makes a group it lacks. Debian's systemd-sysusers.service applies it at boot only after
+ * /usr changed (ConditionNeedsUpdate=/etc), hence the unit.
+ */
+export function alertmanagerSysusers(): string {
+  return `# Alertmanager's own user, rendered by cdktf-sovereign-hetzner: it alone (with root) reads the SMTP passwords.\n`
+    + `u ${ALERTMANAGER_USER} - "Alertmanager (sovereign-monitoring)" /nonexistent /usr/sbin/nologin\n`;
+}
+
+/** The unit that makes Alertmanager's user before Alertmanager starts (its drop-in wants it); quick, and a no-op once made. */
+export function alertmanagerUserUnit(): string {
+  return [
+    '[Unit]', "Description=Makes Alertmanager's own user, before Alertmanager starts", '',
+    '[Service]', 'Type=oneshot', `ExecStart=/usr/bin/systemd-sysusers ${ALERTMANAGER_SYSUSERS}`, '',
+  ].join('\n');
 }
 
 /**

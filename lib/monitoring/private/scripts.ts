@@ -5,7 +5,7 @@
 
 import { JOB_HOOK_DROP_IN } from './job-metrics';
 import { HELPER_MEMORY_MAX_MIB } from './profile';
-import { ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
+import { ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
@@ -25,7 +25,7 @@ import { ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_U
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, glob, grp, json, os, pwd, re, secrets, subprocess, sys, time, urllib.parse, warnings
+import base64, glob, grp, json, os, re, secrets, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -105,23 +105,14 @@ def web():
 
 def alertmanager_user():
     # Alertmanager's own user and group (its drop-in runs it so): the SMTP passwords are readable by that group, not by
-    # \`prometheus\`, which Debian runs Prometheus and the exporters as. Made once; later runs find it.
+    # \`prometheus\`, which Debian runs Prometheus and the exporters as. systemd-sysusers applies the bundle's declaration:
+    # it finds a user made earlier, makes a group that user lacks, and holds the passwd lock, so two runs at once make it
+    # once. The user is the machine's own even under SOVEREIGN_ROOT (the tests run Alertmanager's identity with it).
     if os.geteuid() != 0:
         return
-    try:
-        pwd.getpwnam("${ALERTMANAGER_USER}")
-        return
-    except KeyError:
-        pass
-    try:
-        grp.getgrnam("${ALERTMANAGER_USER}")
-        group = ["--gid", "${ALERTMANAGER_USER}"]  # a group of that name without its user: useradd --user-group would refuse
-    except KeyError:
-        group = ["--user-group"]
-    p = subprocess.run(["useradd", "--system", *group, "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-                        "--comment", "Alertmanager (sovereign-monitoring)", "${ALERTMANAGER_USER}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = subprocess.run(["systemd-sysusers", ROOT + "${ALERTMANAGER_SYSUSERS}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if p.returncode != 0:
-        fail("useradd ${ALERTMANAGER_USER} exited %d: %s" % (p.returncode, p.stdout.decode("utf-8", "replace").strip()[-400:]))
+        fail("systemd-sysusers could not make the user ${ALERTMANAGER_USER} (exit %d): %s" % (p.returncode, p.stdout.decode("utf-8", "replace").strip()[-400:]))
 
 
 def alertmanager():
