@@ -63,7 +63,7 @@ describe('the on-machine tooling', () => {
       ['sovereign-alertmanager'], ['prometheus'], ['sovereign-alertmanager'], ['prometheus/alertmanager'], ['0775']]);
     expect(settings('Wants')).toContain('sovereign-alertmanager-user.service');
     expect(settings('After')).toContain('sovereign-alertmanager-user.service');
-    expect(root.read('/etc/systemd/system/sovereign-alertmanager-user.service')).toMatch(/^ExecStart=\/usr\/bin\/systemd-sysusers \/etc\/sysusers.d\/sovereign-alertmanager.conf$/m);
+    expect(root.read('/etc/systemd/system/sovereign-alertmanager-user.service')).toMatch(/^ExecStart=systemd-sysusers \/etc\/sysusers.d\/sovereign-alertmanager.conf$/m);
     expect(root.read('/etc/sysusers.d/sovereign-alertmanager.conf')).toMatch(/^u sovereign-alertmanager - "Alertmanager \(sovereign-monitoring\)" \/nonexistent \/usr\/sbin\/nologin$/m);
   });
 

@@ -605,11 +605,14 @@ export function alertmanagerSysusers(): string {
     + `u ${ALERTMANAGER_USER} - "Alertmanager (sovereign-monitoring)" /nonexistent /usr/sbin/nologin\n`;
 }
 
-/** The unit that makes Alertmanager's user before Alertmanager starts (its drop-in wants it); quick, and a no-op once made. */
+/**
+ * The unit that makes Alertmanager's user before Alertmanager starts (its drop-in wants it); quick, and a no-op once made.
+ * systemd finds the program on its own path, as Debian's systemd-sysusers.service does (`/bin` or `/usr/bin`).
+ */
 export function alertmanagerUserUnit(): string {
   return [
     '[Unit]', "Description=Makes Alertmanager's own user, before Alertmanager starts", '',
-    '[Service]', 'Type=oneshot', `ExecStart=/usr/bin/systemd-sysusers ${ALERTMANAGER_SYSUSERS}`, '',
+    '[Service]', 'Type=oneshot', `ExecStart=systemd-sysusers ${ALERTMANAGER_SYSUSERS}`, '',
   ].join('\n');
 }
 
