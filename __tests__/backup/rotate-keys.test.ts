@@ -7,6 +7,7 @@ import { Duration } from '../../lib/core/duration';
 import { ASKPASS, BACKUP_ROTATE_KEYS, COMMON } from '../../lib/backup/private/scripts';
 import { ETC, LIB, SBIN, shellConf } from '../../lib/backup/private/tooling';
 import { HeartbeatReceiver } from './helpers/heartbeat-receiver';
+import { realRestic } from './helpers/real-restic';
 import { addCheapRepositoryKey, cheapenRepositoryKeys } from './helpers/restic-key';
 import { holdResticLock, killHolder } from './helpers/restic-lock';
 import { SftpServer } from './helpers/sftp-server';
@@ -193,8 +194,7 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
   function resticInFront(name: string, script: string): string {
     const dir = path.join(tmp, name);
     fs.mkdirSync(dir);
-    const real = execFileSync('bash', ['-c', 'command -v restic'], { env: { PATH: PATH_ENV }, encoding: 'utf8' }).trim();
-    fs.writeFileSync(path.join(dir, 'restic'), `#!/bin/bash\n${script}\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'restic'), `#!/bin/bash\n${script}\nexec '${realRestic()}' "$@"\n`, { mode: 0o755 });
     return dir;
   }
 
