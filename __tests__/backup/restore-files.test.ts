@@ -304,7 +304,9 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     // only the marked path (review, eleventh pass: the unmarked one was restored from the marker's snapshot too).
     const exportsHeld = tree(exports);
     const again = ok(await restore([], { etc: twoTargets }));
-    expect(again.stderr).toContain(`restoring only ${uploads} (half placed); then run backup-restore-files --path ${exports} for the other paths`);
+    // The exports hold files: the command named for them has the --replace it is refused without.
+    expect(exportsHeld).toMatch(/ file /);
+    expect(again.stderr).toContain(`restoring only ${uploads} (half placed); then run backup-restore-files --path ${exports} --replace for the other paths`);
     expect(again.stderr).not.toMatch(new RegExp(`OK: [^\\n]*${exports} from snapshot`));
     expect(tree(exports)).toBe(exportsHeld);
     expect(again.stderr).toMatch(new RegExp(`restoring it again, whatever it holds[\\s\\S]*OK: restored the files of ${PROD_HOST} from storagebox2: ${uploads} from snapshot `
@@ -394,7 +396,9 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   // target for both: the unmarked path was restored from a snapshot older than its newest (over it, with --replace).
   // Review (of the thirteenth pass): a path whose marker is empty was said to have no marker, and its fix, a run naming
   // it alone, is refused over what it holds; and --from alone does not restore the paths from one snapshot.
-  test('a rerun naming by --path a marked path and an unmarked one, with neither --snapshot nor --from, is refused, naming the commands for each, and changes nothing; a path with an empty marker gets that marker\'s own fix, which is not refused', async () => {
+  // Review (fourteenth pass): its one-run alternative named --snapshot without the marker's target (not the first) and
+  // --replace for the marked path only (the unmarked one holds files): as printed, it was refused.
+  test('a rerun naming by --path a marked path and an unmarked one, with neither --snapshot nor --from, is refused, naming commands that succeed as printed, and changes nothing; a path whose marker records it but no snapshot gets that marker\'s own fix, which is not refused', async () => {
     const state = stateDir();
     const [heldUploads, heldExports] = [tree(uploads), tree(exports)];
     // The older snapshot on the second target: what the run would have restored the exports from.
@@ -406,8 +410,10 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
         refused(mixed, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of `
           + `snapshot ${first.slice(0, 8)} \\(of the uploads\\) from storagebox2, and ${exports}, with no marker that records a snapshot\\. A rerun with neither --snapshot nor --from takes `
           + `the marker's snapshot and target for every path named, so ${exports} would be restored from that snapshot, [^\\n]*Nothing was changed\\. `
-          + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; then backup-restore-files --path ${exports}${replace.length ? ' --replace' : ''} for the others; `
-          + 'or pass --snapshot <ID> \\(one snapshot for all\\) or --from <target> \\(each path\'s newest there\\), with --replace when the marked path\'s is not its marker\'s snapshot\n'));
+          + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; then backup-restore-files --path ${exports} --replace for the others; `
+          + `or restore them in one run: all from the marker's snapshot \\(if it holds them all\\), backup-restore-files --path ${uploads} --path ${exports} --from storagebox2 --snapshot ${first} --replace; `
+          + `or each from its newest snapshot on storagebox, backup-restore-files --path ${uploads} --path ${exports} --from storagebox --replace\\. `
+          + 'Where a command has --replace, it is refused without it \\(a path that holds files; a marked path given another snapshot than its marker\'s, as its newest may be\\) or this run was given it\n'));
         expect(mixed.stderr).not.toMatch(/step: choosing the snapshots/);
         expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
         expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(markerOf(uploads))]);
@@ -431,7 +437,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       refused(withEmpty, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of [^\\n]*, `
         + `and ${exports}, with no marker that records a snapshot \\(that of ${exports} records none\\)\\. [^\\n]*Nothing was changed\\. `
         + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; backup-restore-files --path ${exports} --snapshot <ID> \\[--from <target>\\] --replace, `
-        + `with the snapshot to restore and its target \\(restic snapshots --host ${PROD_HOST} --tag sovereign-files --path ${exports} lists them\\); or pass --snapshot <ID> `));
+        + `with the snapshot to restore and its target \\(restic snapshots --host ${PROD_HOST} --tag sovereign-files --path ${exports} lists them\\); or restore them in one run: `));
       expect(withEmpty.stderr).not.toMatch(/for the others/);
       expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
       expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.')).sort()).toEqual([path.basename(markerOf(uploads)), path.basename(markerOf(exports))].sort());
@@ -439,6 +445,34 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       ok(await restore(['--path', exports, '--snapshot', newestOf(exports), '--replace'], { etc: twoTargets }));
       expect(tree(exports)).toBe(heldExports);
       expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(markerOf(uploads))]);
+
+      // The one-run alternative, run as printed, restores both from the marker's snapshot and removes the marker. What
+      // it stood for before (--snapshot alone, --replace only for the marked path's other snapshot) is refused: the
+      // marker's target is not the first, and the exports hold files.
+      const aside = path.join(tmp, 'mixed-held');
+      fs.mkdirSync(aside, { recursive: true });
+      execFileSync('cp', ['-a', '--', uploads, exports, aside]);
+      try {
+        const printed = await restore(['--path', uploads, '--path', exports], { etc: twoTargets });
+        const oneRun = printed.stderr.match(/all from the marker's snapshot \(if it holds them all\), backup-restore-files ([^;\n]+);/);
+        expect(oneRun).not.toBeNull();
+        const args = oneRun![1].split(' ');
+        expect(args).toEqual(['--path', uploads, '--path', exports, '--from', 'storagebox2', '--snapshot', first, '--replace']);
+        refused(await restore(['--path', uploads, '--path', exports, '--snapshot', first], { etc: twoTargets }),
+          new RegExp(`FAILED: refusing to restore ${uploads} from snapshot ${first.slice(0, 8)} on storagebox: `));
+        expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
+        ok(await restore(args, { etc: twoTargets }));
+        expect([tree(uploads), tree(exports)]).toEqual([v1.uploads, v1.exports]);
+        expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([]);
+      } finally {
+        // The paths as they were, for the tests below.
+        for (const p of [uploads, exports]) {
+          fs.rmSync(p, { recursive: true, force: true });
+          execFileSync('cp', ['-a', '--', path.join(aside, path.basename(p)), p]);
+        }
+        fs.rmSync(aside, { recursive: true, force: true });
+      }
+      expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
     } finally {
       fs.rmSync(markerOf(uploads), { force: true });
       fs.rmSync(markerOf(exports), { force: true });

@@ -1031,13 +1031,39 @@ half_placed_why() {
       "$1" "$marker"
   fi
 }
-# half_placed_rerun <path>: the command that finishes the restore the marker records (the same snapshot and target).
-# A marker that records none has no restore to finish: a snapshot chosen by hand, over what the path holds.
-half_placed_rerun() {
-  local from
-  from=$(placed_from "$1")
-  if [ -n "$from" ]; then printf 'backup-restore-files --path %s --from %s --snapshot %s' "$1" "\${from#* }" "\${from%% *}"
-  else printf 'backup-restore-files --path %s --snapshot <ID> [--from <target>] --replace, with the snapshot to restore and its target (restic snapshots --host %s --tag sovereign-files --path %s lists them)' "$1" "$BACKUP_HOST" "$1"; fi
+# restore_run <snapshot ID|-> <target|-> <path>...: the backup-restore-files command that restores the paths whole, from
+# what this run knows, so that every message names the same one. With a snapshot or a target ("-": none, each path's
+# newest on the first target): that restore. For one path with neither: the command this run already named for it
+# (fix_of), else the one that finishes the restore its marker records (the same snapshot and target); a marker that
+# records none has no restore to finish: a snapshot chosen by hand, over what the path holds. --replace when the run
+# has it (kept as asked), or when the command is refused without it: a path that holds files with content and no
+# marker that records a snapshot, or whose marker records another (or, newest, maybe another) than the one restored.
+# fix_of: the command a die already named for a path, from what the run knows (the marker, on a file system that
+# failed, may be lost or not what was written): later messages name that one, not a second read back from the marker.
+declare -A fix_of=()
+restore_run() {
+  local snap=$1 target=$2 p from_p n size named='' needs=\${replace:-0}
+  shift 2
+  if [ "$snap $target" = '- -' ] && [ $# = 1 ]; then
+    [ -z "\${fix_of[$1]:-}" ] || { printf '%s' "\${fix_of[$1]}"; return 0; }
+    from_p=$(placed_from "$1")
+    # Finishing its restore needs no --replace, whatever this run was asked.
+    if [ -n "$from_p" ]; then snap=\${from_p%% *} target=\${from_p#* } needs=0
+    elif half_placed "$1"; then
+      printf 'backup-restore-files --path %s --snapshot <ID> [--from <target>] --replace, with the snapshot to restore and its target (restic snapshots --host %s --tag sovereign-files --path %s lists them)' "$1" "$BACKUP_HOST" "$1"
+      return 0
+    fi
+  fi
+  for p; do
+    named="$named --path $p"
+    from_p=$(placed_from "$p")
+    if [ -n "$from_p" ]; then [ "$from_p" = "$snap $target" ] || needs=1
+    else read -r n size < <(files_with_content "$p"); [ "$n" = 0 ] || needs=1; fi
+  done
+  printf 'backup-restore-files%s' "$named"
+  [ "$target" = - ] || printf ' --from %s' "$target"
+  [ "$snap" = - ] || printf ' --snapshot %s' "$snap"
+  [ "$needs" != 1 ] || printf ' --replace'
 }
 # stray_markers: a note for each marker whose path is not one of FILE_PATHS (the plan dropped it): nothing restores or
 # holds it back any more, so it is said rather than forgotten.
@@ -2132,9 +2158,9 @@ if [ -n "$files" ]; then
     half_placed "$p" || continue
     half="$half $p"
     if [ -n "$(placed_from "$p")" ]; then
-      half_fix="run $(half_placed_rerun "$p") again (it restores $p whole from the snapshot it was restoring and removes the marker)"
+      half_fix="run $(restore_run - - "$p") again (it restores $p whole from the snapshot it was restoring and removes the marker)"
     else
-      half_fix="run $(half_placed_rerun "$p") (it restores $p whole and removes the marker); or, once you know $p is whole, remove $(placing_marker "$p")"
+      half_fix="run $(restore_run - - "$p") (it restores $p whole and removes the marker); or, once you know $p is whole, remove $(placing_marker "$p")"
     fi
     failures="\${failures:+$failures; }the file backup of $p: $(half_placed_why "$p"). Backing it up would record that as the newest snapshot of $p, the one a restore takes. Nothing of $p was sent. Fix: $half_fix, then run backup-push again"
   done
@@ -2964,15 +2990,12 @@ SB_NO_CACHE=1
 for p in "\${wanted[@]}"; do [[ " $FILE_PATHS " == *" $p "* ]] || die "--path '$p' is not one of this machine's file paths ($FILE_PATHS)"; done
 paths=\${wanted[*]:-$FILE_PATHS}
 # A failure (or a stop) leaves each marker of these paths, this run's or an earlier one's: the report says so.
-# fix_of: the command a die already named for a path's marker, from what the run knows (the marker, on a file system
-# that failed, may be lost or not what was written): the report names that one, not a second read back from the marker.
-declare -A fix_of=()
 marked_failure() {
   local p
   [ "$SB_OK" != 1 ] || return 0
   for p in $paths; do
     half_placed "$p" || continue
-    SB_FAILURE="\${SB_FAILURE:-the restore failed}. $p is marked as not put in place whole ($(placing_marker "$p")), and backup-push holds it back until a run of \${fix_of[$p]:-$(half_placed_rerun "$p")} succeeds"
+    SB_FAILURE="\${SB_FAILURE:-the restore failed}. $p is marked as not put in place whole ($(placing_marker "$p")), and backup-push holds it back until a run of $(restore_run - - "$p") succeeds"
   done
 }
 at_exit marked_failure
@@ -2988,7 +3011,7 @@ if [ -z "$snapshot$from" ]; then
     [ -n "$from_p" ] || continue
     marked_paths="\${marked_paths:+$marked_paths }$p"
     [ -z "$marked_from" ] || [ "$marked_from" = "$from_p" ] \
-      || die "the paths to restore were left half placed by restores of different snapshots or targets ($(for q in $paths; do if [ -n "$(placed_from "$q")" ]; then printf '%s; ' "$(sed -n 2p "$(placing_marker "$q")")"; fi; done)). Nothing was changed. Fix: run $(for q in $paths; do if [ -n "$(placed_from "$q")" ]; then printf '%s; ' "$(half_placed_rerun "$q")"; fi; done)"
+      || die "the paths to restore were left half placed by restores of different snapshots or targets ($(for q in $paths; do if [ -n "$(placed_from "$q")" ]; then printf '%s; ' "$(sed -n 2p "$(placing_marker "$q")")"; fi; done)). Nothing was changed. Fix: run $(for q in $paths; do if [ -n "$(placed_from "$q")" ]; then printf '%s; ' "$(restore_run - - "$q")"; fi; done)"
     marked_from=$from_p
   done
   if [ -n "$marked_from" ]; then
@@ -2999,12 +3022,12 @@ if [ -z "$snapshot$from" ]; then
     for q in $paths; do
       [[ " $marked_paths " != *" $q "* ]] || continue
       unmarked="$unmarked $q"
-      if half_placed "$q"; then emptied="$emptied $q"; else others="$others --path $q"; fi
+      if half_placed "$q"; then emptied="$emptied $q"; else others="$others $q"; fi
     done
-    # The others' command, as this run was asked (--replace kept): in the refusal's fix and in the bare rerun's log.
-    others_run=\${others:+backup-restore-files$others$([ "$replace" != 1 ] || printf ' --replace')}
+    # The others' command (this run's --replace kept): in the refusal's fix and in the bare rerun's log.
+    others_run=\${others:+$(restore_run - - $others)}
     if [ "\${#wanted[@]}" != 0 ] && [ "$marked_paths" != "$paths" ]; then
-      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied records none)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(half_placed_rerun "$q")"; done)\${others_run:+then $others_run for the others; }or pass --snapshot <ID> (one snapshot for all) or --from <target> (each path's newest there), with --replace when the marked path's is not its marker's snapshot"
+      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied records none)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(restore_run - - "$q")"; done)\${others_run:+then $others_run for the others; }or restore them in one run: all from the marker's snapshot (if it holds them all), $(restore_run "\${marked_from%% *}" "\${marked_from#* }" $paths); or each from its newest snapshot on \${TARGETS%% *}, $(restore_run - "\${TARGETS%% *}" $paths). Where a command has --replace, it is refused without it (a path that holds files; a marked path given another snapshot than its marker's, as its newest may be) or this run was given it"
     fi
     snapshot=\${marked_from%% *} from=\${marked_from#* }
     if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
@@ -3053,7 +3076,7 @@ for p in $paths; do
   elif half_placed "$p"; then
     # Another snapshot or target over it is a choice, as over a path that holds files.
     if [ "$from_p" != "\${snap_of[$p]} $t" ] && [ "$replace" != 1 ]; then
-      die "refusing to restore $p from snapshot \${snap_of[$p]:0:8} on $t: $(half_placed_why "$p"), and that is snapshot \${from_p:0:8} on \${from_p#* }. Nothing was changed. Fix: run $(half_placed_rerun "$p") to finish that restore, or pass --replace to restore the other snapshot over it"
+      die "refusing to restore $p from snapshot \${snap_of[$p]:0:8} on $t: $(half_placed_why "$p"), and that is snapshot \${from_p:0:8} on \${from_p#* }. Nothing was changed. Fix: run $(restore_run - - "$p") to finish that restore, or pass --replace to restore the other snapshot over it"
     fi
     log "$(half_placed_why "$p"): restoring it again, whatever it holds"; half="$half $p"; continue
   fi
@@ -3061,7 +3084,7 @@ for p in $paths; do
   [ "$n" = 0 ] || holding="\${holding:+$holding; }$p ($n files with content, $(bytes "$size"))"
 done
 for p in $FILE_PATHS; do
-  [[ " $paths " == *" $p "* ]] || ! half_placed "$p" || note "$(half_placed_why "$p"): it stays so (not restored now), and backup-push does not back it up. Fix: run $(half_placed_rerun "$p")"
+  [[ " $paths " == *" $p "* ]] || ! half_placed "$p" || note "$(half_placed_why "$p"): it stays so (not restored now), and backup-push does not back it up. Fix: run $(restore_run - - "$p")"
 done
 stray_markers
 if [ -n "$holding" ] && [ "$replace" != 1 ]; then
@@ -3122,16 +3145,17 @@ for p in $paths; do
   # Renamed, the marker is this run's, whatever its directory's sync does: the path is unchanged, the marker is not.
   # The fix names the restore of each path after this one too, as this run chose it: a rerun with neither --snapshot
   # nor --from takes the marker's snapshot for them, which may not be theirs.
-  # Each command from what this run knows, not from the marker: it is on the file system that is failing.
+  # Each command restores this run's choice (its snapshot, its target), not the marker's: that is on the file system
+  # that is failing. Kept in fix_of, the failure report names the same ones.
   if ! sync -- "$BACKUP_STATE" 2>>"$SB_LOG"; then
-    rest='' after=0 this=''
+    rest='' after=0
     for q in $paths; do
-      chosen="backup-restore-files --path $q --from $t --snapshot \${snap_of[$q]}$([ "$replace" != 1 ] || printf ' --replace')"
-      [ "$after" = 0 ] || rest="\${rest:+$rest; }$chosen"
-      [ "$q" != "$p" ] || { after=1 this=$chosen; }
+      [ "$q" != "$p" ] || after=1
+      [ "$after" = 1 ] || continue
+      fix_of[$q]=$(restore_run "\${snap_of[$q]}" "$t" "$q")
+      [ "$q" = "$p" ] || rest="\${rest:+$rest; }\${fix_of[$q]}"
     done
-    fix_of[$p]=$this
-    die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run $this\${rest:+, and for the paths not restored yet, $rest}"
+    die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run \${fix_of[$p]}\${rest:+, and for the paths not restored yet, $rest}"
   fi
   placing=1
   find "$p" -mindepth 1 -maxdepth 1 ! -path "$stage" ! -name lost+found -exec rm -rf -- {} +
