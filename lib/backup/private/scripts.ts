@@ -1037,7 +1037,8 @@ half_placed_why() {
 # (fix_of), else the one that finishes the restore its marker records (the same snapshot and target); a marker that
 # records none has no restore to finish: a snapshot chosen by hand, over what the path holds. --replace when the run
 # has it (kept as asked), or when the command is refused without it: a path that holds files with content and no
-# marker that records a snapshot, or whose marker records another (or, newest, maybe another) than the one restored.
+# marker that records a snapshot, or whose marker records another snapshot or target than the one restored (or may:
+# each path's newest).
 # fix_of: the command a die already named for a path, from what the run knows (the marker, on a file system that
 # failed, may be lost or not what was written): later messages name that one, not a second read back from the marker.
 declare -A fix_of=()
