@@ -1,6 +1,7 @@
 import { phase2PayingCustomers } from '../../examples/phase2-paying-customers';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { BASE_PART } from '../../lib/backup/private/tooling';
+import { ALERTMANAGER_USER_UNIT } from '../../lib/monitoring/private/paths';
 import { synthExample } from '../examples/synth-examples';
 import { describeWithRealParts } from '../setup/real-parts';
 import { bootTransaction, BundleDocument, bundleOf, systemdTestAvailable as available, UNITS } from './boot-transaction';
@@ -95,4 +96,16 @@ describeWithRealParts(available, 'egress-reboot-order', 'root, systemd and setpr
     // whatever the table (it stops a clone's jobs), and the allowlist's own refresh.
     expect(networkServices(bundle).filter((u) => !units.includes(u)).sort()).toEqual(['sovereign-egress-refresh.service', 'sovereign-identity.service']);
   });
+
+  // Alertmanager runs as a user of its own, which the setup makes; a reboot before the setup ran (a rollout cut short)
+  // would start it with User= naming no user. Its drop-in pulls in the unit that makes the user, and starts after it.
+  test.each([['production', production], ['test', testEnv], ['phase 3 production monitoring', phase3Monitoring]])(
+    'on %s, the unit that makes Alertmanager\'s user runs before every start of Alertmanager', (_name, bundle) => {
+      const alertmanager = 'prometheus-alertmanager.service';
+      const makesUser = `${ALERTMANAGER_USER_UNIT}.service`;
+      const start = bootTransaction(bundle, alertmanager);
+      expect(start.jobs).toEqual(expect.arrayContaining([alertmanager, makesUser]));
+      expect(start.deps(alertmanager, 'After')).toContain(makesUser);
+      expect(start.log).not.toMatch(/ordering cycle|Job .* deleted to break/i);
+    });
 });

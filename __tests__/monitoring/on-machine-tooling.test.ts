@@ -95,6 +95,8 @@ describe('the on-machine tooling', () => {
     expectAlertmanagerAloneReads();
     // StateDirectory= re-owns Debian's data directory at every start as User:Group with its mode: Alertmanager as its own
     // user and as `prometheus` (an earlier bundle after a rollback, Debian's unit after the postinst) both write snapshots.
+    // The test applies the owner and mode itself, as systemd would (252 chmods an existing state directory to the mode):
+    // it proves what those values allow, not that systemd applies them.
     expect([setting('StateDirectory'), setting('StateDirectoryMode')]).toEqual(['prometheus/alertmanager', '0775']);
     const idOf = (database: string, name: string) => Number(spawnSync('getent', [database, name], { encoding: 'utf8' }).stdout.split(':')[2]);
     const data = path.join(root.dir, 'var-lib-prometheus-alertmanager');

@@ -589,6 +589,9 @@ export function alertmanagerCommand(): string[] {
  * run as `prometheus` too, by an earlier bundle after a rollback, or by Debian's unit after the package's postinst hands
  * the directory back to `prometheus` on an upgrade (the next start re-owns it). ALERTMANAGER_USER_UNIT makes the user
  * first: after a reboot between the rollout writing this drop-in and the setup's run, User= would name no user (217/USER).
+ * Known limit: `prometheus` owns /var/lib/prometheus, so it can put a symlink where the data directory is. systemd 252
+ * (Debian 12) refuses to re-own through it (Alertmanager fails to start: 238/STATE_DIRECTORY); a systemd that followed it
+ * would hand the target to group `prometheus`. Look again when the machines move to a newer systemd.
  */
 export function alertmanagerRunsAs(): DropInExtras {
   return { unit: [`Wants=${ALERTMANAGER_USER_UNIT}.service`, `After=${ALERTMANAGER_USER_UNIT}.service`], service: [`User=${ALERTMANAGER_USER}`, 'Group=prometheus', `SupplementaryGroups=${ALERTMANAGER_USER}`, 'StateDirectory=prometheus/alertmanager', 'StateDirectoryMode=0775'] };
@@ -607,6 +610,8 @@ export function alertmanagerSysusers(): string {
 
 /**
  * The unit that makes Alertmanager's user before Alertmanager starts (its drop-in wants it); quick, and a no-op once made.
+ * No machine-identity check: on a clone it makes a local user and sends nothing, and the check would hold Alertmanager's
+ * start on the metadata service.
  * systemd finds the program on its own path, as Debian's systemd-sysusers.service does (`/bin` or `/usr/bin`).
  */
 export function alertmanagerUserUnit(): string {
