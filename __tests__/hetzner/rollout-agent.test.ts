@@ -194,14 +194,15 @@ describe('the rollout agent', () => {
   afterAll(() => machines.forEach((m) => m.remove()));
 
   // Review (synth): each unit file cost a start of systemd-analyze. One call verifies them all now; a bad line (or a
-  // failed call) falls back to a call per file, which names the bad one.
+  // call that did not finish) falls back to a call per file, which names the bad one.
   const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
-  /** A systemd-analyze for `m` that records each call's unit files (by name), then runs the real one. */
-  const recordedAnalyze = (m: Machine) => {
+  /** A systemd-analyze for `m` that records each call's unit files (by name), runs `before`, then the real one. */
+  const recordedAnalyze = (m: Machine, before = '') => {
     const real = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' }).stdout.trim();
     fs.writeFileSync(path.join(m.dir, 'bin/systemd-analyze'), `#!/bin/sh
 for a in "$@"; do case "$a" in /*) printf '%s ' "\${a##*/}";; esac; done >> ${m.dir}/analyze.log
 echo >> ${m.dir}/analyze.log
+${before}
 exec ${real} "$@"
 `, { mode: 0o755 });
     return () => fs.readFileSync(path.join(m.dir, 'analyze.log'), 'utf8').trim().split('\n').map((l) => l.trim());
@@ -226,6 +227,35 @@ exec ${real} "$@"
     expect(run.output).toMatch(/FAILED to check \/etc\/systemd\/system\/acme-b\.service: systemd-analyze verify refuses the unit:\n.*Unknown key/);
     expect(run.output).not.toMatch(/check \/etc\/systemd\/system\/acme-a\.service/);
     expect(calls()).toEqual(['acme-a.service acme-b.service', 'acme-a.service', 'acme-b.service']);
+    expect(m.read('/etc/systemd/system/acme-a.service')).toBeUndefined();
+  });
+
+  // Review (mend): verify exits 1 when an ExecStart is not in place yet (a first deploy stages the scripts it names),
+  // which the call per file ignores: the batch passes on it too, and falls back only when it did not finish.
+  const verifyFirstDeploy = 'passes two good units whose ExecStart is not in place yet with one systemd-analyze call';
+  testWhereHostHas(hasAnalyze, verifyFirstDeploy, 'systemd-analyze')(verifyFirstDeploy, () => {
+    const m = machine();
+    const calls = recordedAnalyze(m);
+    const run = m.apply([unit('acme-a', 'ExecStart=/opt/acme/not-there-a\n'), unit('acme-b', 'ExecStart=/opt/acme/not-there-b\n')]);
+    expect(run.status).toBe(0);
+    expect(calls()).toEqual(['acme-a.service acme-b.service']);
+  });
+  const verifyCutShort = 'verifies file by file when the batch did not finish, and passes the good files';
+  testWhereHostHas(hasAnalyze, verifyCutShort, 'systemd-analyze')(verifyCutShort, () => {
+    const m = machine();
+    // The batch (verify and two files) exits as one cut at the timeout does.
+    const calls = recordedAnalyze(m, 'if [ $# -gt 2 ]; then exit 124; fi');
+    const run = m.apply([unit('acme-a', 'ExecStart=/bin/true\n'), unit('acme-b', 'ExecStart=/bin/true\n')]);
+    expect(run.status).toBe(0);
+    expect(calls()).toEqual(['acme-a.service acme-b.service', 'acme-a.service', 'acme-b.service']);
+  });
+  const verifyKilled = 'fails the deploy when the verify of a file is killed: the unit went unverified';
+  testWhereHostHas(hasAnalyze, verifyKilled, 'systemd-analyze')(verifyKilled, () => {
+    const m = machine();
+    recordedAnalyze(m, 'kill -9 $$');
+    const run = m.apply([unit('acme-a', 'ExecStart=/bin/true\n')]);
+    expect(run.status).not.toBe(0);
+    expect(run.output).toMatch(/FAILED to check \/etc\/systemd\/system\/acme-a\.service: systemd-analyze verify did not finish \(killed by signal 9\)/);
     expect(m.read('/etc/systemd/system/acme-a.service')).toBeUndefined();
   });
 

@@ -985,15 +985,23 @@ def is_unit_file(path):
     return path.startswith(UNIT_DIR) and path.endswith(UNIT_SUFFIXES) and ".d/" not in path[len(UNIT_DIR):]
 
 
+def verify_finished(code):
+    """systemd-analyze verify exits 1 on findings that do not concern the unit file (an ExecStart not yet in place, as
+    on a first deploy, where the bundle's scripts are staged but not installed): only its lines of UNIT_ERRORS refuse a
+    unit. A code that says it did not run or finish (timed out, cannot be run, not found, killed) verified nothing."""
+    return code not in (124, 126, 127) and code >= 0
+
+
 def units_verify_together(units, staged):
-    """One systemd-analyze for all the bundle's unit files (each call costs a start of it): True when it exits 0 and
-    prints no line of UNIT_ERRORS. It exits 0 on such lines and may stop at the first bad file, so anything else falls
-    back to a call per file, which names the file. Two files of one name would load as one unit: checked apart."""
+    """One systemd-analyze for all the bundle's unit files (each call costs a start of it): True when it ran to its end
+    and printed no line of UNIT_ERRORS, as a call per file passes. Otherwise the caller verifies file by file, which
+    names the bad file (the batch's lines name the staged path, and a call that did not finish named none). A single
+    file, or two files of one name (they would load as one unit), go file by file at once."""
     names = [os.path.basename(path) for path in units]
     if len(units) < 2 or len(set(names)) != len(names):
         return False
     code, out = run(["systemd-analyze", "verify"] + [staged + path for path in units], timeout=120)
-    return code == 0 and not any(e in l for l in out.splitlines() for e in UNIT_ERRORS)
+    return verify_finished(code) and not any(e in l for l in out.splitlines() for e in UNIT_ERRORS)
 
 
 def check_staged(files, staged):
@@ -1007,6 +1015,11 @@ def check_staged(files, staged):
             if bad:
                 raise Failure("check " + path, "systemd-analyze verify refuses the unit:\\n" + tail("\\n".join(bad)),
                               "correct the unit file in the bundle part, synthesize and deploy again")
+            if code == 124 or code < 0:
+                # A verify cut short checked nothing: the unit would go in unverified.
+                raise Failure("check " + path, "systemd-analyze verify did not finish (%s):\\n%s"
+                              % ("timed out" if code == 124 else "killed by signal %d" % -code, tail(out)),
+                              "find what holds systemd-analyze on the machine (a slow generator, a hung mount), then deploy again")
         if spec["data"].startswith(b"#!/bin/bash") or spec["data"].startswith(b"#!/usr/bin/env bash"):
             argvs.append(["bash", "-n", target])
         elif spec["data"].startswith(b"#!/bin/sh"):
