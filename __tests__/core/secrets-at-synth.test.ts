@@ -394,6 +394,32 @@ describe("a synth that a later stack's refusal fails", () => {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   });
+
+  // Review (mend): a removal that failed (a root-owned file from an earlier sudo run, a directory in its place) threw
+  // its own error in place of the refusal.
+  test('throws the refusal when a stack file cannot be removed, and names that file on it', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
+    const hclBefore = process.env.SYNTH_HCL_OUTPUT;
+    delete process.env.SYNTH_HCL_OUTPUT;
+    try {
+      // acme is refused before its write: the path stays a directory, which rmSync without recursive refuses.
+      const stuck = path.join(outdir, 'stacks', 'acme', 'cdk.tf.json');
+      fs.mkdirSync(stuck, { recursive: true });
+      fs.writeFileSync(path.join(stuck, 'inside'), 'x');
+      const { app, password } = twoStacks(outdir, ['secrets', 'acme']);
+      const acme = app.node.findChild('acme') as TerraformStack;
+      Aspects.of(acme).add({ visit: (node: IConstruct) => { if (node === acme) flipSensitive(password); } });
+      const message = messageOf(() => app.synth());
+      expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
+      expect(message).toContain(`These files of the failed synth could not be removed; remove them before a deploy: ${stuck} (`);
+      // The removals after the one that failed still ran.
+      expect(fs.existsSync(path.join(outdir, 'stacks', 'secrets', 'cdk.tf.json'))).toBe(false);
+    } finally {
+      if (hclBefore === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+      else process.env.SYNTH_HCL_OUTPUT = hclBefore;
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("the working directory of a team's own TerraformStack that holds a secret", () => {

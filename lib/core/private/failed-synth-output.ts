@@ -14,6 +14,10 @@ const wrappedApps = new WeakSet<App>();
  * --skip-synth`, the release path or a reader would take for a whole one. Only the configuration files this synth
  * wrote go (`cdk.tf.json`, or `cdk.tf` and `metadata.json` with `--hcl`); a stack's directory keeps what else is in it
  * (a local state, `.terraform`). The stacks the synth did not reach keep the earlier synth's files.
+ * Only active when a library construct (a written-stack check, secrets-at-synth) existed before `app.synth()` started:
+ * the wrap is put on then. On a second `synth()` of the same App the manifest still names every stack of the first,
+ * so a failure removes their files too, reached by this synth or not. A file that cannot be removed (a directory in
+ * its place, a root-owned one from an earlier sudo run) is named on the original error, which is always the one thrown.
  * Idempotent per App; nothing for a stack outside an App.
  * @internal
  */
@@ -26,22 +30,34 @@ export function removeOutputOnFailedSynth(scope: IConstruct): void {
     try {
       synth();
     } catch (error) {
-      removeStackFiles(app);
+      const kept = removeStackFiles(app);
+      if (kept.length > 0 && error instanceof Error) {
+        error.message += `\n\nThese files of the failed synth could not be removed; remove them before a deploy: ${kept.join('; ')}`;
+      }
       throw error;
     }
   };
 }
 
 /**
- * The manifest names each stack whose synthesis started: those before the failing one were written by this synth, and
+ * Returns the files it could not remove. The manifest names each stack whose synthesis started: those before the failing one were written by this synth, and
  * the failing one's file, when a refusal came before its write, is an earlier synth's, of a stack the app no longer
  * synthesizes as it was: it goes too, as written-stack-check removes the one it refuses.
  */
-function removeStackFiles(app: App): void {
+function removeStackFiles(app: App): string[] {
   const { stacks, hclOutput } = app.manifest;
+  const kept: string[] = [];
+  const remove = (file: string) => {
+    try {
+      fs.rmSync(file, { force: true });
+    } catch (e) {
+      kept.push(`${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
   for (const written of Object.values(stacks)) {
-    fs.rmSync(path.join(app.outdir, written.synthesizedStackPath), { force: true });
+    remove(path.join(app.outdir, written.synthesizedStackPath));
     // metadata.json is written beside cdk.tf only: a JSON synth leaves an earlier --hcl synth's alone.
-    if (hclOutput) fs.rmSync(path.join(app.outdir, written.stackMetadataPath), { force: true });
+    if (hclOutput) remove(path.join(app.outdir, written.stackMetadataPath));
   }
+  return kept;
 }
