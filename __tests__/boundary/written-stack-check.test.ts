@@ -77,6 +77,53 @@ describe('the pack checks what the stack writes', () => {
     }
   });
 
+  // Review (mend): toHclTerraform writes only the terraform block of a stack's overrides, toTerraform applies them all
+  // (cdktf 0.21, cdktn 0.24 alike): the JSON the check read said fsn1, the cdk.tf written said ash.
+  test.each([false, true])('a stack override of a resource is checked as written with JSON, and refused with --hcl (hcl: %s)', (hcl) => {
+    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
+    if (hcl) process.env.SYNTH_HCL_OUTPUT = 'true';
+    else delete process.env.SYNTH_HCL_OUTPUT;
+    try {
+      const app = Testing.app();
+      const stack = checkedStack('production', app);
+      const m = machine(stack);
+      m.server.location = 'ash';
+      const key = `resource.hcloud_server.${stack.getLogicalId(m.server)}.location`;
+      stack.addOverride(key, 'fsn1');
+      const message = synthApp(app);
+      if (!hcl) {
+        expect(message).toBe('');
+        expect(JSON.parse(fs.readFileSync(written(app), 'utf8')).resource.hcloud_server[stack.getLogicalId(m.server)].location).toBe('fsn1');
+        return;
+      }
+      expect(message).toContain(`[production] stack.addOverride('${key}'): with --hcl (SYNTH_HCL_OUTPUT) cdktf writes only the terraform block`);
+      expect(message).toMatch(/Put it on the element instead .*, or synthesize JSON \(without --hcl\)/);
+      expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
+    } finally {
+      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
+    }
+  });
+
+  test('with --hcl, an override on the element itself is written and checked', () => {
+    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
+    process.env.SYNTH_HCL_OUTPUT = 'true';
+    try {
+      const app = Testing.app();
+      const stack = checkedStack('production', app);
+      const m = machine(stack);
+      m.server.addOverride('location', 'ash');
+      expect(synthApp(app)).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
+      m.server.addOverride('location', 'fsn1');
+      expect(synthApp(app)).toBe('');
+      const hclText = fs.readFileSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'), 'utf8');
+      expect(hclText).toMatch(/location\s*=\s*"fsn1"/);
+    } finally {
+      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
+    }
+  });
+
   test('an unchanged compliant stack is written', () => {
     const app = Testing.app();
     machine(checkedStack('production', app));
