@@ -26,6 +26,19 @@ function synthApp(app: ReturnType<typeof Testing.app>): string {
   }
 }
 
+/** Runs `fn` with SYNTH_HCL_OUTPUT set (`--hcl`) or unset, and puts the variable back after. */
+function withHcl(hcl: boolean, fn: () => void): void {
+  const before = process.env.SYNTH_HCL_OUTPUT;
+  if (hcl) process.env.SYNTH_HCL_OUTPUT = 'true';
+  else delete process.env.SYNTH_HCL_OUTPUT;
+  try {
+    fn();
+  } finally {
+    if (before === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+    else process.env.SYNTH_HCL_OUTPUT = before;
+  }
+}
+
 const written = (app: ReturnType<typeof Testing.app>, stack = 'production') => path.join(app.outdir, 'stacks', stack, 'cdk.tf.json');
 
 describe('the pack checks what the stack writes', () => {
@@ -59,9 +72,7 @@ describe('the pack checks what the stack writes', () => {
   // With --hcl the written file is HCL: the check takes the JSON rendered with it, or renders the stack again, never a
   // rendering a hook made before a later hook changed the stack.
   test.each([false, true])('with --hcl, a change after a hook rendered the stack is refused, and nothing is written (the stack holds a secret: %s)', (withSecret) => {
-    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
-    process.env.SYNTH_HCL_OUTPUT = 'true';
-    try {
+    withHcl(true, () => {
       const app = Testing.app();
       const stack = checkedStack('production', app);
       const m = machine(stack);
@@ -71,19 +82,13 @@ describe('the pack checks what the stack writes', () => {
       addCustomSynthesis(m, { onSynthesize: () => moveOut(m) });
       expect(synthApp(app)).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
       expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
-    } finally {
-      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
-    }
+    });
   });
 
   // Review (mend): toHclTerraform writes only the terraform block of a stack's overrides, toTerraform applies them all
   // (cdktf 0.21, cdktn 0.24 alike): the JSON the check read said fsn1, the cdk.tf written said ash.
   test.each([false, true])('a stack override of a resource is checked as written with JSON, and refused with --hcl (hcl: %s)', (hcl) => {
-    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
-    if (hcl) process.env.SYNTH_HCL_OUTPUT = 'true';
-    else delete process.env.SYNTH_HCL_OUTPUT;
-    try {
+    withHcl(hcl, () => {
       const app = Testing.app();
       const stack = checkedStack('production', app);
       const m = machine(stack);
@@ -99,16 +104,11 @@ describe('the pack checks what the stack writes', () => {
       expect(message).toContain(`[production] stack.addOverride('${key}'): with --hcl (SYNTH_HCL_OUTPUT) cdktf writes only the terraform block`);
       expect(message).toMatch(/Put it on the element instead .*, or synthesize JSON \(without --hcl\)/);
       expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
-    } finally {
-      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
-    }
+    });
   });
 
   test('with --hcl, an override on the element itself is written and checked', () => {
-    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
-    process.env.SYNTH_HCL_OUTPUT = 'true';
-    try {
+    withHcl(true, () => {
       const app = Testing.app();
       const stack = checkedStack('production', app);
       const m = machine(stack);
@@ -118,10 +118,7 @@ describe('the pack checks what the stack writes', () => {
       expect(synthApp(app)).toBe('');
       const hclText = fs.readFileSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'), 'utf8');
       expect(hclText).toMatch(/location\s*=\s*"fsn1"/);
-    } finally {
-      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
-    }
+    });
   });
 
   test('an unchanged compliant stack is written', () => {
