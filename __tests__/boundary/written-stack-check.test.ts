@@ -95,6 +95,10 @@ describe('the pack checks what the stack writes', () => {
       m.server.location = 'ash';
       const key = `resource.hcloud_server.${stack.getLogicalId(m.server)}.location`;
       stack.addOverride(key, 'fsn1');
+      // An earlier synth's file of the stack: a refused synth leaves none behind.
+      const earlier = path.join(app.outdir, 'stacks', 'production', hcl ? 'cdk.tf' : 'cdk.tf.json');
+      fs.mkdirSync(path.dirname(earlier), { recursive: true });
+      fs.writeFileSync(earlier, hcl ? '# earlier' : '{}');
       const message = synthApp(app);
       if (!hcl) {
         expect(message).toBe('');
@@ -103,7 +107,7 @@ describe('the pack checks what the stack writes', () => {
       }
       expect(message).toContain(`[production] stack.addOverride('${key}'): with --hcl (SYNTH_HCL_OUTPUT) cdktf writes only the terraform block`);
       expect(message).toMatch(/Put it on the element instead .*, or synthesize JSON \(without --hcl\)/);
-      expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
+      expect(fs.existsSync(earlier)).toBe(false);
     });
   });
 

@@ -28,7 +28,11 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
   const original = stack.synthesizer;
   const synthesizer: IStackSynthesizer = {
     synthesize(session: ISynthesisSession): void {
-      if (session.manifest.hclOutput) refuseOverridesHclDrops(stack);
+      if (session.manifest.hclOutput) {
+        // Named in the manifest first, so that the failed synth's cleanup removes an earlier synth's cdk.tf of it.
+        session.manifest.forStack(stack);
+        refuseOverridesHclDrops(stack);
+      }
       const rendered = renderingBehindHcl(stack, () => original.synthesize(session));
       const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
       // With --hcl the file is HCL, made from the same state as the JSON rendered inside it: that JSON is what is
@@ -100,7 +104,7 @@ function refuseOverridesHclDrops(stack: TerraformStack): void {
   const dropped = Object.keys(overrides).filter((key) => key !== 'terraform').flatMap((key) => overridePaths(key, overrides[key]));
   if (dropped.length === 0) return;
   throw new Error(`[${stack.node.path}] stack.addOverride(${dropped.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `
-    + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so this one would be checked but not written. '
+    + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be checked but not written. '
     + 'Put it on the element instead (resource.addOverride(\'location\', ...), which cdk.tf carries), or synthesize JSON (without --hcl).');
 }
 

@@ -40,9 +40,10 @@ export function removeOutputOnFailedSynth(scope: IConstruct): void {
 }
 
 /**
- * Returns the files it could not remove. The manifest names each stack whose synthesis started: those before the failing one were written by this synth, and
+ * The manifest names each stack whose synthesis started: those before the failing one were written by this synth, and
  * the failing one's file, when a refusal came before its write, is an earlier synth's, of a stack the app no longer
- * synthesizes as it was: it goes too, as written-stack-check removes the one it refuses.
+ * synthesizes as it was: it goes too, as written-stack-check removes the one it refuses. Returns the files it could not
+ * remove.
  */
 function removeStackFiles(app: App): string[] {
   const { stacks, hclOutput } = app.manifest;
