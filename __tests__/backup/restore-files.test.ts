@@ -15,6 +15,24 @@ import { describeWithRealParts, isRoot } from '../setup/real-parts';
 // relies on. Production pushes two versions of its paths; its successor, with the same plan, restores them.
 const describeAsRoot = describeWithRealParts(isRoot, 'the restore-files suite', 'root (runuser, sshd, chown, mount)');
 
+// What a printed command says --replace would replace in a path: its regular files of at least one byte (as the script
+// counts them), and their bytes as numfmt writes them.
+const withContent = (dir: string): string => {
+  let [n, size] = [0, 0];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.name === 'lost+found' || e.name.startsWith('.sovereign-restore.')) continue;
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.isFile() && fs.statSync(f).size > 0) [n, size] = [n + 1, size + fs.statSync(f).size];
+    }
+  };
+  walk(dir);
+  expect(n).toBeGreaterThan(0);
+  return `${n} files with content, ${execFileSync('numfmt', ['--to=iec-i', '--suffix=B', String(size)], { encoding: 'utf8' }).trim()}`;
+};
+const addReplace = "add --replace to replace them with the snapshot's";
+
 describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   jest.setTimeout(300_000);
   let tmp: string;
@@ -304,9 +322,10 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     // only the marked path (review, eleventh pass: the unmarked one was restored from the marker's snapshot too).
     const exportsHeld = tree(exports);
     const again = ok(await restore([], { etc: twoTargets }));
-    // The exports hold files: the command named for them has the --replace it is refused without.
+    // The exports hold files and the run had no --replace: the command named for them has none, and says what adding
+    // it would replace (review, fifteenth pass: it had --replace, and pasted it deleted them unsaid).
     expect(exportsHeld).toMatch(/ file /);
-    expect(again.stderr).toContain(`restoring only ${uploads} (half placed); then run backup-restore-files --path ${exports} --replace for the other paths`);
+    expect(again.stderr).toContain(`restoring only ${uploads} (half placed); then run backup-restore-files --path ${exports} (it holds ${withContent(exports)}: ${addReplace}) for the other paths\n`);
     expect(again.stderr).not.toMatch(new RegExp(`OK: [^\\n]*${exports} from snapshot`));
     expect(tree(exports)).toBe(exportsHeld);
     expect(again.stderr).toMatch(new RegExp(`restoring it again, whatever it holds[\\s\\S]*OK: restored the files of ${PROD_HOST} from storagebox2: ${uploads} from snapshot `
@@ -405,15 +424,23 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     const marker = `${uploads}\nsnapshot ${first.slice(0, 8)} (of the uploads) from storagebox2\n${first} storagebox2\n`;
     fs.writeFileSync(markerOf(uploads), marker);
     try {
+      // With --replace, every command keeps it; without, the exports (which hold files) get none, only what it would
+      // replace (review, fifteenth pass).
+      const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
+      const held = withContent(exports);
       for (const replace of [['--replace'], []]) {
+        const [it, them] = replace.length ? [' --replace', ' --replace']
+          : [esc(` (it holds ${held}: ${addReplace})`), esc(` (${exports} holds ${held}: ${addReplace})`)];
         const mixed = await restore(['--path', uploads, '--path', exports, ...replace], { etc: twoTargets });
         refused(mixed, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of `
           + `snapshot ${first.slice(0, 8)} \\(of the uploads\\) from storagebox2, and ${exports}, with no marker that records a snapshot\\. A rerun with neither --snapshot nor --from takes `
           + `the marker's snapshot and target for every path named, so ${exports} would be restored from that snapshot, [^\\n]*Nothing was changed\\. `
-          + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; then backup-restore-files --path ${exports} --replace for the others; `
-          + `or restore them in one run: all from the marker's snapshot \\(if it holds them all\\), backup-restore-files --path ${uploads} --path ${exports} --from storagebox2 --snapshot ${first} --replace; `
-          + `or each from its newest snapshot on storagebox, backup-restore-files --path ${uploads} --path ${exports} --from storagebox --replace\\. `
-          + 'Where a command has --replace, it is refused without it \\(a path that holds files; a marked path given another snapshot than its marker\'s, as its newest may be\\) or this run was given it\n'));
+          + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; then backup-restore-files --path ${exports}${it} for the others; `
+          + `or restore them in one run: all from the marker's snapshot \\(if it holds them all\\), backup-restore-files --path ${uploads} --path ${exports} --from storagebox2 --snapshot ${first}${them}; `
+          + `or each from its newest snapshot on storagebox, backup-restore-files --path ${uploads} --path ${exports} --from storagebox${them}\\. `
+          + 'A command has --replace where this run was given it, where a marked path is given another snapshot than its marker\'s \\(as its newest may be\\), which is refused without it, '
+          + 'and for a path whose marker records no snapshot \\(what it holds is half placed\\); where it would replace the files of an unmarked path this run was not told to replace, '
+          + 'the command comes without it and says what it would replace\n'));
         expect(mixed.stderr).not.toMatch(/step: choosing the snapshots/);
         expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
         expect(fs.readdirSync(state).filter((n) => n.startsWith('restore-placing.'))).toEqual([path.basename(markerOf(uploads))]);
@@ -455,10 +482,23 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       try {
         const printed = await restore(['--path', uploads, '--path', exports], { etc: twoTargets });
         refused(printed, /FAILED: the paths named mix half placed and unmarked ones: /);
-        const oneRun = printed.stderr.match(/all from the marker's snapshot \(if it holds them all\), backup-restore-files ([^;\n]+);/);
+        const oneRun = printed.stderr.match(/all from the marker's snapshot \(if it holds them all\), backup-restore-files ([^;(\n]+) \(([^)\n]+)\);/);
         expect(oneRun).not.toBeNull();
-        const args = oneRun![1].split(' ');
+        // Printed without --replace (the run had none), with what adding it replaces: the exports' files, counted.
+        expect(oneRun![2]).toBe(`${exports} holds ${withContent(exports)}: ${addReplace}`);
+        const args = [...oneRun![1].split(' '), '--replace'];
         expect(args).toEqual(['--path', uploads, '--path', exports, '--from', 'storagebox2', '--snapshot', first, '--replace']);
+        // An unmarked path that holds nothing costs nothing: its commands have no --replace and no note; only the one
+        // that gives the marked path another snapshot (each path's newest) has it.
+        fs.rmSync(exports, { recursive: true, force: true });
+        fs.mkdirSync(exports);
+        const empty = await restore(['--path', uploads, '--path', exports], { etc: twoTargets });
+        refused(empty, new RegExp(`Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; then backup-restore-files --path ${exports} for the others; `
+          + `or restore them in one run: all from the marker's snapshot \\(if it holds them all\\), backup-restore-files --path ${uploads} --path ${exports} --from storagebox2 --snapshot ${first}; `
+          + `or each from its newest snapshot on storagebox, backup-restore-files --path ${uploads} --path ${exports} --from storagebox --replace\\. `));
+        expect(empty.stderr).not.toMatch(/holds \d+ files with content/);
+        fs.rmSync(exports, { recursive: true, force: true });
+        execFileSync('cp', ['-a', '--', path.join(aside, path.basename(exports)), exports]);
         refused(await restore(['--path', uploads, '--path', exports, '--snapshot', first], { etc: twoTargets }),
           new RegExp(`FAILED: refusing to restore ${uploads} from snapshot ${first.slice(0, 8)} on storagebox: `));
         expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);
@@ -574,6 +614,39 @@ exec /usr/bin/sync "$@"
       expect([tree(uploads), tree(exports)]).toEqual([held, heldExports]);
       expect(leftovers(uploads)).toEqual([]);
       expect(fs.readFileSync(marker, 'utf8')).toMatch(new RegExp(`^${uploads}\\nsnapshot ${newest.slice(0, 8)} [^\\n]* from storagebox\\n${newest} storagebox\\n$`));
+      fs.rmSync(marker);
+
+      // Without --replace (the paths empty, so the run gets that far): the commands have none, and nothing walks a
+      // path once the marker is there: a find over the failing disk could hang before this message (review,
+      // fifteenth pass: the fix read the marker back and walked the later paths).
+      const aside = path.join(tmp, 'sync-held');
+      fs.mkdirSync(aside, { recursive: true });
+      execFileSync('cp', ['-a', '--', uploads, exports, aside]);
+      const walked = path.join(tmp, 'walked-after-marker');
+      fs.writeFileSync(path.join(bin, 'find'), `#!/bin/bash
+! compgen -G '${state}/restore-placing.*' >/dev/null || echo "$*" >>'${walked}'
+exec /usr/bin/find "$@"
+`, { mode: 0o755 });
+      try {
+        for (const p of [uploads, exports]) {
+          fs.rmSync(p, { recursive: true, force: true });
+          fs.mkdirSync(p);
+        }
+        const bare = await restore([], { env: { PATH: `${bin}:${PATH_ENV}` } });
+        refused(bare, new RegExp(`FAILED: cannot sync ${state} after putting ${marker} in place [^\\n]*`
+          + `then run backup-restore-files --path ${uploads} --from storagebox --snapshot ${newest}, `
+          + `and for the paths not restored yet, backup-restore-files --path ${exports} --from storagebox --snapshot ${newestExports}\\n`));
+        expect(bare.stderr).not.toMatch(/--replace succeeds/);
+        expect(fs.existsSync(walked)).toBe(false);
+      } finally {
+        fs.rmSync(path.join(bin, 'find'), { force: true });
+        for (const p of [uploads, exports]) {
+          fs.rmSync(p, { recursive: true, force: true });
+          execFileSync('cp', ['-a', '--', path.join(aside, path.basename(p)), p]);
+        }
+        fs.rmSync(aside, { recursive: true, force: true });
+      }
+      expect([tree(uploads), tree(exports)]).toEqual([held, heldExports]);
     } finally {
       fs.rmSync(marker, { force: true });
     }

@@ -1036,14 +1036,20 @@ half_placed_why() {
 # newest on the first target): that restore. For one path with neither: the command this run already named for it
 # (fix_of), else the one that finishes the restore its marker records (the same snapshot and target); a marker that
 # records none has no restore to finish: a snapshot chosen by hand, over what the path holds. --replace when the run
-# has it (kept as asked), or when the command is refused without it: a path that holds files with content and no
-# marker that records a snapshot, or whose marker records another snapshot or target than the one restored (or may:
-# each path's newest).
+# has it (kept as asked), or when a marked path is given another snapshot or target than its marker records (or may be:
+# each path's newest). Never for files the run was not told to replace: for an unmarked path that holds files, the
+# command comes without it, then what --replace would replace, so that pasting it never deletes them unsaid.
 # fix_of: the command a die already named for a path, from what the run knows (the marker, on a file system that
 # failed, may be lost or not what was written): later messages name that one, not a second read back from the marker.
-declare -A fix_of=()
+# content_of: each path's files_with_content, filled by count_content in this shell (restore_run runs in a command
+# substitution, whose walks are not kept): a path is walked at most once a run.
+declare -A fix_of=() content_of=()
+count_content() {
+  local p
+  for p; do [ -n "\${content_of[$p]:-}" ] || content_of[$p]=$(files_with_content "$p"); done
+}
 restore_run() {
-  local snap=$1 target=$2 p from_p n size named='' needs=\${replace:-0}
+  local snap=$1 target=$2 p from_p n size named='' needs=\${replace:-0} cost=''
   shift 2
   if [ "$snap $target" = '- -' ] && [ $# = 1 ]; then
     [ -z "\${fix_of[$1]:-}" ] || { printf '%s' "\${fix_of[$1]}"; return 0; }
@@ -1059,12 +1065,19 @@ restore_run() {
     named="$named --path $p"
     from_p=$(placed_from "$p")
     if [ -n "$from_p" ]; then [ "$from_p" = "$snap $target" ] || needs=1
-    else read -r n size < <(files_with_content "$p"); [ "$n" = 0 ] || needs=1; fi
+    # With --replace the run was told to replace what it holds: nothing to count.
+    elif [ "\${replace:-0}" != 1 ]; then
+      read -r n size <<<"\${content_of[$p]:-$(files_with_content "$p")}"
+      [ "$n" = 0 ] || cost="\${cost:+$cost; }$p holds $n files with content, $(bytes "$size")"
+    fi
   done
   printf 'backup-restore-files%s' "$named"
   [ "$target" = - ] || printf ' --from %s' "$target"
   [ "$snap" = - ] || printf ' --snapshot %s' "$snap"
-  [ "$needs" != 1 ] || printf ' --replace'
+  if [ -n "$cost" ]; then
+    [ $# != 1 ] || cost="it \${cost#"$1 "}"
+    printf " (%s: add --replace to replace them with the snapshot's)" "$cost"
+  elif [ "$needs" = 1 ]; then printf ' --replace'; fi
 }
 # stray_markers: a note for each marker whose path is not one of FILE_PATHS (the plan dropped it): nothing restores or
 # holds it back any more, so it is said rather than forgotten.
@@ -3025,10 +3038,12 @@ if [ -z "$snapshot$from" ]; then
       unmarked="$unmarked $q"
       if half_placed "$q"; then emptied="$emptied $q"; else others="$others $q"; fi
     done
-    # The others' command (this run's --replace kept): in the refusal's fix and in the bare rerun's log.
+    # The others' command (this run's --replace kept; without it, what it would replace said): in the refusal's fix and
+    # in the bare rerun's log. Counted here, each unmarked path is walked once for all the commands that name it.
+    [ "$replace" = 1 ] || count_content $unmarked
     others_run=\${others:+$(restore_run - - $others)}
     if [ "\${#wanted[@]}" != 0 ] && [ "$marked_paths" != "$paths" ]; then
-      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied records none)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(restore_run - - "$q")"; done)\${others_run:+then $others_run for the others; }or restore them in one run: all from the marker's snapshot (if it holds them all), $(restore_run "\${marked_from%% *}" "\${marked_from#* }" $paths); or each from its newest snapshot on \${TARGETS%% *}, $(restore_run - "\${TARGETS%% *}" $paths). Where a command has --replace, it is refused without it (a path that holds files; a marked path given another snapshot than its marker's, as its newest may be) or this run was given it"
+      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied records none)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(restore_run - - "$q")"; done)\${others_run:+then $others_run for the others; }or restore them in one run: all from the marker's snapshot (if it holds them all), $(restore_run "\${marked_from%% *}" "\${marked_from#* }" $paths); or each from its newest snapshot on \${TARGETS%% *}, $(restore_run - "\${TARGETS%% *}" $paths). A command has --replace where this run was given it, where a marked path is given another snapshot than its marker's (as its newest may be), which is refused without it, and for a path whose marker records no snapshot (what it holds is half placed); where it would replace the files of an unmarked path this run was not told to replace, the command comes without it and says what it would replace"
     fi
     snapshot=\${marked_from%% *} from=\${marked_from#* }
     if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
@@ -3081,7 +3096,8 @@ for p in $paths; do
     fi
     log "$(half_placed_why "$p"): restoring it again, whatever it holds"; half="$half $p"; continue
   fi
-  read -r n size < <(files_with_content "$p")
+  count_content "$p"
+  read -r n size <<<"\${content_of[$p]}"
   [ "$n" = 0 ] || holding="\${holding:+$holding; }$p ($n files with content, $(bytes "$size"))"
 done
 for p in $FILE_PATHS; do
@@ -3146,14 +3162,16 @@ for p in $paths; do
   # Renamed, the marker is this run's, whatever its directory's sync does: the path is unchanged, the marker is not.
   # The fix names the restore of each path after this one too, as this run chose it: a rerun with neither --snapshot
   # nor --from takes the marker's snapshot for them, which may not be theirs.
-  # Each command restores this run's choice (its snapshot, its target), not the marker's: that is on the file system
-  # that is failing. Kept in fix_of, the failure report names the same ones.
+  # Each command restores this run's choice (its snapshot, its target, its --replace), built from what the run holds,
+  # not with restore_run: that reads the marker and walks the path, on the file system that is failing (a read there
+  # may hang before this message). Its --replace is this run's: the run got past the check without it, so each path
+  # is empty or marked with this choice. Kept in fix_of, the failure report names the same ones.
   if ! sync -- "$BACKUP_STATE" 2>>"$SB_LOG"; then
     rest='' after=0
     for q in $paths; do
       [ "$q" != "$p" ] || after=1
       [ "$after" = 1 ] || continue
-      fix_of[$q]=$(restore_run "\${snap_of[$q]}" "$t" "$q")
+      fix_of[$q]="backup-restore-files --path $q --from $t --snapshot \${snap_of[$q]}$([ "$replace" != 1 ] || printf ' --replace')"
       [ "$q" = "$p" ] || rest="\${rest:+$rest; }\${fix_of[$q]}"
     done
     die "cannot sync $BACKUP_STATE after putting $marker in place (it marks $p as being put in place until it is complete; a power loss now may lose it): $(step_cause 1). $p was not changed\${already}, but the marker stays, naming this restore's snapshot \${id:0:8} on $t. Fix: see why $BACKUP_STATE cannot be synced (dmesg; df -h $BACKUP_STATE), then run \${fix_of[$p]}\${rest:+, and for the paths not restored yet, $rest}"
