@@ -623,6 +623,15 @@ exec /usr/bin/sync "$@"
       fs.mkdirSync(aside, { recursive: true });
       execFileSync('cp', ['-a', '--', uploads, exports, aside]);
       const walked = path.join(tmp, 'walked-after-marker');
+      // The failing disk reads back another marker than was written (another snapshot): a command built from it would
+      // carry --replace; one built from what the run knows does not.
+      fs.writeFileSync(path.join(bin, 'sync'), `#!/bin/bash
+if [ "$*" = '-- ${state}' ] && compgen -G '${state}/restore-placing.*' >/dev/null; then
+  printf '%s\\nsnapshot ${first.slice(0, 8)} (read back) from storagebox2\\n%s storagebox2\\n' '${uploads}' '${first}' >'${marker}'
+  echo 'sync: Input/output error' >&2; exit 1
+fi
+exec /usr/bin/sync "$@"
+`, { mode: 0o755 });
       fs.writeFileSync(path.join(bin, 'find'), `#!/bin/bash
 ! compgen -G '${state}/restore-placing.*' >/dev/null || echo "$*" >>'${walked}'
 exec /usr/bin/find "$@"
