@@ -226,3 +226,23 @@ test('restic_on looks up a target\'s host key until it is found pinned, and fail
   const ssh = path.join(etc, 'ssh');
   expect(fs.readFileSync(path.join(tmp, 'mkdir.calls'), 'utf8').split('\n').filter((l) => l.includes(ssh))).toEqual([]);
 });
+
+// Review (fourteenth pass): count_content, which backup-restore-files' messages count a path's files with, ran under
+// set -e: a find that fails (a file an app removed during the walk) ended the run on the assignment. The count stands.
+test('a path whose walk fails part way is still counted, and the job goes on', async () => {
+  const findFails = path.join(tmp, 'find-fails');
+  fs.mkdirSync(findFails);
+  fs.writeFileSync(path.join(findFails, 'find'), `#!/bin/bash\n/usr/bin/find "$@"\necho 'find: a file vanished (test)' >&2\nexit 1\n`, { mode: 0o755 });
+  const walked = path.join(tmp, 'walked');
+  fs.mkdirSync(walked);
+  fs.writeFileSync(path.join(walked, 'f'), 'abc');
+  const result = await runJob([
+    `PATH='${findFails}':$PATH`,
+    `count_content '${walked}'`,
+    `printf '%s\\n' "\${content_of['${walked}']}" >'${tmp}/counted'`,
+    'ok done',
+    '',
+  ].join('\n'));
+  expect(result.code).toBe(0);
+  expect(fs.readFileSync(path.join(tmp, 'counted'), 'utf8')).toBe('1 3\n');
+});

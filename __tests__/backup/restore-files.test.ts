@@ -417,7 +417,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   // it alone, is refused over what it holds; and --from alone does not restore the paths from one snapshot.
   // Review (fourteenth pass): its one-run alternative named --snapshot without the marker's target (not the first) and
   // --replace for the marked path only (the unmarked one holds files): as printed, it was refused.
-  test('a rerun naming by --path a marked path and an unmarked one, with neither --snapshot nor --from, is refused, naming commands that succeed as printed, and changes nothing; a path whose marker records it but no snapshot gets that marker\'s own fix, which is not refused', async () => {
+  test('a rerun naming by --path a marked path and an unmarked one, with neither --snapshot nor --from, is refused, naming commands that succeed as printed (or with --replace added as they say), and changes nothing; a path whose marker records it but no snapshot gets that marker\'s own fix, which is not refused', async () => {
     const state = stateDir();
     const [heldUploads, heldExports] = [tree(uploads), tree(exports)];
     // The older snapshot on the second target: what the run would have restored the exports from.
@@ -425,21 +425,23 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     fs.writeFileSync(markerOf(uploads), marker);
     try {
       // With --replace, every command keeps it; without, the exports (which hold files) get none, only what it would
-      // replace (review, fifteenth pass).
+      // replace; the one that also gives the marked path another snapshot says it is refused without it (reviews,
+      // fourteenth pass).
       const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
       const held = withContent(exports);
       for (const replace of [['--replace'], []]) {
-        const [it, them] = replace.length ? [' --replace', ' --replace']
-          : [esc(` (it holds ${held}: ${addReplace})`), esc(` (${exports} holds ${held}: ${addReplace})`)];
+        const [it, them, newest] = replace.length ? [' --replace', ' --replace', ' --replace']
+          : [esc(` (it holds ${held}: ${addReplace})`), esc(` (${exports} holds ${held}: ${addReplace})`),
+            esc(` (refused without --replace, as a marked path is given another snapshot than its marker's; with it, it also replaces what is there: ${exports} holds ${held})`)];
         const mixed = await restore(['--path', uploads, '--path', exports, ...replace], { etc: twoTargets });
         refused(mixed, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of `
           + `snapshot ${first.slice(0, 8)} \\(of the uploads\\) from storagebox2, and ${exports}, with no marker that records a snapshot\\. A rerun with neither --snapshot nor --from takes `
           + `the marker's snapshot and target for every path named, so ${exports} would be restored from that snapshot, [^\\n]*Nothing was changed\\. `
           + `Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; then backup-restore-files --path ${exports}${it} for the others; `
           + `or restore them in one run: all from the marker's snapshot \\(if it holds them all\\), backup-restore-files --path ${uploads} --path ${exports} --from storagebox2 --snapshot ${first}${them}; `
-          + `or each from its newest snapshot on storagebox, backup-restore-files --path ${uploads} --path ${exports} --from storagebox${them}\\. `
+          + `or each from its newest snapshot on storagebox, backup-restore-files --path ${uploads} --path ${exports} --from storagebox${newest}\\. `
           + 'A command has --replace where this run was given it, where a marked path is given another snapshot than its marker\'s \\(as its newest may be\\), which is refused without it, '
-          + 'and for a path whose marker records no snapshot \\(what it holds is half placed\\); where it would replace the files of an unmarked path this run was not told to replace, '
+          + 'and in the fix of a path whose marker records no snapshot \\(what it holds is half placed\\); where it would also replace the files of an unmarked path this run was not told to replace, '
           + 'the command comes without it and says what it would replace\n'));
         expect(mixed.stderr).not.toMatch(/step: choosing the snapshots/);
         expect([tree(uploads), tree(exports)]).toEqual([heldUploads, heldExports]);

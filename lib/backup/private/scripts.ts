@@ -1046,7 +1046,8 @@ half_placed_why() {
 declare -A fix_of=() content_of=()
 count_content() {
   local p
-  for p; do [ -n "\${content_of[$p]:-}" ] || content_of[$p]=$(files_with_content "$p"); done
+  # A file an app removes during the walk makes find fail: the count stands (the walk went on), the run too.
+  for p; do [ -n "\${content_of[$p]:-}" ] || content_of[$p]=$(files_with_content "$p" || true); done
 }
 restore_run() {
   local snap=$1 target=$2 p from_p n size named='' needs=\${replace:-0} cost=''
@@ -1076,7 +1077,8 @@ restore_run() {
   [ "$snap" = - ] || printf ' --snapshot %s' "$snap"
   if [ -n "$cost" ]; then
     [ $# != 1 ] || cost="it \${cost#"$1 "}"
-    printf " (%s: add --replace to replace them with the snapshot's)" "$cost"
+    if [ "$needs" = 1 ]; then printf " (refused without --replace, as a marked path is given another snapshot than its marker's; with it, it also replaces what is there: %s)" "$cost"
+    else printf " (%s: add --replace to replace them with the snapshot's)" "$cost"; fi
   elif [ "$needs" = 1 ]; then printf ' --replace'; fi
 }
 # stray_markers: a note for each marker whose path is not one of FILE_PATHS (the plan dropped it): nothing restores or
@@ -3039,11 +3041,13 @@ if [ -z "$snapshot$from" ]; then
       if half_placed "$q"; then emptied="$emptied $q"; else others="$others $q"; fi
     done
     # The others' command (this run's --replace kept; without it, what it would replace said): in the refusal's fix and
-    # in the bare rerun's log. Counted here, each unmarked path is walked once for all the commands that name it.
+    # in the bare rerun's log. Counted here, each unmarked path is walked once for all the commands that name it. Counted
+    # before the lock wait: every branch below drops the unmarked paths from this run (or dies), so the check over what
+    # the paths hold never takes these counts; a change that keeps them would need to count again.
     [ "$replace" = 1 ] || count_content $unmarked
     others_run=\${others:+$(restore_run - - $others)}
     if [ "\${#wanted[@]}" != 0 ] && [ "$marked_paths" != "$paths" ]; then
-      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied records none)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(restore_run - - "$q")"; done)\${others_run:+then $others_run for the others; }or restore them in one run: all from the marker's snapshot (if it holds them all), $(restore_run "\${marked_from%% *}" "\${marked_from#* }" $paths); or each from its newest snapshot on \${TARGETS%% *}, $(restore_run - "\${TARGETS%% *}" $paths). A command has --replace where this run was given it, where a marked path is given another snapshot than its marker's (as its newest may be), which is refused without it, and for a path whose marker records no snapshot (what it holds is half placed); where it would replace the files of an unmarked path this run was not told to replace, the command comes without it and says what it would replace"
+      die "the paths named mix half placed and unmarked ones: $marked_paths, left half placed by a stopped restore of $(sed -n 2p "$(placing_marker "\${marked_paths%% *}")" 2>/dev/null || true), and$unmarked, with no marker that records a snapshot\${emptied:+ (that of$emptied records none)}. A rerun with neither --snapshot nor --from takes the marker's snapshot and target for every path named, so$unmarked would be restored from that snapshot, not from the newest that holds it (or fail if it holds none). Nothing was changed. Fix: run $(for q in $marked_paths $emptied; do printf '%s; ' "$(restore_run - - "$q")"; done)\${others_run:+then $others_run for the others; }or restore them in one run: all from the marker's snapshot (if it holds them all), $(restore_run "\${marked_from%% *}" "\${marked_from#* }" $paths); or each from its newest snapshot on \${TARGETS%% *}, $(restore_run - "\${TARGETS%% *}" $paths). A command has --replace where this run was given it, where a marked path is given another snapshot than its marker's (as its newest may be), which is refused without it, and in the fix of a path whose marker records no snapshot (what it holds is half placed); where it would also replace the files of an unmarked path this run was not told to replace, the command comes without it and says what it would replace"
     fi
     snapshot=\${marked_from%% *} from=\${marked_from#* }
     if [ "\${#wanted[@]}" = 0 ] && [ "$marked_paths" != "$paths" ]; then
