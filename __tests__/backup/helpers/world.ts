@@ -200,7 +200,7 @@ export class BackupWorld {
    * hundreds of times in a suite.
    */
   public async run(machine: MachineRoot, script: string, etc: string = machine.etc, options: RunOptions = {}): Promise<RunResult> {
-    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc, ...options.env }, options);
+    const result = await runScript(path.join(machine.root, 'usr/local/sbin', script), this.receiver, { TMPDIR: this.tmp, SOVEREIGN_BACKUP_ETC: etc }, options);
     if (script === 'backup-bootstrap' && result.code === 0 && !this.calibratedKeys) this.cheapenNewRepositoryKeys();
     return result;
   }
@@ -321,7 +321,7 @@ export class BackupWorld {
 }
 
 /**
- * Runs a script as systemd would (a minimal environment plus `env`), asynchronously, since the
+ * Runs a script as systemd would (a minimal environment plus `env` and `options.env`), asynchronously, since the
  * heartbeat receiver lives in this process; returns its output and the pings it sent. `stopWhen`
  * and `onOutput` act on it while it runs (see {@link RunOptions}). With
  * BACKUP_TEST_TIMING set, prints how long each run took (to find where a suite's time goes).
@@ -332,7 +332,8 @@ export function runScript(script: string, receiver: HeartbeatReceiver, env: Reco
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(script, options.args ?? [], {
-      env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', ...env },
+      // options.env last: the caller's additions win over the base `env` (TMPDIR, SOVEREIGN_BACKUP_ETC), as RunOptions.env says.
+      env: { PATH: PATH_ENV, HOME: '/root', LANG: 'C.UTF-8', ...env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // A group of its own, to be stopped as systemd stops a service: every process of it at once
       // (by `stopWhen`, or by the time limit, whose kill would otherwise leave a child holding the
