@@ -211,7 +211,7 @@ exec ${real} "$@"
     name, files: [{ path: `/etc/systemd/system/${name}.service`, content: `[Unit]\nDescription=${name}\n\n[Service]\n${service}` }],
   });
   const verifyBatched = 'verifies the unit files of a bundle with one systemd-analyze call';
-  testWhereHostHas(hasAnalyze, verifyBatched, 'systemd-analyze')(verifyBatched, () => {
+  testWithRealParts(hasAnalyze, verifyBatched, 'systemd-analyze (the systemd package)')(verifyBatched, () => {
     const m = machine();
     const calls = recordedAnalyze(m);
     const run = m.apply([unit('acme-a', 'ExecStart=/bin/true\n'), unit('acme-b', 'ExecStart=/bin/true\n')]);
@@ -219,7 +219,7 @@ exec ${real} "$@"
     expect(calls()).toEqual(['acme-a.service acme-b.service']);
   });
   const verifyNamed = 'names the bad unit file when the second of two is bad, each file verified apart after the batch';
-  testWhereHostHas(hasAnalyze, verifyNamed, 'systemd-analyze')(verifyNamed, () => {
+  testWithRealParts(hasAnalyze, verifyNamed, 'systemd-analyze (the systemd package)')(verifyNamed, () => {
     const m = machine();
     const calls = recordedAnalyze(m);
     const run = m.apply([unit('acme-a', 'ExecStart=/bin/true\n'), unit('acme-b', 'ExecStart=/bin/true\nExecStartt=/bin/true\n')]);
@@ -233,7 +233,7 @@ exec ${real} "$@"
   // Review (mend): verify exits 1 when an ExecStart is not in place yet (a first deploy stages the scripts it names),
   // which the call per file ignores: the batch passes on it too, and falls back only when it did not finish.
   const verifyFirstDeploy = 'passes two good units whose ExecStart is not in place yet with one systemd-analyze call';
-  testWhereHostHas(hasAnalyze, verifyFirstDeploy, 'systemd-analyze')(verifyFirstDeploy, () => {
+  testWithRealParts(hasAnalyze, verifyFirstDeploy, 'systemd-analyze (the systemd package)')(verifyFirstDeploy, () => {
     const m = machine();
     const calls = recordedAnalyze(m);
     const run = m.apply([unit('acme-a', 'ExecStart=/opt/acme/not-there-a\n'), unit('acme-b', 'ExecStart=/opt/acme/not-there-b\n')]);
@@ -241,7 +241,7 @@ exec ${real} "$@"
     expect(calls()).toEqual(['acme-a.service acme-b.service']);
   });
   const verifyCutShort = 'verifies file by file when the batch did not finish, and passes the good files';
-  testWhereHostHas(hasAnalyze, verifyCutShort, 'systemd-analyze')(verifyCutShort, () => {
+  testWithRealParts(hasAnalyze, verifyCutShort, 'systemd-analyze (the systemd package)')(verifyCutShort, () => {
     const m = machine();
     // The batch (verify and two files) exits as one cut at the timeout does.
     const calls = recordedAnalyze(m, 'if [ $# -gt 2 ]; then exit 124; fi');
@@ -250,7 +250,7 @@ exec ${real} "$@"
     expect(calls()).toEqual(['acme-a.service acme-b.service', 'acme-a.service', 'acme-b.service']);
   });
   const verifyKilled = 'fails the deploy when the verify of a file is killed: the unit went unverified';
-  testWhereHostHas(hasAnalyze, verifyKilled, 'systemd-analyze')(verifyKilled, () => {
+  testWithRealParts(hasAnalyze, verifyKilled, 'systemd-analyze (the systemd package)')(verifyKilled, () => {
     const m = machine();
     recordedAnalyze(m, 'kill -9 $$');
     const run = m.apply([unit('acme-a', 'ExecStart=/bin/true\n')]);
