@@ -7,7 +7,7 @@ import { Duration, Phase } from '../../lib';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { runJobHook, startLiveProber } from './helpers/live-prober';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
-import { MACHINE_PYTHON } from '../setup/real-parts';
+import { isRoot, MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
 import { synthesizedBundle } from '../../testing/bundle';
 import { openFiles, tcpSockets } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
@@ -69,8 +69,23 @@ describe('the on-machine tooling', () => {
 
   // Debian runs Prometheus and the exporters as `prometheus` (and Alertmanager too, but for its drop-in). Each file is
   // read here as the daemons' identities: Prometheus's as Debian's unit gives it, Alertmanager's as its drop-in does.
-  (process.getuid?.() === 0 ? test : test.skip)("setup alertmanager: Alertmanager reads the SMTP passwords, Prometheus's user cannot; a second run and one after an earlier version keep it so", () => {
+  const hasSysusers = spawnSync('systemd-sysusers', ['--version']).status === 0;
+  const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;
+  const readsSmtp = "setup alertmanager makes Alertmanager's user with systemd-sysusers; Alertmanager reads the SMTP passwords, Prometheus's user cannot; a second run and one after an earlier version keep it so";
+  testWithRealParts(isRoot && hasSysusers && hasSetpriv, readsSmtp, 'root, systemd-sysusers and setpriv')(readsSmtp, () => {
     const root = production();
+    // The user the setup makes stays on the host (it is the machine's own), so a reused host would hide a setup that
+    // no longer makes it: a recording systemd-sysusers first on PATH shows the setup's own call.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'alertmanager-sysusers-bin-'));
+    const log = path.join(bin, 'calls.log');
+    const realSysusers = spawnSync('sh', ['-c', 'command -v systemd-sysusers'], { encoding: 'utf8' }).stdout.trim();
+    fs.writeFileSync(path.join(bin, 'systemd-sysusers'), `#!/bin/sh\necho "$*" >> ${log}\nexec ${realSysusers} "$@"\n`, { mode: 0o755 });
+    const setup = () => {
+      const run = spawnSync(root.path('/usr/local/sbin/sovereign-monitoring-setup'), ['alertmanager'],
+        { env: { ...root.toolEnv, PATH: `${bin}:${root.toolEnv.PATH}` }, encoding: 'utf8' });
+      return { status: run.status, output: `${run.stdout}${run.stderr}` };
+    };
+    const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').split('\n').filter(Boolean);
     // The daemons reach the files through the temporary root as through /etc on the machine.
     fs.chmodSync(root.dir, 0o755);
     const dropIn = root.read('/etc/systemd/system/prometheus-alertmanager.service.d/sovereign-monitoring.conf');
@@ -81,6 +96,7 @@ describe('the on-machine tooling', () => {
     const prometheus = ['--reuid', 'prometheus', '--regid', 'prometheus', '--init-groups'];
     const readAs = (identity: string[], machinePath: string) => spawnSync('setpriv', [...identity, 'cat', root.path(machinePath)], { encoding: 'utf8' });
     const smtp = '/etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall';
+    const idOf = (database: string, name: string) => Number(spawnSync('getent', [database, name], { encoding: 'utf8' }).stdout.split(':')[2]);
     const expectAlertmanagerAloneReads = () => {
       expect(readAs(alertmanager, smtp)).toMatchObject({ status: 0, stdout: FAKE_SECRETS.monitoring_smtp_password_oncall });
       expect(readAs(prometheus, smtp)).toMatchObject({ status: 1, stdout: '', stderr: expect.stringContaining('Permission denied') });
@@ -91,14 +107,15 @@ describe('the on-machine tooling', () => {
       }
       expect(readAs(alertmanager, '/etc/sovereign-monitoring/alertmanager.yml').status).toBe(0);
     };
-    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    expect(setup()).toEqual({ status: 0, output: '' });
+    expect(calls()).toEqual([root.path('/etc/sysusers.d/sovereign-alertmanager.conf')]);
+    expect(fs.statSync(root.path(smtp)).gid).toBe(idOf('group', 'sovereign-alertmanager'));
     expectAlertmanagerAloneReads();
     // StateDirectory= re-owns Debian's data directory at every start as User:Group with its mode: Alertmanager as its own
     // user and as `prometheus` (an earlier bundle after a rollback, Debian's unit after the postinst) both write snapshots.
     // The test applies the owner and mode itself, as systemd would (252 chmods an existing state directory to the mode):
     // it proves what those values allow, not that systemd applies them.
     expect([setting('StateDirectory'), setting('StateDirectoryMode')]).toEqual(['prometheus/alertmanager', '0775']);
-    const idOf = (database: string, name: string) => Number(spawnSync('getent', [database, name], { encoding: 'utf8' }).stdout.split(':')[2]);
     const data = path.join(root.dir, 'var-lib-prometheus-alertmanager');
     fs.mkdirSync(data);
     fs.chownSync(data, idOf('passwd', setting('User')!), idOf('group', setting('Group')!));
@@ -107,18 +124,21 @@ describe('the on-machine tooling', () => {
       expect(spawnSync('setpriv', [...identity, 'touch', path.join(data, file)], { encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
     }
     // A second deploy runs the setup again; the user is there by then.
-    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    expect(setup()).toEqual({ status: 0, output: '' });
     expectAlertmanagerAloneReads();
     // A machine an earlier version set up holds the password as root:prometheus; the rollout's run hands it over.
     fs.chownSync(root.path(smtp), 0, idOf('group', 'prometheus'));
     expect(readAs(prometheus, smtp).status).toBe(0);
-    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    expect(setup()).toEqual({ status: 0, output: '' });
     expectAlertmanagerAloneReads();
+    expect(calls()).toHaveLength(3);
+    fs.rmSync(bin, { recursive: true, force: true });
   });
 
   const alertmanagerUnit = '/lib/systemd/system/prometheus-alertmanager.service';
-  (fs.existsSync(alertmanagerUnit) && spawnSync('systemd-analyze', ['--version']).status === 0 ? test : test.skip)(
-    "systemd-analyze verify reads Debian's Alertmanager unit with the drop-in (it names the drop-in's program), its user and data directory, without a complaint", () => {
+  const verifiesDropIn = "systemd-analyze verify reads Debian's Alertmanager unit with the drop-in (it names the drop-in's program) and parses the drop-in's keys without a complaint";
+  testWithRealParts(fs.existsSync(alertmanagerUnit) && spawnSync('systemd-analyze', ['--version']).status === 0, verifiesDropIn,
+    `systemd-analyze and prometheus-alertmanager's unit (${alertmanagerUnit})`)(verifiesDropIn, () => {
       const root = production();
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alertmanager-unit-'));
       try {
@@ -143,8 +163,8 @@ describe('the on-machine tooling', () => {
 
   // The setup applies this file to the machine's own users; here it goes to a root of its own (--root), from an empty
   // one and from one whose user lost its group (useradd would refuse: the unit would fail with 216/GROUP).
-  (spawnSync('systemd-sysusers', ['--version']).status === 0 ? test : test.skip)(
-    "the bundle's sysusers.d file makes Alertmanager's user and group, and a group its user lacks", () => {
+  const sysusersFile = "the bundle's sysusers.d file makes Alertmanager's user and group, and a group its user lacks";
+  testWithRealParts(hasSysusers, sysusersFile, 'systemd-sysusers')(sysusersFile, () => {
       const root = production();
       const declaration = root.path('/etc/sysusers.d/sovereign-alertmanager.conf');
       const system = fs.mkdtempSync(path.join(os.tmpdir(), 'alertmanager-sysusers-'));
