@@ -76,7 +76,9 @@ describe('the on-machine tooling', () => {
     const root = production();
     // The user the setup makes stays on the host (it is the machine's own), so a reused host would hide a setup that
     // no longer makes it: a recording systemd-sysusers first on PATH shows the setup's own call.
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'alertmanager-sysusers-bin-'));
+    // Beside the machine's files, so that it goes with the root.
+    const bin = path.join(root.dir, 'test-bin');
+    fs.mkdirSync(bin);
     const log = path.join(bin, 'calls.log');
     const realSysusers = spawnSync('sh', ['-c', 'command -v systemd-sysusers'], { encoding: 'utf8' }).stdout.trim();
     fs.writeFileSync(path.join(bin, 'systemd-sysusers'), `#!/bin/sh\necho "$*" >> ${log}\nexec ${realSysusers} "$@"\n`, { mode: 0o755 });
@@ -132,7 +134,6 @@ describe('the on-machine tooling', () => {
     expect(setup()).toEqual({ status: 0, output: '' });
     expectAlertmanagerAloneReads();
     expect(calls()).toHaveLength(3);
-    fs.rmSync(bin, { recursive: true, force: true });
   });
 
   const alertmanagerUnit = '/lib/systemd/system/prometheus-alertmanager.service';
