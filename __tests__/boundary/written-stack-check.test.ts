@@ -111,6 +111,41 @@ describe('the pack checks what the stack writes', () => {
     });
   });
 
+  // Review (mend): the refusal ran before cdktf's synthesizer, which runs the Aspects and the onSynthesize hooks: an
+  // override added there was read by the check as fsn1 while cdk.tf said ash.
+  test.each<[string, (stack: TerraformStack, add: () => void) => void]>([
+    ['an Aspect', (stack, add) => Aspects.of(stack).add({ visit: (node) => { if (node === stack) add(); } })],
+    ['an onSynthesize hook', (stack, add) => addCustomSynthesis(stack, { onSynthesize: add })],
+  ])('with --hcl, a stack override of a resource added by %s is refused, and no cdk.tf of the stack is left', (_name, addBy) => {
+    withHcl(true, () => {
+      const app = Testing.app();
+      const stack = checkedStack('production', app);
+      const m = machine(stack);
+      const key = `resource.hcloud_server.${stack.getLogicalId(m.server)}.location`;
+      // Compliant when the stack is validated; the override hides the move from the JSON, not from cdk.tf.
+      addBy(stack, () => {
+        m.server.location = 'ash';
+        stack.addOverride(key, 'fsn1');
+      });
+      const message = synthApp(app);
+      expect(message).toContain(`[production] stack.addOverride('${key}'): with --hcl (SYNTH_HCL_OUTPUT) cdktf writes only the terraform block`);
+      expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
+    });
+  });
+
+  test('with --hcl, a dependency an Aspect adds is in manifest.json', () => {
+    withHcl(true, () => {
+      const app = Testing.app();
+      const network = checkedStack('network', app);
+      const production = checkedStack('production', app);
+      machine(production);
+      Aspects.of(production).add({ visit: (node) => { if (node === production && production.dependencies.length === 0) production.addDependency(network); } });
+      expect(synthApp(app)).toBe('');
+      const manifest = JSON.parse(fs.readFileSync(path.join(app.outdir, 'manifest.json'), 'utf8'));
+      expect(manifest.stacks.production.dependencies).toEqual([network.node.path]);
+    });
+  });
+
   test('with --hcl, an override on the element itself is written and checked', () => {
     withHcl(true, () => {
       const app = Testing.app();

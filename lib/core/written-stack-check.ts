@@ -28,17 +28,23 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
   const original = stack.synthesizer;
   const synthesizer: IStackSynthesizer = {
     synthesize(session: ISynthesisSession): void {
-      if (session.manifest.hclOutput) {
-        // Named in the manifest first, so that the failed synth's cleanup removes an earlier synth's cdk.tf of it.
-        session.manifest.forStack(stack);
-        refuseOverridesHclDrops(stack);
-      }
+      // Fails fast on an override the app made itself; the refusal after the rendering catches those an Aspect or an
+      // onSynthesize hook adds (cdktf runs both inside original.synthesize).
+      if (session.manifest.hclOutput) refuseOverridesHclDrops(stack, session);
       const rendered = renderingBehindHcl(stack, () => original.synthesize(session));
       const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
       // With --hcl the file is HCL, made from the same state as the JSON rendered inside it: that JSON is what is
       // checked, or the stack rendered again when none came (no secret in it: secrets-at-synth renders the JSON before
       // the HCL). The two differ in the stack's own overrides, which toHclTerraform writes only of the terraform block:
-      // the others are refused above, so that the check never reads what the HCL left out.
+      // the others are refused here, after every Aspect and hook ran, so that the check never reads what the HCL left out.
+      if (session.manifest.hclOutput) {
+        try {
+          refuseOverridesHclDrops(stack, session);
+        } catch (error) {
+          fs.rmSync(file, { force: true });
+          throw error;
+        }
+      }
       const written = readJson(file) ?? rendered ?? stack.toTerraform();
       const errors = [...new Set(packsOf(stack))].flatMap((pack) => pack.checkStack(stack, written));
       // skipValidation (which cdktf's own error message suggests) skips every validation, the packs'
@@ -99,10 +105,13 @@ function renderingBehindHcl(stack: TerraformStack, synthesize: () => void): Reco
  * all, then renders only their `terraform` block, while toTerraform, which the written-stack check reads, applies every
  * one. An override of a resource would be checked but not written, so a refused value could reach cdk.tf.
  */
-function refuseOverridesHclDrops(stack: TerraformStack): void {
+function refuseOverridesHclDrops(stack: TerraformStack, session: ISynthesisSession): void {
   const overrides: Record<string, unknown> = (stack as any).rawOverrides ?? {};
   const dropped = Object.keys(overrides).filter((key) => key !== 'terraform').flatMap((key) => overridePaths(key, overrides[key]));
   if (dropped.length === 0) return;
+  // Named in the manifest only now, so that the failed synth's cleanup removes an earlier synth's cdk.tf of it: named
+  // before the Aspects ran, the stack's entry would keep the dependencies of that moment, not those an Aspect adds.
+  session.manifest.forStack(stack);
   throw new Error(`[${stack.node.path}] stack.addOverride(${dropped.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `
     + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be checked but not written. '
     + 'Put it on the element instead (resource.addOverride(\'location\', ...), which cdk.tf carries), or synthesize JSON (without --hcl).');
