@@ -5,6 +5,7 @@ import { TerraformStack } from 'cdktf';
 import { Environment } from '../core/environment';
 import type { Product } from '../environments/product';
 import { readJsonFile } from '../core/private/json-file';
+import { SYNTH_FAILED } from '../core/private/failed-synth-output';
 
 /** The product a stack belongs to, as far as cost and reports need it. */
 export interface StackProduct {
@@ -89,12 +90,18 @@ export const SYNTH_AGAIN = 'synthesize again (npx cdktf synth, or npm run synth)
  * The names of the stacks the last synth wrote: those of its `manifest.json`. cdktf never removes
  * `stacks/<name>/` of a stack the app no longer has (or, for staging, had only with an expiry), so a
  * directory listing counts stale stacks (priced twice, secrets asked for). Output without a manifest
- * (written by hand or by an older tool) falls back to every directory holding a `cdk.tf.json`.
+ * (written by hand or by an older tool) falls back to every directory holding a `cdk.tf.json`. After a failed synth
+ * (SYNTH_FAILED, no manifest) it refuses.
  */
 export function synthesizedStackNames(outdir: string): string[] {
   const stacksDir = path.join(outdir, 'stacks');
   const written = (name: string) => fs.existsSync(path.join(stacksDir, name, 'cdk.tf.json'));
   const manifest = path.join(outdir, 'manifest.json');
+  const failed = path.join(outdir, SYNTH_FAILED);
+  // A failed synth removed the manifest: the stacks' files left are an earlier synth's, or none.
+  if (fs.existsSync(failed) && !fs.existsSync(manifest)) {
+    throw new Error(`the last synth into ${outdir} failed (${fs.readFileSync(failed, 'utf8').trim()}). Fix: the error it printed, then synthesize again (npx cdktf synth, or npm run synth).`);
+  }
   if (fs.existsSync(manifest)) {
     const stacks = (readJsonFile(manifest, SYNTH_AGAIN) as { stacks?: Record<string, unknown> }).stacks ?? {};
     return Object.keys(stacks).filter(written).sort();
