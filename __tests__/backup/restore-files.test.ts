@@ -227,6 +227,22 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(tree(uploads)).toBe(v2.uploads);
   });
 
+  // Review (fourteenth pass): the check took find's count whether or not the walk finished, so a walk that failed
+  // before it met a file (a directory root may not read, a root-squashed mount) counted nothing, and the path was
+  // replaced without --replace.
+  test('a path whose walk fails before it counts a file is refused without --replace (what it holds cannot be told), and nothing changes', async () => {
+    const held = [tree(uploads), tree(exports)];
+    const bin = path.join(tmp, 'bin-find-fails');
+    fs.mkdirSync(bin, { recursive: true });
+    // The count's walk of the exports (the one with -printf) fails at once; every other find runs as it is.
+    fs.writeFileSync(path.join(bin, 'find'), `#!/bin/bash\ncase " $* " in *" ${exports} "*-printf*) echo "find: '${exports}/mnt': Permission denied (test)" >&2; exit 1 ;; esac\nexec /usr/bin/find "$@"\n`, { mode: 0o755 });
+    const walked = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
+    refused(walked, new RegExp(`FAILED: cannot tell what ${exports} holds: find failed while walking it \\(its errors are above\\) and counted no file with content\\. Nothing was changed\\. `
+      + `Fix: make all of ${exports} readable to root \\(a mount under it: see findmnt -R ${exports}\\), or pass --replace`));
+    expect(walked.stderr).toContain(`find: '${exports}/mnt': Permission denied (test)`);
+    expect([tree(uploads), tree(exports)]).toEqual(held);
+  });
+
   test('a path that exists but is not a directory is refused, and left as it is', async () => {
     fs.rmSync(exports, { recursive: true });
     fs.writeFileSync(exports, 'a file where the directory was\n');
@@ -432,7 +448,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       for (const replace of [['--replace'], []]) {
         const [it, them, newest] = replace.length ? [' --replace', ' --replace', ' --replace']
           : [esc(` (it holds ${held}: ${addReplace})`), esc(` (${exports} holds ${held}: ${addReplace})`),
-            esc(` (refused without --replace, as a marked path is given another snapshot than its marker's; with it, it also replaces what is there: ${exports} holds ${held})`)];
+            esc(` (refused without --replace, as a marked path may be given another snapshot than its marker's; with it, it also replaces what is there: ${exports} holds ${held})`)];
         const mixed = await restore(['--path', uploads, '--path', exports, ...replace], { etc: twoTargets });
         refused(mixed, new RegExp(`FAILED: the paths named mix half placed and unmarked ones: ${uploads}, left half placed by a stopped restore of `
           + `snapshot ${first.slice(0, 8)} \\(of the uploads\\) from storagebox2, and ${exports}, with no marker that records a snapshot\\. A rerun with neither --snapshot nor --from takes `

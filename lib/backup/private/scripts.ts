@@ -1043,11 +1043,17 @@ half_placed_why() {
 # failed, may be lost or not what was written): later messages name that one, not a second read back from the marker.
 # content_of: each path's files_with_content, filled by count_content in this shell (restore_run runs in a command
 # substitution, whose walks are not kept): a path is walked at most once a run.
-declare -A fix_of=() content_of=()
+# walk_failed: the paths whose walk find did not finish cleanly (a file an app removed during it, a directory root may
+# not read): their count is a floor, so the messages take it, and the check over what the paths hold refuses a path it
+# counted nothing in without --replace, rather than take "nothing" from a walk that failed.
+declare -A fix_of=() content_of=() walk_failed=()
 count_content() {
-  local p
-  # A file an app removes during the walk makes find fail: the count stands (the walk went on), the run too.
-  for p; do [ -n "\${content_of[$p]:-}" ] || content_of[$p]=$(files_with_content "$p" || true); done
+  local p c
+  for p; do
+    [ -z "\${content_of[$p]:-}" ] || continue
+    c=$(files_with_content "$p") || walk_failed[$p]=1
+    content_of[$p]=$c
+  done
 }
 restore_run() {
   local snap=$1 target=$2 p from_p n size named='' needs=\${replace:-0} cost=''
@@ -1077,7 +1083,7 @@ restore_run() {
   [ "$snap" = - ] || printf ' --snapshot %s' "$snap"
   if [ -n "$cost" ]; then
     [ $# != 1 ] || cost="it \${cost#"$1 "}"
-    if [ "$needs" = 1 ]; then printf " (refused without --replace, as a marked path is given another snapshot than its marker's; with it, it also replaces what is there: %s)" "$cost"
+    if [ "$needs" = 1 ]; then printf " (refused without --replace, as a marked path may be given another snapshot than its marker's; with it, it also replaces what is there: %s)" "$cost"
     else printf " (%s: add --replace to replace them with the snapshot's)" "$cost"; fi
   elif [ "$needs" = 1 ]; then printf ' --replace'; fi
 }
@@ -3102,6 +3108,9 @@ for p in $paths; do
   fi
   count_content "$p"
   read -r n size <<<"\${content_of[$p]}"
+  if [ -n "\${walk_failed[$p]:-}" ] && [ "$n" = 0 ] && [ "$replace" != 1 ]; then
+    die "cannot tell what $p holds: find failed while walking it (its errors are above) and counted no file with content. Nothing was changed. Fix: make all of $p readable to root (a mount under it: see findmnt -R $p), or pass --replace to restore over whatever it holds"
+  fi
   [ "$n" = 0 ] || holding="\${holding:+$holding; }$p ($n files with content, $(bytes "$size"))"
 done
 for p in $FILE_PATHS; do
