@@ -1,10 +1,13 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { endLeftovers, endWorkers } = require('./run-leftovers');
+const { spawnSync } = require('child_process');
+const { endLeftovers, endWorkers, recordAccountMade } = require('./run-leftovers');
 const warmTransformCache = require('./warm-transform-cache');
 
 const EXAMPLES_STAGING_EXPIRES_AT = '2026-12-31';
+// lib/monitoring/private/paths.ts's ALERTMANAGER_USER (this file runs before any TypeScript is compiled).
+const ALERTMANAGER_USER = 'sovereign-alertmanager';
 
 // Before the workers start: the last resort against a run that never ends, and a warm transform cache.
 // After JEST_RUN_LIMIT_MINUTES (default 60, below CI's 90-minute limit) the run stops with a message naming
@@ -17,11 +20,18 @@ module.exports = async (_globalConfig, projectConfig) => {
   // process.env is jest's copy of it, which os.tmpdir() (and so cdktf and mkdtemp) never reads.
   // Resolved: /proc gives the working directories and mount points it sweeps resolved, and a TMPDIR reached through a
   // symbolic link hid what is in the directory from it.
+  // A run inside another's (a suite's own jest run) leaves the host's accounts to the outer run.
+  const nested = process.env.SOVEREIGN_TEST_RUN_DIR !== undefined;
   const runDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'sovereign-tests-')));
   // Open to all, sticky, as /tmp is: suites run PostgreSQL, Prometheus and scripts as other users.
   fs.chmodSync(runDir, 0o1777);
   process.env.TMPDIR = runDir;
   process.env.SOVEREIGN_TEST_RUN_DIR = runDir;
+  // Run as root, the monitoring suites' setup makes Alertmanager's system user as on a machine: the run's end removes it
+  // when the host had none before.
+  if (!nested && process.getuid?.() === 0 && spawnSync('id', ['-u', ALERTMANAGER_USER], { stdio: 'ignore' }).status !== 0) {
+    recordAccountMade(ALERTMANAGER_USER);
+  }
   // A Terraform CLI configuration that does not exist is no configuration, except that every Terraform run
   // then warns about it (and cdktf relays that as an error line): the suites' Terraform runs without it.
   const cliConfig = process.env.TF_CLI_CONFIG_FILE;

@@ -31,6 +31,22 @@ function endLeftovers(runDir) {
   for (const loop of loopDevices().filter((l) => inRun(l.backFile.replace(/ \(deleted\)$/, '')))) {
     spawnSync('losetup', ['-d', loop.name], { stdio: 'ignore' });
   }
+  // The OS accounts the run made (after its processes: userdel refuses a user with one running). A drill account has
+  // a password written in the tests: left, a host whose sshd takes passwords would let it in.
+  for (const user of readdir(path.join(runDir, ACCOUNTS))) {
+    spawnSync('userdel', [user], { stdio: 'ignore' });
+  }
+}
+
+/** The directory in the run's directory holding a file named after each OS account the run made, removed at its end. */
+const ACCOUNTS = 'accounts-made';
+
+/** Records an OS account the run made (one it found already there is not its to remove). Nothing outside a run. */
+function recordAccountMade(name) {
+  const runDir = process.env.SOVEREIGN_TEST_RUN_DIR;
+  if (!runDir) return;
+  fs.mkdirSync(path.join(runDir, ACCOUNTS), { recursive: true });
+  fs.writeFileSync(path.join(runDir, ACCOUNTS, name), '');
 }
 
 /**
@@ -236,4 +252,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
+module.exports = { recordAccountMade, endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };

@@ -2,6 +2,7 @@ import { ChildProcess, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { startLoopbackSshd, stopSshd } from '../../../testing/harness/sshd';
+import { recordAccountMade } from '../../setup/run-leftovers';
 
 /**
  * A real SFTP server like a Storage Box account: OpenSSH's sshd on 127.0.0.1 on a high port
@@ -29,7 +30,10 @@ export class SftpServer {
     const extra = [`ForceCommand internal-sftp -d ${home}`, 'Subsystem sftp internal-sftp', 'PermitTTY no'];
     const login = options.passwordLogin;
     if (login) {
-      if (spawnSync('id', ['-u', login.user]).status !== 0) withAccountsLock(() => execFileSync('useradd', ['-M', '-d', login.home, '-s', '/usr/sbin/nologin', login.user], { stdio: 'pipe' }));
+      if (spawnSync('id', ['-u', login.user]).status !== 0) {
+        withAccountsLock(() => execFileSync('useradd', ['-M', '-d', login.home, '-s', '/usr/sbin/nologin', login.user], { stdio: 'pipe' }));
+        recordAccountMade(login.user);
+      }
       withAccountsLock(() => execFileSync('chpasswd', { input: `${login.user}:${login.password}\n`, stdio: ['pipe', 'pipe', 'pipe'] }));
       fs.mkdirSync(login.home, { recursive: true });
       execFileSync('chown', ['-R', `${login.user}:`, login.home]);

@@ -1,0 +1,30 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ALERTMANAGER_USER } from '../../lib/monitoring/private/paths';
+import { isRoot, testWithRealParts } from '../setup/real-parts';
+import { endLeftovers } from '../setup/run-leftovers';
+
+// Root runs make OS accounts as on a machine (a drill login whose password is in the tests, Alertmanager's system user):
+// the run's end removes those it recorded as made, and leaves the others.
+
+const removesMade = 'the run\'s end removes the OS accounts the run recorded as made, and no other';
+testWithRealParts(isRoot, removesMade, 'root and useradd')(removesMade, () => {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-accounts-'));
+  const [made, kept] = [`sb-made-${process.pid}`, `sb-kept-${process.pid}`];
+  try {
+    for (const user of [made, kept]) expect(spawnSync('useradd', ['-M', '-s', '/usr/sbin/nologin', user]).status).toBe(0);
+    fs.mkdirSync(path.join(runDir, 'accounts-made'));
+    fs.writeFileSync(path.join(runDir, 'accounts-made', made), '');
+    endLeftovers(runDir);
+    expect([made, kept].map((user) => spawnSync('id', ['-u', user]).status === 0)).toEqual([false, true]);
+  } finally {
+    for (const user of [made, kept]) spawnSync('userdel', [user]);
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+});
+
+test('global-setup names Alertmanager\'s user as the library does', () => {
+  expect(fs.readFileSync(path.join(__dirname, '../setup/global-setup.js'), 'utf8')).toContain(`const ALERTMANAGER_USER = '${ALERTMANAGER_USER}';`);
+});
