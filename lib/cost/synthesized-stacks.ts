@@ -91,7 +91,8 @@ export const SYNTH_AGAIN = 'synthesize again (npx cdktf synth, or npm run synth)
  * `stacks/<name>/` of a stack the app no longer has (or, for staging, had only with an expiry), so a
  * directory listing counts stale stacks (priced twice, secrets asked for). Output without a manifest
  * (written by hand or by an older tool) falls back to every directory holding a `cdk.tf.json`. After a failed synth
- * (SYNTH_FAILED, no manifest) it refuses.
+ * (SYNTH_FAILED, no manifest) it refuses. A manifest written by any later good synth makes it pass again, though only a
+ * good synth of an App holding the library's constructs removes SYNTH_FAILED.
  */
 export function synthesizedStackNames(outdir: string): string[] {
   const stacksDir = path.join(outdir, 'stacks');
