@@ -135,4 +135,13 @@ describe('the synth-failed marker', () => {
     }
     expect(fs.existsSync(path.join(outdir, 'manifest.json'))).toBe(true);
   });
+
+  test('a manifest.json that cannot be removed is its own note; the marker is still written', () => {
+    const outdir = path.join(work, 'manifest');
+    fs.mkdirSync(path.join(outdir, 'manifest.json', 'held'), { recursive: true });
+    const message = failingApp(outdir, 'refused for the test');
+    expect(message).toMatch(/\n\nmanifest\.json could not be removed \(\S+manifest\.json: ERR_FS_EISDIR\): remove it before a deploy/);
+    expect(message).not.toMatch(/synth-failed could not be written/);
+    expect(fs.readFileSync(path.join(outdir, 'synth-failed'), 'utf8')).toBe('refused for the test\n');
+  });
 });
