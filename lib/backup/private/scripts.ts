@@ -3091,7 +3091,7 @@ while read -r p id epoch time skipped; do
 done < <("\${PY[@]}" -c "$SB_FILES_PY" choose "$snapshot" $paths <<<"$listed")
 
 step "checking what $paths hold on this machine"
-holding='' half=''
+holding='' half='' untold=''
 for p in $paths; do
   [ ! -e "$p" ] || [ -d "$p" ] || die "$p is not a directory on this machine; move it away, then run backup-restore-files again"
   # What a restore stopped while placing left is neither what the path held nor the snapshot: it is restored again.
@@ -3108,15 +3108,17 @@ for p in $paths; do
   fi
   count_content "$p"
   read -r n size <<<"\${content_of[$p]}"
-  if [ -n "\${walk_failed[$p]:-}" ] && [ "$n" = 0 ] && [ "$replace" != 1 ]; then
-    die "cannot tell what $p holds: find failed while walking it (its errors are above) and counted no file with content. Nothing was changed. Fix: make all of $p readable to root (a mount under it: see findmnt -R $p), or pass --replace to restore over whatever it holds"
-  fi
+  # Refused after the loop, with what the other paths hold: --replace, the fix, replaces those too.
+  [ -z "\${walk_failed[$p]:-}" ] || [ "$n" != 0 ] || untold="$untold $p"
   [ "$n" = 0 ] || holding="\${holding:+$holding; }$p ($n files with content, $(bytes "$size"))"
 done
 for p in $FILE_PATHS; do
   [[ " $paths " == *" $p "* ]] || ! half_placed "$p" || note "$(half_placed_why "$p"): it stays so (not restored now), and backup-push does not back it up. Fix: run $(restore_run - - "$p")"
 done
 stray_markers
+if [ -n "$untold" ] && [ "$replace" != 1 ]; then
+  die "cannot tell what is in$untold: find failed while walking it (its errors are above) and counted no file with content\${holding:+, and restoring would also replace what $holding hold}. Nothing was changed. Fix: make all of it readable to root (a mount under it: findmnt -R shows them), or pass --replace to restore over whatever it holds\${holding:+ and over what the others hold}"
+fi
 if [ -n "$holding" ] && [ "$replace" != 1 ]; then
   die "refusing to restore over paths that hold files: restoring would replace what $holding hold. Fix: pass --replace to replace it with the snapshot's files (a file the snapshot lacks goes too), or choose other paths with --path"
 fi
