@@ -32,9 +32,24 @@ function endLeftovers(runDir) {
     spawnSync('losetup', ['-d', loop.name], { stdio: 'ignore' });
   }
   // The OS accounts the run made (after its processes: userdel refuses a user with one running). A drill account has
-  // a password written in the tests: left, a host whose sshd takes passwords would let it in.
-  for (const user of readdir(path.join(runDir, ACCOUNTS))) {
-    spawnSync('userdel', [user], { stdio: 'ignore' });
+  // a password written in the tests: left, a host whose sshd takes passwords would let it in. Not while another run's
+  // directory is there: that run may be using them (it did not record what it found made).
+  const accounts = readdir(path.join(runDir, ACCOUNTS));
+  const others = accounts.length === 0 ? [] : readdir(path.dirname(runDir))
+    .filter((e) => e.startsWith('sovereign-tests-') && path.join(path.dirname(runDir), e) !== runDir);
+  for (const user of accounts) {
+    if (others.length > 0) {
+      process.stderr.write(`\nleft the OS account ${user}: another test run (${others.join(', ')}) may be using it; userdel ${user} removes it\n`);
+      continue;
+    }
+    // Exit 8: a process of the user's, just sent SIGKILL, is not gone yet; 6: the account is gone already.
+    let status = null;
+    for (let attempt = 0; attempt < 10 && status !== 0; attempt++) {
+      if (attempt > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      status = spawnSync('userdel', [user], { stdio: 'ignore' }).status;
+      if (status !== 8) break;
+    }
+    if (status !== 0 && status !== 6) process.stderr.write(`\ncould not remove the OS account ${user} the test run made (userdel exited ${status}): userdel ${user} removes it\n`);
   }
 }
 

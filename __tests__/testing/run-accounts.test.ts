@@ -7,21 +7,28 @@ import { isRoot, testWithRealParts } from '../setup/real-parts';
 import { endLeftovers } from '../setup/run-leftovers';
 
 // Root runs make OS accounts as on a machine (a drill login whose password is in the tests, Alertmanager's system user):
-// the run's end removes those it recorded as made, and leaves the others.
+// the run's end removes those it recorded as made, and leaves the others, and all of them while another run is going.
 
-const removesMade = 'the run\'s end removes the OS accounts the run recorded as made, and no other';
+const removesMade = 'the run\'s end removes the OS accounts the run recorded as made, and no other; none while another run\'s directory is there';
 testWithRealParts(isRoot, removesMade, 'root and useradd')(removesMade, () => {
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-accounts-'));
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'run-accounts-'));
+  const [runDir, otherRun] = [path.join(parent, 'sovereign-tests-a'), path.join(parent, 'sovereign-tests-b')];
   const [made, kept] = [`sb-made-${process.pid}`, `sb-kept-${process.pid}`];
+  const exists = (user: string) => spawnSync('id', ['-u', user]).status === 0;
   try {
     for (const user of [made, kept]) expect(spawnSync('useradd', ['-M', '-s', '/usr/sbin/nologin', user]).status).toBe(0);
-    fs.mkdirSync(path.join(runDir, 'accounts-made'));
+    fs.mkdirSync(path.join(runDir, 'accounts-made'), { recursive: true });
     fs.writeFileSync(path.join(runDir, 'accounts-made', made), '');
+    // Another run may be using it.
+    fs.mkdirSync(otherRun);
     endLeftovers(runDir);
-    expect([made, kept].map((user) => spawnSync('id', ['-u', user]).status === 0)).toEqual([false, true]);
+    expect([made, kept].map(exists)).toEqual([true, true]);
+    fs.rmdirSync(otherRun);
+    endLeftovers(runDir);
+    expect([made, kept].map(exists)).toEqual([false, true]);
   } finally {
     for (const user of [made, kept]) spawnSync('userdel', [user]);
-    fs.rmSync(runDir, { recursive: true, force: true });
+    fs.rmSync(parent, { recursive: true, force: true });
   }
 });
 

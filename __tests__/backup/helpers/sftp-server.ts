@@ -31,8 +31,17 @@ export class SftpServer {
     const login = options.passwordLogin;
     if (login) {
       if (spawnSync('id', ['-u', login.user]).status !== 0) {
-        withAccountsLock(() => execFileSync('useradd', ['-M', '-d', login.home, '-s', '/usr/sbin/nologin', login.user], { stdio: 'pipe' }));
-        recordAccountMade(login.user);
+        // Exit 9: another worker made it between the two (it recorded it).
+        let made = true;
+        withAccountsLock(() => {
+          try {
+            execFileSync('useradd', ['-M', '-d', login.home, '-s', '/usr/sbin/nologin', login.user], { stdio: 'pipe' });
+          } catch (e) {
+            if ((e as { status?: number }).status !== 9) throw e;
+            made = false;
+          }
+        });
+        if (made) recordAccountMade(login.user);
       }
       withAccountsLock(() => execFileSync('chpasswd', { input: `${login.user}:${login.password}\n`, stdio: ['pipe', 'pipe', 'pipe'] }));
       fs.mkdirSync(login.home, { recursive: true });
