@@ -238,7 +238,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     fs.writeFileSync(path.join(bin, 'find'), `#!/bin/bash\ncase " $* " in *" ${exports} "*-printf*) echo "find: '${exports}/mnt': Permission denied (test)" >&2; exit 1 ;; esac\nexec /usr/bin/find "$@"\n`, { mode: 0o755 });
     const walked = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
     refused(walked, new RegExp(`FAILED: cannot tell what is in ${exports}: find failed while walking it \\(its errors are above\\) and counted no file with content\\. Nothing was changed\\. `
-      + 'Fix: make all of it readable to root \\(a mount under it: findmnt -R shows them\\), or pass --replace to restore over whatever it holds\n'));
+      + `Fix: make all of it readable to root \\(findmnt -R ${exports} lists the mounts under it\\), or pass --replace to restore over whatever it holds\n`));
     expect(walked.stderr).toContain(`find: '${exports}/mnt': Permission denied (test)`);
     expect([tree(uploads), tree(exports)]).toEqual(held);
     // With a path that holds files beside it, the refusal names those too: the --replace it asks for replaces them

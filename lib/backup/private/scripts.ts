@@ -3117,7 +3117,11 @@ for p in $FILE_PATHS; do
 done
 stray_markers
 if [ -n "$untold" ] && [ "$replace" != 1 ]; then
-  die "cannot tell what is in$untold: find failed while walking it (its errors are above) and counted no file with content\${holding:+, and restoring would also replace what $holding hold}. Nothing was changed. Fix: make all of it readable to root (a mount under it: findmnt -R shows them), or pass --replace to restore over whatever it holds\${holding:+ and over what the others hold}"
+  case $untold in
+    " "*" "*) it=them holds=hold mounts="findmnt -R <path> lists the mounts under each" ;;
+    *) it=it holds=holds mounts="findmnt -R$untold lists the mounts under it" ;;
+  esac
+  die "cannot tell what is in$untold: find failed while walking $it (its errors are above) and counted no file with content\${holding:+, and restoring would also replace what $holding hold}. Nothing was changed. Fix: make all of $it readable to root ($mounts), or pass --replace to restore over whatever $it $holds\${holding:+ and over what the others hold}"
 fi
 if [ -n "$holding" ] && [ "$replace" != 1 ]; then
   die "refusing to restore over paths that hold files: restoring would replace what $holding hold. Fix: pass --replace to replace it with the snapshot's files (a file the snapshot lacks goes too), or choose other paths with --path"
