@@ -2,7 +2,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { endLeftovers, endWorkers, recordAccountMade } = require('./run-leftovers');
+const { endLeftovers, endWorkers, recordAccountMade, RUN_PID_FILE } = require('./run-leftovers');
 const warmTransformCache = require('./warm-transform-cache');
 
 const EXAMPLES_STAGING_EXPIRES_AT = '2026-12-31';
@@ -27,6 +27,8 @@ module.exports = async (_globalConfig, projectConfig) => {
   fs.chmodSync(runDir, 0o1777);
   process.env.TMPDIR = runDir;
   process.env.SOVEREIGN_TEST_RUN_DIR = runDir;
+  // Who runs in it, for another run's end to tell a live run's directory from one a killed run left (run-leftovers.js).
+  fs.writeFileSync(path.join(runDir, RUN_PID_FILE), `${process.pid}\n`);
   // Run as root, the monitoring suites' setup makes Alertmanager's system user as on a machine: the run's end removes it
   // when the host had none before.
   if (!nested && process.getuid?.() === 0 && spawnSync('id', ['-u', ALERTMANAGER_USER], { stdio: 'ignore' }).status !== 0) {

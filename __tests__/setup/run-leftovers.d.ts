@@ -25,6 +25,8 @@ export function startedForRun(pid: number, runDir: string): number[];
 export function killAll(pids: readonly number[]): void;
 /** A process's line for stderr, naming what is ended: `  <pid> <command line>` and a newline. */
 export function described(pid: number): string;
+/** The file in a run's directory naming its jest process's pid. */
+export const RUN_PID_FILE: string;
 /** Records an OS account the run made, for the run's end to remove (`userdel`). */
 export function recordAccountMade(name: string): void;
 /** Records a named network namespace a suite made, for the run's end to remove if the suite does not. */

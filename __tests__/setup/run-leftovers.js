@@ -36,10 +36,11 @@ function endLeftovers(runDir) {
   // directory is there: that run may be using them (it did not record what it found made).
   const accounts = readdir(path.join(runDir, ACCOUNTS));
   const others = accounts.length === 0 ? [] : readdir(path.dirname(runDir))
-    .filter((e) => e.startsWith('sovereign-tests-') && path.join(path.dirname(runDir), e) !== runDir);
+    .map((e) => path.join(path.dirname(runDir), e))
+    .filter((dir) => path.basename(dir).startsWith('sovereign-tests-') && dir !== runDir && runsIn(dir));
   for (const user of accounts) {
     if (others.length > 0) {
-      process.stderr.write(`\nleft the OS account ${user}: another test run (${others.join(', ')}) may be using it; userdel ${user} removes it\n`);
+      process.stderr.write(`\nleft the OS account ${user}: another test run, still going (${others.join(', ')}), may be using it; userdel ${user} removes it\n`);
       continue;
     }
     // Exit 8: a process of the user's, just sent SIGKILL, is not gone yet; 6: the account is gone already.
@@ -51,6 +52,16 @@ function endLeftovers(runDir) {
     }
     if (status !== 0 && status !== 6) process.stderr.write(`\ncould not remove the OS account ${user} the test run made (userdel exited ${status}): userdel ${user} removes it\n`);
   }
+}
+
+/** The file in a run's directory naming the pid of the jest process whose run it is (global-setup.js). */
+const RUN_PID_FILE = 'jest.pid';
+
+/** Whether a run directory's jest is still running: a directory a killed run left (no such process) is not a run. */
+function runsIn(dir) {
+  const pid = Number((read(path.join(dir, RUN_PID_FILE)) ?? '').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
 }
 
 /** The directory in the run's directory holding a file named after each OS account the run made, removed at its end. */
@@ -267,4 +278,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { recordAccountMade, endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
+module.exports = { RUN_PID_FILE, recordAccountMade, endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };

@@ -4,12 +4,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { ALERTMANAGER_USER } from '../../lib/monitoring/private/paths';
 import { isRoot, testWithRealParts } from '../setup/real-parts';
-import { endLeftovers } from '../setup/run-leftovers';
+import { endLeftovers, RUN_PID_FILE } from '../setup/run-leftovers';
 
 // Root runs make OS accounts as on a machine (a drill login whose password is in the tests, Alertmanager's system user):
 // the run's end removes those it recorded as made, and leaves the others, and all of them while another run is going.
 
-const removesMade = 'the run\'s end removes the OS accounts the run recorded as made, and no other; none while another run\'s directory is there';
+const removesMade = 'the run\'s end removes the OS accounts the run recorded as made, and no other; none while another run is going';
 testWithRealParts(isRoot, removesMade, 'root and useradd')(removesMade, () => {
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'run-accounts-'));
   const [runDir, otherRun] = [path.join(parent, 'sovereign-tests-a'), path.join(parent, 'sovereign-tests-b')];
@@ -19,11 +19,12 @@ testWithRealParts(isRoot, removesMade, 'root and useradd')(removesMade, () => {
     for (const user of [made, kept]) expect(spawnSync('useradd', ['-M', '-s', '/usr/sbin/nologin', user]).status).toBe(0);
     fs.mkdirSync(path.join(runDir, 'accounts-made'), { recursive: true });
     fs.writeFileSync(path.join(runDir, 'accounts-made', made), '');
-    // Another run may be using it.
+    // A directory a killed run left (its jest gone) is no run: another run, still going (this process), may be using it.
     fs.mkdirSync(otherRun);
+    fs.writeFileSync(path.join(otherRun, RUN_PID_FILE), `${process.pid}\n`);
     endLeftovers(runDir);
     expect([made, kept].map(exists)).toEqual([true, true]);
-    fs.rmdirSync(otherRun);
+    fs.writeFileSync(path.join(otherRun, RUN_PID_FILE), '2147483646\n');
     endLeftovers(runDir);
     expect([made, kept].map(exists)).toEqual([false, true]);
   } finally {
