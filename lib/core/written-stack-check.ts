@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { IStackSynthesizer, ISynthesisSession, TerraformStack } from 'cdktf';
 import { removeOutputOnFailedSynth } from './private/failed-synth-output';
+import { jsonRenderedWithHcl } from './private/hcl-rendering';
 
 /** A rule pack as the written-stack check sees it: checks one stack's Terraform and returns its errors. */
 export interface WrittenStackPack {
@@ -28,18 +29,16 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
   const original = stack.synthesizer;
   const synthesizer: IStackSynthesizer = {
     synthesize(session: ISynthesisSession): void {
-      // Fails fast on an override the app made itself; the refusal after the rendering catches those an Aspect or an
-      // onSynthesize hook adds (cdktf runs both inside original.synthesize).
-      if (session.manifest.hclOutput) refuseOverridesHclDrops(stack, session);
-      const rendered = renderingBehindHcl(stack, () => original.synthesize(session));
+      const rendered = jsonRenderedWithHcl(stack, () => original.synthesize(session));
       const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
-      // With --hcl the file is HCL, made from the same state as the JSON rendered inside it: that JSON is what is
-      // checked, or the stack rendered again when none came (no secret in it: secrets-at-synth renders the JSON before
-      // the HCL). The two differ in the stack's own overrides, which toHclTerraform writes only of the terraform block:
-      // the others are refused here, after every Aspect and hook ran, so that the check never reads what the HCL left out.
+      // With --hcl the file is HCL, made from the same state as the JSON rendered with it: that JSON is what is
+      // checked, or the stack rendered again when none came (no secret in it: secrets-at-synth makes the HCL rendering
+      // render the JSON). The two differ in the stack's own overrides, which toHclTerraform writes only of the terraform
+      // block: the others are refused here, after every Aspect and hook ran, so that the check never reads what the HCL
+      // left out.
       if (session.manifest.hclOutput) {
         try {
-          refuseOverridesHclDrops(stack, session);
+          refuseOverridesHclDrops(stack);
         } catch (error) {
           fs.rmSync(file, { force: true });
           throw error;
@@ -66,52 +65,14 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
 }
 
 /**
- * The JSON rendering of `stack` made inside its HCL rendering while `synthesize` runs (secrets-at-synth renders it
- * there, in the same state the HCL is made from). One made elsewhere, such as by an onSynthesize hook before later
- * hooks changed the stack, is not what was written and is not taken.
- */
-function renderingBehindHcl(stack: TerraformStack, synthesize: () => void): Record<string, any> | undefined {
-  const ownJson = stack.toTerraform;
-  const ownHcl = stack.toHclTerraform;
-  let inHcl = false;
-  let rendered: Record<string, any> | undefined;
-  const json = () => {
-    const result = ownJson.call(stack);
-    if (inHcl) rendered = result;
-    return result;
-  };
-  const hcl = () => {
-    inHcl = true;
-    try {
-      return ownHcl.call(stack);
-    } finally {
-      inHcl = false;
-    }
-  };
-  stack.toTerraform = json;
-  stack.toHclTerraform = hcl;
-  try {
-    synthesize();
-  } finally {
-    // A construct an Aspect adds may wrap them again meanwhile (secrets-at-synth): such a wrapper stays.
-    if (stack.toTerraform === json) stack.toTerraform = ownJson;
-    if (stack.toHclTerraform === hcl) stack.toHclTerraform = ownHcl;
-  }
-  return rendered;
-}
-
-/**
  * Refuses the stack-level overrides (`stack.addOverride`) that cdktf's HCL rendering drops: toHclTerraform merges them
  * all, then renders only their `terraform` block, while toTerraform, which the written-stack check reads, applies every
  * one. An override of a resource would be checked but not written, so a refused value could reach cdk.tf.
  */
-function refuseOverridesHclDrops(stack: TerraformStack, session: ISynthesisSession): void {
+function refuseOverridesHclDrops(stack: TerraformStack): void {
   const overrides: Record<string, unknown> = (stack as any).rawOverrides ?? {};
   const dropped = Object.keys(overrides).filter((key) => key !== 'terraform').flatMap((key) => overridePaths(key, overrides[key]));
   if (dropped.length === 0) return;
-  // Named in the manifest only now, so that the failed synth's cleanup removes an earlier synth's cdk.tf of it: named
-  // before the Aspects ran, the stack's entry would keep the dependencies of that moment, not those an Aspect adds.
-  session.manifest.forStack(stack);
   throw new Error(`[${stack.node.path}] stack.addOverride(${dropped.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `
     + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be checked but not written. '
     + 'Put it on the element instead (resource.addOverride(\'location\', ...), which cdk.tf carries), or synthesize JSON (without --hcl).');

@@ -2,6 +2,7 @@ import { IConstruct } from 'constructs';
 import { TerraformStack, TerraformVariable } from 'cdktf';
 import { invalidValue, ValidationError } from '../validation-message';
 import { removeOutputOnFailedSynth } from './failed-synth-output';
+import { renderJsonWithHcl } from './hcl-rendering';
 
 /** A secret as a construct took it: where it came in (construct and prop), and the variable it is. */
 interface TakenSecret {
@@ -34,7 +35,7 @@ export function recheckAtSynth(scope: IConstruct, prop: string, variable: Terraf
 }
 
 /**
- * Wraps the stack's `toTerraform` (and `toHclTerraform`, which renders it first) so that its rendering is refused,
+ * Wraps the stack's `toTerraform` (which `toHclTerraform` renders first, see hcl-rendering) so that its rendering is refused,
  * before it is returned to be written, unless every secret registered for the stack is rendered `sensitive: true`.
  * The rendering is what every synth writes (App.synth with or without skipValidation, Testing.synth, synthHcl,
  * fullSynth), and the stack's own comes after every Aspect ran, so a secret an Aspect brings in is checked too. The
@@ -53,14 +54,10 @@ function checkRenderingOf(stack: TerraformStack): { readonly taken: TakenSecret[
     refuseUnlessRenderedSensitive(stack, rendered, entry.taken);
     return rendered;
   };
-  const renderHcl = stack.toHclTerraform.bind(stack);
   // cdktf's HCL rendering leaves a stack's `variable.<id>.sensitive` override out of the variable block, so the HCL
   // may still say sensitive = true where the refusal says "not rendered sensitive". Refusing is still right: the check
   // reads the JSON rendering, which holds the override, and a secret asked to be printed is refused in either format.
-  stack.toHclTerraform = () => {
-    stack.toTerraform();
-    return renderHcl();
-  };
+  renderJsonWithHcl(stack);
   return entry;
 }
 
