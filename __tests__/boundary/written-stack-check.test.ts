@@ -6,6 +6,7 @@ import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { BoundaryChecks, Environment, Machine, ObjectStorageBackend, SecretVariable, StorageBox } from '../../lib';
 import { checkedStack, machine, policy } from './fixtures';
 import { MESSAGE } from './refusal';
+import { withHcl } from '../setup/stack';
 
 // Audit 11: the pack checked the stack from the stack's validation; cdktf then runs the children's
 // validations and the onSynthesize hooks, and renders cdk.tf.json again. A change made in between was
@@ -23,19 +24,6 @@ function synthApp(app: ReturnType<typeof Testing.app>): string {
     return '';
   } catch (e) {
     return String((e as Error).message);
-  }
-}
-
-/** Runs `fn` with SYNTH_HCL_OUTPUT set (`--hcl`) or unset, and puts the variable back after. */
-function withHcl(hcl: boolean, fn: () => void): void {
-  const before = process.env.SYNTH_HCL_OUTPUT;
-  if (hcl) process.env.SYNTH_HCL_OUTPUT = 'true';
-  else delete process.env.SYNTH_HCL_OUTPUT;
-  try {
-    fn();
-  } finally {
-    if (before === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-    else process.env.SYNTH_HCL_OUTPUT = before;
   }
 }
 

@@ -12,6 +12,7 @@ import * as secretsAtSynth from '../../lib/core/private/secrets-at-synth';
 import * as sensitiveVariable from '../../lib/core/private/sensitive-variable';
 import { glitchTip } from '../monitoring/helpers/fixture';
 import { CHECK_MODULES, takingLibraryFile } from '../setup/library-frames';
+import { withHcl } from '../setup/stack';
 
 // Review (secrets): each construct refused a secret that was no sensitive variable once, when it was built. A plain
 // JavaScript caller that set the variable's `sensitive` to false afterwards got it synthesized as non-sensitive, and
@@ -206,22 +207,19 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
 
   test.each([false, true])('is refused on the rendering, before the stack is written, also with skipValidation (cdktf then runs no validation; hclOutput %s)', (hclOutput) => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
-    // cdktf 0.21 takes the HCL path from this, read when a stack is built; App's hclOutput only names the manifest's file.
-    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
-    if (hclOutput) process.env.SYNTH_HCL_OUTPUT = 'true';
-    else delete process.env.SYNTH_HCL_OUTPUT;
     try {
-      const app = new App({ outdir, skipValidation: true, hclOutput });
-      const { stack, variables } = build(takers.StorageBox, app);
-      const hcl = jest.spyOn(stack, 'toHclTerraform');
-      flipSensitive(variables.get('box_password')!);
-      expect(() => app.synth()).toThrow(refusal('acme/Box.password', 'box_password'));
-      expect(fs.readdirSync(path.join(outdir, 'stacks', 'acme'))).toEqual([]);
-      // The path asked for was taken: the HCL case cannot fall back to JSON unnoticed.
-      expect(hcl).toHaveBeenCalledTimes(hclOutput ? 1 : 0);
+      // cdktf 0.21 takes the HCL path from SYNTH_HCL_OUTPUT, read when a stack is built; App's hclOutput only names the manifest's file.
+      withHcl(hclOutput, () => {
+        const app = new App({ outdir, skipValidation: true, hclOutput });
+        const { stack, variables } = build(takers.StorageBox, app);
+        const hcl = jest.spyOn(stack, 'toHclTerraform');
+        flipSensitive(variables.get('box_password')!);
+        expect(() => app.synth()).toThrow(refusal('acme/Box.password', 'box_password'));
+        expect(fs.readdirSync(path.join(outdir, 'stacks', 'acme'))).toEqual([]);
+        // The path asked for was taken: the HCL case cannot fall back to JSON unnoticed.
+        expect(hcl).toHaveBeenCalledTimes(hclOutput ? 1 : 0);
+      });
     } finally {
-      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   });
@@ -232,26 +230,24 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
   // written-stack-check.test.ts's to show; here only the rendering count and the secret's refusal.
   test.each([false, true])('with --hcl, a stack with a secret and a Machine is rendered to JSON once, and a flipped secret is still refused (flipped %s)', (flipped) => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
-    const hclEnv = process.env.SYNTH_HCL_OUTPUT;
-    process.env.SYNTH_HCL_OUTPUT = 'true';
     try {
-      const app = new App({ outdir, hclOutput: true });
-      const { stack, variables } = build(takers.StorageBox, app);
-      machine(stack); // its library constructs make the written-stack check run on the stack
-      if (flipped) flipSensitive(variables.get('box_password')!);
-      const json = jest.spyOn(stack, 'toTerraform');
-      const written = path.join(outdir, 'stacks', 'acme', 'cdk.tf');
-      if (flipped) {
-        expect(() => app.synth()).toThrow(refusal('acme/Box.password', 'box_password'));
-        expect(fs.existsSync(written)).toBe(false);
-      } else {
-        app.synth();
-        expect(fs.readFileSync(written, 'utf8')).toMatch(/sensitive\s*=\s*true/);
-      }
-      expect(json).toHaveBeenCalledTimes(1);
+      withHcl(true, () => {
+        const app = new App({ outdir, hclOutput: true });
+        const { stack, variables } = build(takers.StorageBox, app);
+        machine(stack); // its library constructs make the written-stack check run on the stack
+        if (flipped) flipSensitive(variables.get('box_password')!);
+        const json = jest.spyOn(stack, 'toTerraform');
+        const written = path.join(outdir, 'stacks', 'acme', 'cdk.tf');
+        if (flipped) {
+          expect(() => app.synth()).toThrow(refusal('acme/Box.password', 'box_password'));
+          expect(fs.existsSync(written)).toBe(false);
+        } else {
+          app.synth();
+          expect(fs.readFileSync(written, 'utf8')).toMatch(/sensitive\s*=\s*true/);
+        }
+        expect(json).toHaveBeenCalledTimes(1);
+      });
     } finally {
-      if (hclEnv === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-      else process.env.SYNTH_HCL_OUTPUT = hclEnv;
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   });
@@ -352,47 +348,44 @@ describe('a secret whose variable lives in another stack than the construct that
 describe("a synth that a later stack's refusal fails", () => {
   test.each([false, true])("leaves no stack file it wrote, and keeps what else is in the output (hclOutput %s)", (hclOutput) => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
-    const hclBefore = process.env.SYNTH_HCL_OUTPUT;
-    if (hclOutput) process.env.SYNTH_HCL_OUTPUT = 'true';
-    else delete process.env.SYNTH_HCL_OUTPUT;
     const files = hclOutput ? ['cdk.tf', 'metadata.json'] : ['cdk.tf.json'];
     try {
-      // What a team and an earlier synth left there: a local state, and an earlier synth's manifest and files.
-      const previous = twoStacks(outdir, ['secrets', 'acme']);
-      previous.app.synth();
-      const kept = path.join(outdir, 'stacks', 'secrets', 'terraform.tfstate');
-      fs.writeFileSync(kept, '{}');
-      fs.writeFileSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json.user-note'), 'mine');
+      withHcl(hclOutput, () => {
+        // What a team and an earlier synth left there: a local state, and an earlier synth's manifest and files.
+        const previous = twoStacks(outdir, ['secrets', 'acme']);
+        previous.app.synth();
+        const kept = path.join(outdir, 'stacks', 'secrets', 'terraform.tfstate');
+        fs.writeFileSync(kept, '{}');
+        fs.writeFileSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json.user-note'), 'mine');
 
-      // The variable's stack is written first, still sensitive; acme's Aspect then flips it, and acme's rendering refuses it.
-      const { app, password } = twoStacks(outdir, ['secrets', 'acme']);
-      const acme = app.node.findChild('acme') as TerraformStack;
-      Aspects.of(acme).add({ visit: (node: IConstruct) => { if (node === acme) flipSensitive(password); } });
-      const written: string[] = [];
-      const secrets = app.node.findChild('secrets') as TerraformStack;
-      const synthesizer = secrets.synthesizer;
-      secrets.synthesizer = { synthesize: (session) => {
-        synthesizer.synthesize(session);
-        written.push(...files.filter((f) => fs.existsSync(path.join(outdir, 'stacks', 'secrets', f))));
-      } };
+        // The variable's stack is written first, still sensitive; acme's Aspect then flips it, and acme's rendering refuses it.
+        const { app, password } = twoStacks(outdir, ['secrets', 'acme']);
+        const acme = app.node.findChild('acme') as TerraformStack;
+        Aspects.of(acme).add({ visit: (node: IConstruct) => { if (node === acme) flipSensitive(password); } });
+        const written: string[] = [];
+        const secrets = app.node.findChild('secrets') as TerraformStack;
+        const synthesizer = secrets.synthesizer;
+        secrets.synthesizer = { synthesize: (session) => {
+          synthesizer.synthesize(session);
+          written.push(...files.filter((f) => fs.existsSync(path.join(outdir, 'stacks', 'secrets', f))));
+        } };
 
-      expect(messageOf(() => app.synth())).toMatch(refusal('acme/Box.password', 'box_password'));
-      // secrets was written by this synth before the refusal (the case would prove nothing otherwise), and is gone.
-      expect(written).toEqual(files);
-      for (const stack of ['secrets', 'acme']) {
-        for (const file of files) expect(fs.existsSync(path.join(outdir, 'stacks', stack, file))).toBe(false);
-      }
-      expect(fs.readFileSync(kept, 'utf8')).toBe('{}');
-      expect(fs.readFileSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json.user-note'), 'utf8')).toBe('mine');
+        expect(messageOf(() => app.synth())).toMatch(refusal('acme/Box.password', 'box_password'));
+        // secrets was written by this synth before the refusal (the case would prove nothing otherwise), and is gone.
+        expect(written).toEqual(files);
+        for (const stack of ['secrets', 'acme']) {
+          for (const file of files) expect(fs.existsSync(path.join(outdir, 'stacks', stack, file))).toBe(false);
+        }
+        expect(fs.readFileSync(kept, 'utf8')).toBe('{}');
+        expect(fs.readFileSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json.user-note'), 'utf8')).toBe('mine');
 
-      // Unflipped, the same app writes both stacks again.
-      twoStacks(outdir, ['secrets', 'acme']).app.synth();
-      for (const stack of ['secrets', 'acme']) {
-        for (const file of files) expect(fs.existsSync(path.join(outdir, 'stacks', stack, file))).toBe(true);
-      }
+        // Unflipped, the same app writes both stacks again.
+        twoStacks(outdir, ['secrets', 'acme']).app.synth();
+        for (const stack of ['secrets', 'acme']) {
+          for (const file of files) expect(fs.existsSync(path.join(outdir, 'stacks', stack, file))).toBe(true);
+        }
+      });
     } finally {
-      if (hclBefore === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-      else process.env.SYNTH_HCL_OUTPUT = hclBefore;
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   });
@@ -401,24 +394,22 @@ describe("a synth that a later stack's refusal fails", () => {
   // its own error in place of the refusal.
   test('throws the refusal when a stack file cannot be removed, and names that file on it', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-at-synth-'));
-    const hclBefore = process.env.SYNTH_HCL_OUTPUT;
-    delete process.env.SYNTH_HCL_OUTPUT;
     try {
-      // acme is refused before its write: the path stays a directory, which rmSync without recursive refuses.
-      const stuck = path.join(outdir, 'stacks', 'acme', 'cdk.tf.json');
-      fs.mkdirSync(stuck, { recursive: true });
-      fs.writeFileSync(path.join(stuck, 'inside'), 'x');
-      const { app, password } = twoStacks(outdir, ['secrets', 'acme']);
-      const acme = app.node.findChild('acme') as TerraformStack;
-      Aspects.of(acme).add({ visit: (node: IConstruct) => { if (node === acme) flipSensitive(password); } });
-      const message = messageOf(() => app.synth());
-      expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
-      expect(message).toContain(`These files of the failed synth could not be removed; remove them before a deploy: ${stuck} (`);
-      // The removals after the one that failed still ran.
-      expect(fs.existsSync(path.join(outdir, 'stacks', 'secrets', 'cdk.tf.json'))).toBe(false);
+      withHcl(false, () => {
+        // acme is refused before its write: the path stays a directory, which rmSync without recursive refuses.
+        const stuck = path.join(outdir, 'stacks', 'acme', 'cdk.tf.json');
+        fs.mkdirSync(stuck, { recursive: true });
+        fs.writeFileSync(path.join(stuck, 'inside'), 'x');
+        const { app, password } = twoStacks(outdir, ['secrets', 'acme']);
+        const acme = app.node.findChild('acme') as TerraformStack;
+        Aspects.of(acme).add({ visit: (node: IConstruct) => { if (node === acme) flipSensitive(password); } });
+        const message = messageOf(() => app.synth());
+        expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
+        expect(message).toContain(`These files of the failed synth could not be removed; remove them before a deploy: ${stuck} (`);
+        // The removals after the one that failed still ran.
+        expect(fs.existsSync(path.join(outdir, 'stacks', 'secrets', 'cdk.tf.json'))).toBe(false);
+      });
     } finally {
-      if (hclBefore === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-      else process.env.SYNTH_HCL_OUTPUT = hclBefore;
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   });

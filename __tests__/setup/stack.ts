@@ -13,6 +13,22 @@ export function testStack(name = 'production'): { app: App; stack: TerraformStac
 export const ADMIN_KEY = SshKey.fromName('admin');
 export const ADMIN_CIDRS = ['203.0.113.0/24'];
 
+/**
+ * Runs `fn` with SYNTH_HCL_OUTPUT set (`--hcl`) or unset, and puts the variable back after. cdktf 0.21 reads it when a
+ * stack is built, so the stacks are built inside `fn`.
+ */
+export function withHcl(hcl: boolean, fn: () => void): void {
+  const before = process.env.SYNTH_HCL_OUTPUT;
+  if (hcl) process.env.SYNTH_HCL_OUTPUT = 'true';
+  else delete process.env.SYNTH_HCL_OUTPUT;
+  try {
+    fn();
+  } finally {
+    if (before === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+    else process.env.SYNTH_HCL_OUTPUT = before;
+  }
+}
+
 /** Parsed `Testing.synth` output with validations run. */
 export function synthJson(stack: TerraformStack): any {
   return JSON.parse(Testing.synth(stack, true));
