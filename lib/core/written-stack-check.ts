@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { IStackSynthesizer, ISynthesisSession, TerraformStack } from 'cdktf';
 import { removeOutputOnFailedSynth } from './private/failed-synth-output';
-import { jsonRenderedWithHcl } from './private/hcl-rendering';
+import { guardHclRendering, jsonRenderedWithHcl } from './private/hcl-rendering';
 
 /** A rule pack as the written-stack check sees it: checks one stack's Terraform and returns its errors. */
 export interface WrittenStackPack {
@@ -31,19 +31,8 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
     synthesize(session: ISynthesisSession): void {
       const rendered = jsonRenderedWithHcl(stack, () => original.synthesize(session));
       const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
-      // With --hcl the file is HCL, made from the same state as the JSON rendered with it: that JSON is what is
-      // checked, or the stack rendered again when none came (no secret in it: secrets-at-synth makes the HCL rendering
-      // render the JSON). The two differ in the stack's own overrides, which toHclTerraform writes only of the terraform
-      // block: the others are refused here, after every Aspect and hook ran, so that the check never reads what the HCL
-      // left out.
-      if (session.manifest.hclOutput) {
-        try {
-          refuseOverridesHclDrops(stack);
-        } catch (error) {
-          fs.rmSync(file, { force: true });
-          throw error;
-        }
-      }
+      // With --hcl the file is HCL: the JSON rendered with it (the same state, see hcl-rendering, which also refuses the
+      // stack overrides the HCL would leave out) is what is checked, or the stack rendered again when none came.
       const written = readJson(file) ?? rendered ?? stack.toTerraform();
       const errors = [...new Set(packsOf(stack))].flatMap((pack) => pack.checkStack(stack, written));
       // skipValidation (which cdktf's own error message suggests) skips every validation, the packs'
@@ -61,27 +50,8 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
     },
   };
   stack.synthesizer = synthesizer;
+  guardHclRendering(stack);
   removeOutputOnFailedSynth(stack);
-}
-
-/**
- * Refuses the stack-level overrides (`stack.addOverride`) that cdktf's HCL rendering drops: toHclTerraform merges them
- * all, then renders only their `terraform` block, while toTerraform, which the written-stack check reads, applies every
- * one. An override of a resource would be checked but not written, so a refused value could reach cdk.tf.
- */
-function refuseOverridesHclDrops(stack: TerraformStack): void {
-  const overrides: Record<string, unknown> = (stack as any).rawOverrides ?? {};
-  const dropped = Object.keys(overrides).filter((key) => key !== 'terraform').flatMap((key) => overridePaths(key, overrides[key]));
-  if (dropped.length === 0) return;
-  throw new Error(`[${stack.node.path}] stack.addOverride(${dropped.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `
-    + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be checked but not written. '
-    + 'Put it on the element instead (resource.addOverride(\'location\', ...), which cdk.tf carries), or synthesize JSON (without --hcl).');
-}
-
-/** The dotted paths an addOverride value was set at: down to each value that is not a plain object. */
-function overridePaths(prefix: string, value: unknown): string[] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) return [prefix];
-  return Object.entries(value).flatMap(([key, inner]) => overridePaths(`${prefix}.${key}`, inner));
 }
 
 /** The JSON a stack wrote, or `undefined` for HCL output (`--hcl`) or no file. */

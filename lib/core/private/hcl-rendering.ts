@@ -5,18 +5,22 @@ const jsonOfHcl = new WeakMap<TerraformStack, Record<string, any>>();
 const wrapped = new WeakSet<TerraformStack>();
 
 /**
- * Makes the stack's HCL rendering (`toHclTerraform`, what `--hcl` writes) render its JSON first, through
- * `stack.toTerraform` as it then is (secrets-at-synth's refusal wraps it), and keep that JSON for
- * {@link jsonRenderedWithHcl}: made right before the HCL, it is made in the same state.
+ * Wraps the stack's HCL rendering (`toHclTerraform`, what `--hcl` writes, rendered after every Aspect and onSynthesize
+ * hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is (secrets-at-synth's
+ * refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is made in the same
+ * state), then refuses the stack-level overrides the HCL would drop. Every path by which this library touches a stack
+ * calls it (the written-stack check, secrets-at-synth), so no such stack writes HCL that differs from its checked JSON.
  * Idempotent per stack.
  * @internal
  */
-export function renderJsonWithHcl(stack: TerraformStack): void {
+export function guardHclRendering(stack: TerraformStack): void {
   if (wrapped.has(stack)) return;
   wrapped.add(stack);
   const renderHcl = stack.toHclTerraform.bind(stack);
   stack.toHclTerraform = () => {
+    // The JSON first: a secret's refusal names the secret, also when its flip is an override refused below.
     jsonOfHcl.set(stack, stack.toTerraform());
+    refuseOverridesHclDrops(stack);
     return renderHcl();
   };
 }
@@ -33,4 +37,25 @@ export function jsonRenderedWithHcl(stack: TerraformStack, synthesize: () => voi
   const json = jsonOfHcl.get(stack);
   jsonOfHcl.delete(stack);
   return json;
+}
+
+/**
+ * Refuses the stack-level overrides (`stack.addOverride`) that cdktf's HCL rendering drops: toHclTerraform merges them
+ * all, then renders only their `terraform` block, while toTerraform, which the written-stack check and secrets-at-synth
+ * read, applies every one. An override of a resource would be checked but not written, so a refused value could reach
+ * cdk.tf.
+ */
+function refuseOverridesHclDrops(stack: TerraformStack): void {
+  const overrides: Record<string, unknown> = (stack as any).rawOverrides ?? {};
+  const dropped = Object.keys(overrides).filter((key) => key !== 'terraform').flatMap((key) => overridePaths(key, overrides[key]));
+  if (dropped.length === 0) return;
+  throw new Error(`[${stack.node.path}] stack.addOverride(${dropped.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `
+    + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be left out of what is deployed while the library\'s checks read it. '
+    + 'Put it on the element instead (resource.addOverride(\'location\', ...), which cdk.tf carries), or synthesize JSON (without --hcl).');
+}
+
+/** The dotted paths an addOverride value was set at: down to each value that is not a plain object. */
+function overridePaths(prefix: string, value: unknown): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) return [prefix];
+  return Object.entries(value).flatMap(([key, inner]) => overridePaths(`${prefix}.${key}`, inner));
 }

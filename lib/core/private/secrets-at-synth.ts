@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { TerraformStack, TerraformVariable } from 'cdktf';
 import { invalidValue, ValidationError } from '../validation-message';
 import { removeOutputOnFailedSynth } from './failed-synth-output';
-import { renderJsonWithHcl } from './hcl-rendering';
+import { guardHclRendering } from './hcl-rendering';
 
 /** A secret as a construct took it: where it came in (construct and prop), and the variable it is. */
 interface TakenSecret {
@@ -54,10 +54,9 @@ function checkRenderingOf(stack: TerraformStack): { readonly taken: TakenSecret[
     refuseUnlessRenderedSensitive(stack, rendered, entry.taken);
     return rendered;
   };
-  // cdktf's HCL rendering leaves a stack's `variable.<id>.sensitive` override out of the variable block, so the HCL
-  // may still say sensitive = true where the refusal says "not rendered sensitive". Refusing is still right: the check
-  // reads the JSON rendering, which holds the override, and a secret asked to be printed is refused in either format.
-  renderJsonWithHcl(stack);
+  // With --hcl the JSON is rendered, and so checked, before the HCL; a stack's `variable.<id>.sensitive` override, which
+  // cdktf's HCL leaves out, is refused there too (hcl-rendering).
+  guardHclRendering(stack);
   return entry;
 }
 
