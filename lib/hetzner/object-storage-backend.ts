@@ -49,7 +49,10 @@ const stateKeys = new WeakMap<IConstruct, Map<string, string>>();
  * The locking is S3-native (`use_lockfile`, Terraform 1.10 on), so the stack declares
  * `terraform.required_version` `>= 1.10` in its JSON output: an older Terraform then says its version is
  * not supported, instead of refusing an argument it does not know. A stack that needs a narrower range sets
- * its own with `stack.addOverride('terraform.required_version', …)`, which wins whenever it is made.
+ * its own with `stack.addOverride('terraform.required_version', …)`, which wins whenever it is made. That is for
+ * the JSON output only: cdktf 0.21's HCL renderer writes it as `0 = "required_version"`, which Terraform cannot
+ * parse, so with `--hcl` the override is refused at synth, and the HCL output declares no version at all (pin the
+ * Terraform that runs it, or synthesize JSON).
  *
  * State holds every attribute of every resource, secrets included: it is data of the
  * most sensitive class and stays in the EU like the rest. Credentials are never part

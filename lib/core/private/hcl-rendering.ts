@@ -8,9 +8,9 @@ const wrapped = new WeakSet<TerraformStack>();
  * Wraps the stack's HCL rendering (`toHclTerraform`, what `--hcl` writes, rendered after every Aspect and onSynthesize
  * hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is (secrets-at-synth's
  * refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is made in the same
- * state), then refuses the stack-level overrides the HCL would drop. Every path by which this library touches a stack
- * calls it (the written-stack check, secrets-at-synth), so no such stack writes HCL that differs from its checked JSON.
- * Idempotent per stack.
+ * state), then refuses the stack-level overrides the HCL would drop or write wrongly. Every path by which this library
+ * touches a stack calls it (the written-stack check, secrets-at-synth), so no such stack writes HCL that differs from
+ * its checked JSON. Idempotent per stack.
  * @internal
  */
 export function guardHclRendering(stack: TerraformStack): void {
@@ -20,7 +20,7 @@ export function guardHclRendering(stack: TerraformStack): void {
   stack.toHclTerraform = () => {
     // The JSON first: a secret's refusal names the secret, also when its flip is an override refused below.
     jsonOfHcl.set(stack, stack.toTerraform());
-    refuseOverridesHclDrops(stack);
+    refuseOverridesHclMiswrites(stack);
     return renderHcl();
   };
 }
@@ -39,19 +39,38 @@ export function jsonRenderedWithHcl(stack: TerraformStack, synthesize: () => voi
   return json;
 }
 
+/** The settings of the `terraform` block cdktf 0.21's HCL renderer writes as blocks; it writes the others wrongly. */
+const HCL_TERRAFORM_BLOCKS = new Set(['required_providers', 'backend', 'cloud']);
+
 /**
- * Refuses the stack-level overrides (`stack.addOverride`) that cdktf's HCL rendering drops: toHclTerraform merges them
- * all, then renders only their `terraform` block, while toTerraform, which the written-stack check and secrets-at-synth
- * read, applies every one. An override of a resource would be checked but not written, so a refused value could reach
- * cdk.tf.
+ * Refuses the stack-level overrides (`stack.addOverride`) that cdktf's HCL rendering does not write as toTerraform,
+ * which the written-stack check and secrets-at-synth read, applies them:
+ * - toHclTerraform merges them all, then renders only their `terraform` block: an override of a resource would be
+ *   checked but not written, so a refused value could reach cdk.tf;
+ * - of that block it writes a plain setting (`required_version`, `experiments`, anything but required_providers,
+ *   backend and cloud) as a list index with the setting's name as value (`0 = "required_version"`), which Terraform
+ *   cannot parse: `init`, `validate` and `fmt` fail on cdk.tf.
  */
-function refuseOverridesHclDrops(stack: TerraformStack): void {
+function refuseOverridesHclMiswrites(stack: TerraformStack): void {
   const overrides: Record<string, unknown> = (stack as any).rawOverrides ?? {};
   const dropped = Object.keys(overrides).filter((key) => key !== 'terraform').flatMap((key) => overridePaths(key, overrides[key]));
-  if (dropped.length === 0) return;
-  throw new Error(`[${stack.node.path}] stack.addOverride(${dropped.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `
-    + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be left out of what is deployed while the library\'s checks read it. '
-    + 'Put it on the element instead (resource.addOverride(\'location\', ...), which cdk.tf carries), or synthesize JSON (without --hcl).');
+  const terraform = overrides.terraform;
+  const mangled = terraform !== null && typeof terraform === 'object'
+    ? Object.keys(terraform).filter((key) => !HCL_TERRAFORM_BLOCKS.has(key)).map((key) => `terraform.${key}`) : [];
+  const errors: string[] = [];
+  const named = (paths: string[]) => `[${stack.node.path}] stack.addOverride(${paths.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `;
+  if (dropped.length > 0) {
+    errors.push(named(dropped)
+      + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be left out of what is deployed while the library\'s checks read it. '
+      + 'Put it on the element instead (resource.addOverride(\'location\', ...), which cdk.tf carries), or synthesize JSON (without --hcl).');
+  }
+  if (mangled.length > 0) {
+    errors.push(named(mangled)
+      + `cdktf 0.21 writes a plain setting of the terraform block as a list index (such as 0 = "${mangled[0].slice('terraform.'.length)}"), `
+      + 'which Terraform cannot parse: init and validate would fail on cdk.tf. '
+      + 'Synthesize JSON (without --hcl), which writes it, or leave it out under --hcl: of the terraform block, cdk.tf carries only required_providers, backend and cloud.');
+  }
+  if (errors.length > 0) throw new Error(errors.join('\n'));
 }
 
 /** The dotted paths an addOverride value was set at: down to each value that is not a plain object. */

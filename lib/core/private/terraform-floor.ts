@@ -13,7 +13,7 @@ import { IConstruct } from 'constructs';
  *
  * Only the JSON output (`cdk.tf.json`, cdktf's default) carries it. cdktf 0.21's HCL renderer writes the
  * `terraform` block's plain settings as their list index (`0 = "required_version"`), which Terraform cannot
- * parse, so the HCL output stays as cdktf writes it.
+ * parse, so the HCL output stays as cdktf writes it, and a stack's own such override is refused there (hcl-rendering).
  */
 const floors = new WeakMap<TerraformStack, string>();
 
