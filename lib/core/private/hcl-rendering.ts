@@ -8,9 +8,9 @@ const wrapped = new WeakSet<TerraformStack>();
  * Wraps the stack's HCL rendering (`toHclTerraform`, what `--hcl` writes, rendered after every Aspect and onSynthesize
  * hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is (secrets-at-synth's
  * refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is made in the same
- * state), then refuses the stack-level overrides the HCL would drop or write wrongly. Every path by which this library
- * touches a stack calls it (the written-stack check, secrets-at-synth), so no such stack writes HCL that differs from
- * its checked JSON. Idempotent per stack.
+ * state), then refuses the stack-level overrides the HCL would drop or write wrongly. Both paths by which this library
+ * touches a stack call it (the written-stack check, secrets-at-synth), so that each such stack gets the refusal.
+ * Idempotent per stack.
  * @internal
  */
 export function guardHclRendering(stack: TerraformStack): void {
