@@ -18,11 +18,27 @@ import { REDACT_LOG_SCRIPT } from '../../lib/monitoring/private/scripts';
 describe('the on-machine tooling', () => {
   const roots: MachineRoot[] = [];
   afterAll(() => roots.forEach((r) => r.remove()));
+  // One synth per phase for the whole file, made by the first test that asks (so a test run alone with -t still makes
+  // it): each test makes a root of its own from the machine's user data, a string no test can change.
+  const synthesized = new Map<Phase, unknown>();
+  const userData = (phase: Phase, name: string) => {
+    if (!synthesized.has(phase)) synthesized.set(phase, synth(productFixture({ phase, backups: false }).production.stack));
+    return userDataOf(synthesized.get(phase), name);
+  };
   const production = (variables = FAKE_SECRETS, phase = Phase.THREE, name = 'acme-production-monitoring') => {
-    const fixture = productFixture({ phase, backups: false });
-    const root = MachineRoot.create(userDataOf(synth(fixture.production.stack), name), variables);
+    const root = MachineRoot.create(userData(phase, name), variables);
     roots.push(root);
     return root;
+  };
+  // Phase 1 with its backups, without validations: with its backup tooling the machine exceeds 32 KiB until the user data
+  // is compressed as a whole. Kept as the synthesized text, which each test parses into a copy of its own.
+  let withBackups: { production: string; test: string } | undefined;
+  const phaseOneWithBackups = () => {
+    if (!withBackups) {
+      const { production: prod, test: testEnv } = productFixture({ phase: Phase.ONE });
+      withBackups = { production: Testing.synth(prod.stack), test: Testing.synth(testEnv.stack) };
+    }
+    return withBackups;
   };
 
   test('cloud-init runs the setup before it (re)starts the daemons', () => {
@@ -280,9 +296,7 @@ describe('the on-machine tooling', () => {
   });
 
   test('setup watch hooks the job units once and records when watching began', () => {
-    const { production: prod } = productFixture({ phase: Phase.ONE });
-    // Without validations: with its backup tooling the machine exceeds 32 KiB until the user data is compressed as a whole.
-    const root = MachineRoot.create(userDataOf(JSON.parse(Testing.synth(prod.stack)), 'acme-production-app'));
+    const root = MachineRoot.create(userDataOf(JSON.parse(phaseOneWithBackups().production), 'acme-production-app'));
     roots.push(root);
     expect(root.setup('watch')).toEqual({ status: 0, output: '' });
     expect(root.read('/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf'))
@@ -334,9 +348,9 @@ describe('the on-machine tooling', () => {
   // removed): the alerts select watched units, so none fired, but the series stayed with their last values. They belong
   // to the part that installs the unit now, whose runtime files the rollout agent removes with it.
   test("every metric file the tooling writes for a watched job unit is a runtime file of the part that installs the unit", () => {
-    const { production: prod, test: testEnv } = productFixture({ phase: Phase.ONE });
-    for (const [stack, name] of [[prod.stack, 'acme-production-app'], [testEnv.stack, 'acme-test-app']] as const) {
-      const json = JSON.parse(Testing.synth(stack));
+    const { production: prod, test: testEnv } = phaseOneWithBackups();
+    for (const [text, name] of [[prod, 'acme-production-app'], [testEnv, 'acme-test-app']] as const) {
+      const json = JSON.parse(text);
       const root = MachineRoot.create(userDataOf(json, name));
       roots.push(root);
       expect(root.setup('watch').status).toBe(0);
