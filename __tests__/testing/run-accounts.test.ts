@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ALERTMANAGER_USER } from '../../lib/monitoring/private/paths';
 import { isRoot, testWithRealParts } from '../setup/real-parts';
-import { endLeftovers, RUN_PID_FILE } from '../setup/run-leftovers';
+import { endLeftovers, recordAccountMade, RUN_PID_FILE } from '../setup/run-leftovers';
 
 // Root runs make OS accounts as on a machine (a drill login whose password is in the tests, Alertmanager's system user):
 // the run's end removes those it recorded as made, and leaves the others, and all of them while another run is going.
@@ -17,8 +17,15 @@ testWithRealParts(isRoot, removesMade, 'root and useradd')(removesMade, () => {
   const exists = (user: string) => spawnSync('id', ['-u', user]).status === 0;
   try {
     for (const user of [made, kept]) expect(spawnSync('useradd', ['-M', '-s', '/usr/sbin/nologin', user]).status).toBe(0);
-    fs.mkdirSync(path.join(runDir, 'accounts-made'), { recursive: true });
-    fs.writeFileSync(path.join(runDir, 'accounts-made', made), '');
+    // Recorded as the suites record theirs, into the run directory of this test's own (the harness's layout, not a copy).
+    const ownRun = process.env.SOVEREIGN_TEST_RUN_DIR;
+    process.env.SOVEREIGN_TEST_RUN_DIR = runDir;
+    try {
+      recordAccountMade(made);
+    } finally {
+      if (ownRun === undefined) delete process.env.SOVEREIGN_TEST_RUN_DIR;
+      else process.env.SOVEREIGN_TEST_RUN_DIR = ownRun;
+    }
     // A directory a killed run left (its jest gone) is no run: another run, still going (this process), may be using it.
     fs.mkdirSync(otherRun);
     fs.writeFileSync(path.join(otherRun, RUN_PID_FILE), `${process.pid}\n`);
