@@ -6,6 +6,7 @@ import { COMMON } from '../../lib/backup/private/scripts';
 import { LIB, SBIN } from '../../lib/backup/private/tooling';
 import { PATH_ENV } from './helpers/world';
 import { alive, signal } from '../../testing/harness/processes';
+import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
 
 // The exit trap and the job's own stderr (common.sh), without root or a repository: a job installed where the plan
 // installs the tooling (it sources ../lib/sovereign-backup/common.sh), run as a unit or an operator runs it.
@@ -183,9 +184,7 @@ test('restic_on looks up a target\'s host key until it is found pinned, and fail
     '',
   ].join('\n'), { mode: 0o755 });
   // Each wrapper notes its arguments and runs the real program.
-  for (const [name, real] of [['ssh-keygen', '/usr/bin/ssh-keygen'], ['mkdir', '/bin/mkdir']]) {
-    fs.writeFileSync(path.join(tmp, 'bin', name), `#!/bin/bash\nprintf '%s\\n' "$*" >>'${tmp}/${name}.calls'\nexec ${real} "$@"\n`, { mode: 0o755 });
-  }
+  for (const name of ['ssh-keygen', 'mkdir']) recordingWrapper(path.join(tmp, 'bin'), name, path.join(tmp, `${name}.calls`));
   const etc = path.join(tmp, 'etc');
   fs.mkdirSync(path.join(etc, 'secrets'));
   for (const t of ['a', 'b', 'c']) fs.writeFileSync(path.join(etc, 'secrets', `${t}.restic.b64`), 'cHc=\n', { mode: 0o600 });
@@ -215,7 +214,7 @@ test('restic_on looks up a target\'s host key until it is found pinned, and fail
   expect(result.code).toBe(0);
   expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8').split('\n').filter(Boolean))
     .toEqual(['a ok', 'b failed', 'a ok', 'b failed', 'a ok', 'b failed', 'a ok', 'b failed', 'c ok', 'c ok']);
-  const lookups = fs.readFileSync(path.join(tmp, 'ssh-keygen.calls'), 'utf8').split('\n').filter((l) => l.startsWith('-F '));
+  const lookups = recordedCalls(path.join(tmp, 'ssh-keygen.calls')).filter((l) => l.startsWith('-F '));
   expect(lookups.filter((l) => l.startsWith('-F sovereign-a '))).toHaveLength(1);
   expect(lookups.filter((l) => l.startsWith('-F sovereign-b '))).toHaveLength(4);
   expect(lookups.filter((l) => l.startsWith('-F sovereign-c '))).toHaveLength(1);
@@ -226,7 +225,7 @@ test('restic_on looks up a target\'s host key until it is found pinned, and fail
   const ssh = path.join(etc, 'ssh');
   // No mkdir at all leaves no log: that is no call either.
   const mkdirCalls = path.join(tmp, 'mkdir.calls');
-  expect((fs.existsSync(mkdirCalls) ? fs.readFileSync(mkdirCalls, 'utf8') : '').split('\n').filter((l) => l.includes(ssh))).toEqual([]);
+  expect(recordedCalls(mkdirCalls).filter((l) => l.includes(ssh))).toEqual([]);
 });
 
 // Review (fourteenth pass): count_content, which backup-restore-files' messages count a path's files with, ran under

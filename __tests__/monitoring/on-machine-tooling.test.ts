@@ -8,6 +8,7 @@ import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { runJobHook, startLiveProber } from './helpers/live-prober';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
 import { isRoot, MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
+import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
 import { synthesizedBundle } from '../../testing/bundle';
 import { openFiles, tcpSockets } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
@@ -96,14 +97,13 @@ describe('the on-machine tooling', () => {
     const bin = path.join(root.dir, 'test-bin');
     fs.mkdirSync(bin);
     const log = path.join(bin, 'calls.log');
-    const realSysusers = spawnSync('sh', ['-c', 'command -v systemd-sysusers'], { encoding: 'utf8' }).stdout.trim();
-    fs.writeFileSync(path.join(bin, 'systemd-sysusers'), `#!/bin/sh\necho "$*" >> ${log}\nexec ${realSysusers} "$@"\n`, { mode: 0o755 });
+    recordingWrapper(bin, 'systemd-sysusers', log);
     const setup = () => {
       const run = spawnSync(root.path('/usr/local/sbin/sovereign-monitoring-setup'), ['alertmanager'],
         { env: { ...root.toolEnv, PATH: `${bin}:${root.toolEnv.PATH}` }, encoding: 'utf8' });
       return { status: run.status, output: `${run.stdout}${run.stderr}` };
     };
-    const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').split('\n').filter(Boolean);
+    const calls = () => recordedCalls(log);
     // The daemons reach the files through the temporary root as through /etc on the machine.
     fs.chmodSync(root.dir, 0o755);
     const dropIn = root.read('/etc/systemd/system/prometheus-alertmanager.service.d/sovereign-monitoring.conf');
