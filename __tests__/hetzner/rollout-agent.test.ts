@@ -13,6 +13,7 @@ import { BACKUP_JOB_UNITS, JOB_HOOK_DROP_IN, jobMetricFiles } from '../../lib/mo
 import { AgentMachine } from '../setup/agent-machine';
 import { alive, signal, statFields } from '../../testing/harness/processes';
 import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
+import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
 
 // The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
 // system is a directory (SOVEREIGN_ROOT) and whose systemctl records its calls. The end-to-end suite
@@ -198,14 +199,9 @@ describe('the rollout agent', () => {
   const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
   /** A systemd-analyze for `m` that records each call's unit files (by name), runs `before`, then the real one. */
   const recordedAnalyze = (m: Machine, before = '') => {
-    const real = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' }).stdout.trim();
-    fs.writeFileSync(path.join(m.dir, 'bin/systemd-analyze'), `#!/bin/sh
-for a in "$@"; do case "$a" in /*) printf '%s ' "\${a##*/}";; esac; done >> ${m.dir}/analyze.log
-echo >> ${m.dir}/analyze.log
-${before}
-exec ${real} "$@"
-`, { mode: 0o755 });
-    return () => fs.readFileSync(path.join(m.dir, 'analyze.log'), 'utf8').trim().split('\n').map((l) => l.trim());
+    const log = path.join(m.dir, 'analyze.log');
+    recordingWrapper(path.join(m.dir, 'bin'), 'systemd-analyze', log, before);
+    return () => recordedCalls(log).map((call) => call.split(' ').filter((a) => a.startsWith('/')).map((a) => path.basename(a)).join(' '));
   };
   const unit = (name: string, service: string): BundlePart => ({
     name, files: [{ path: `/etc/systemd/system/${name}.service`, content: `[Unit]\nDescription=${name}\n\n[Service]\n${service}` }],
