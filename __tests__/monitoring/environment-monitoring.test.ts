@@ -24,6 +24,14 @@ const probeTargets = (userData: string) => prometheusConfig(userData).scrape_con
   // One job per address family of a check (tested in __tests__/stacks/ipv6-only-product.test.ts): each check once here.
   .filter(([environment, target]: string[], i: number, all: string[][]) => all.findIndex(([e, t]) => e === environment && t === target) === i);
 const file = (userData: string, path: string) => machineFiles(userData).get(path)?.content;
+// The examples' product (its plan, no backups) synthesized once per phase and environment for the whole file, by the
+// first test that asks (a test run alone with -t still makes it); each call parses a copy of its own.
+const synthesizedText = new Map<string, string>();
+const synthesized = (phase: Phase, environment: 'test' | 'production') => {
+  const key = `${phase.number} ${environment}`;
+  if (!synthesizedText.has(key)) synthesizedText.set(key, Testing.synth(productFixture({ phase, backups: false })[environment].stack, true));
+  return JSON.parse(synthesizedText.get(key)!);
+};
 
 describe('EnvironmentMonitoring', () => {
   describe('probes from another location, where one environment probes the other', () => {
@@ -69,9 +77,9 @@ describe('EnvironmentMonitoring', () => {
   describe('placement: nothing is judged up by itself', () => {
     test('in Phase 1 the test machine probes production, and production probes test', () => {
       const { test, production } = productFixture({ backups: false });
-      expect(probeTargets(userDataOf(synth(test.stack), 'acme-test-app')))
+      expect(probeTargets(userDataOf(synthesized(Phase.ONE, 'test'), 'acme-test-app')))
         .toEqual([['production', 'https://acme.eu/health'], ['production', 'https://api.acme.eu/v1/ping']]);
-      expect(probeTargets(userDataOf(synth(production.stack), 'acme-production-app'))).toEqual([['test', 'https://test.acme.eu/health']]);
+      expect(probeTargets(userDataOf(synthesized(Phase.ONE, 'production'), 'acme-production-app'))).toEqual([['test', 'https://test.acme.eu/health']]);
       expect(test.monitoring.prober).toBe(test.app);
       expect(production.monitoring.prober).toBe(production.app);
     });
@@ -91,8 +99,7 @@ describe('EnvironmentMonitoring', () => {
     });
 
     test('in Phase 3 the monitoring machine probes both environments and scrapes production over the private network', () => {
-      const { test, production } = productFixture({ phase: Phase.THREE, backups: false });
-      const json = synth(production.stack);
+      const json = synthesized(Phase.THREE, 'production');
       const monitoring = userDataOf(json, 'acme-production-monitoring');
       expect(probeTargets(monitoring)).toEqual([
         ['production', 'https://acme.eu/health'], ['production', 'https://api.acme.eu/v1/ping'], ['test', 'https://test.acme.eu/health']]);
@@ -104,7 +111,7 @@ describe('EnvironmentMonitoring', () => {
       expect(cloudConfig(app).packages).not.toContain('prometheus');
       expect(file(app, '/etc/systemd/system/prometheus-node-exporter.service.d/sovereign-monitoring.conf')).toMatch(/--web\.listen-address=127\.0\.0\.1:9100 --web\.listen-address=\$\{tolist\(hcloud_server\.App_[A-F0-9]+\.network\)\.0\.ip\}:9100 /);
       // The test machine keeps its own small stack for test's host and restore drill, and probes nothing.
-      expect(probeTargets(userDataOf(synth(test.stack), 'acme-test-app'))).toEqual([]);
+      expect(probeTargets(userDataOf(synthesized(Phase.THREE, 'test'), 'acme-test-app'))).toEqual([]);
     });
 
     test('staging gets error monitoring, and neither a prober nor node exporter', () => {
@@ -121,17 +128,16 @@ describe('EnvironmentMonitoring', () => {
 
   describe('what each phase runs', () => {
     test('Phase 1: node exporter with only its textfile and filesystem collectors; Phase 2: with all of them', () => {
-      const dropIn = (phase: Phase) => file(userDataOf(synth(productFixture({ phase, backups: false }).production.stack), 'acme-production-app'),
+      const dropIn = (phase: Phase) => file(userDataOf(synthesized(phase, 'production'), 'acme-production-app'),
         '/etc/systemd/system/prometheus-node-exporter.service.d/sovereign-monitoring.conf');
       expect(dropIn(Phase.ONE)).toMatch(/--collector\.disable-defaults --collector\.textfile --collector\.filesystem\nMemoryMax=64M\nEnvironment=GOMEMLIMIT=51MiB\n$/);
       expect(dropIn(Phase.TWO)).not.toMatch(/disable-defaults/);
     });
 
     test('a prober beside an app is capped small; the monitoring machine gets room', () => {
-      const { test, production } = productFixture({ phase: Phase.THREE, backups: false });
       const prometheus = (json: any, name: string) => file(userDataOf(json, name), '/etc/systemd/system/prometheus.service.d/sovereign-monitoring.conf');
-      expect(prometheus(synth(production.stack), 'acme-production-monitoring')).toMatch(/--storage\.tsdb\.retention\.time=90d --storage\.tsdb\.retention\.size=20GB .*\nMemoryMax=2048M\n/);
-      expect(prometheus(synth(test.stack), 'acme-test-app')).toMatch(/--storage\.tsdb\.retention\.time=15d --storage\.tsdb\.retention\.size=1GB .*\nMemoryMax=192M\n/);
+      expect(prometheus(synthesized(Phase.THREE, 'production'), 'acme-production-monitoring')).toMatch(/--storage\.tsdb\.retention\.time=90d --storage\.tsdb\.retention\.size=20GB .*\nMemoryMax=2048M\n/);
+      expect(prometheus(synthesized(Phase.THREE, 'test'), 'acme-test-app')).toMatch(/--storage\.tsdb\.retention\.time=15d --storage\.tsdb\.retention\.size=1GB .*\nMemoryMax=192M\n/);
     });
 
     test('declares the components each phase requires, and none it postpones', () => {
@@ -215,10 +221,10 @@ describe('EnvironmentMonitoring', () => {
   describe('secrets and egress', () => {
     test('every secret is a sensitive variable without a default, and the configuration holds only references', () => {
       const { production } = productFixture({ phase: Phase.THREE, backups: false });
-      const json = synth(production.stack);
+      const json = synthesized(Phase.THREE, 'production');
       expect(Object.keys(json.variable).sort()).toEqual(['error_monitoring_dsn', 'monitoring_deadman_ping_url_production', 'monitoring_smtp_password_oncall', 'monitoring_webhook_ops']);
       // One check per prober: test's stack pings with a variable of its own.
-      expect(Object.keys(synth(productFixture({ phase: Phase.THREE, backups: false }).test.stack).variable)).toContain('monitoring_deadman_ping_url_test');
+      expect(Object.keys(synthesized(Phase.THREE, 'test').variable)).toContain('monitoring_deadman_ping_url_test');
       for (const variable of Object.values(json.variable) as any[]) {
         expect(variable).toMatchObject({ sensitive: true, nullable: false, type: 'string' });
         expect(variable.default).toBeUndefined();
@@ -231,8 +237,7 @@ describe('EnvironmentMonitoring', () => {
     });
 
     test("the prober's egress allowlist holds the probed hosts, the receivers and the ping service; its firewall opens SMTP", () => {
-      const { production } = productFixture({ phase: Phase.THREE, backups: false });
-      const json = synth(production.stack);
+      const json = synthesized(Phase.THREE, 'production');
       const monitoring = machineFiles(userDataOf(json, 'acme-production-monitoring'));
       const hosts = monitoring.get('/etc/sovereign/egress-hostnames')!.content.trim().split('\n');
       expect(hosts).toEqual(expect.arrayContaining(['acme.eu', 'api.acme.eu', 'test.acme.eu', 'chat.acme.eu', 'smtp.mail.eu', 'hc-ping.com']));
@@ -317,8 +322,7 @@ describe('EnvironmentMonitoring', () => {
     });
 
     test("routes each check's alerts to its own receivers, and everything else to the plan's", () => {
-      const { test } = productFixture({ backups: false });
-      const root = machineFiles(userDataOf(synth(test.stack), 'acme-test-app'));
+      const root = machineFiles(userDataOf(synthesized(Phase.ONE, 'test'), 'acme-test-app'));
       const am = parse(root.get('/etc/sovereign-monitoring/alertmanager.yml.in')!.content);
       expect(am.route.receiver).toBe('ops');
       expect(am.route.routes).toEqual([
@@ -344,8 +348,7 @@ describe('EnvironmentMonitoring', () => {
     });
 
     test('holds back what a firing alert makes redundant: the disk warning under its critical; the certificate alert only by its expression', () => {
-      const { test } = productFixture({ backups: false });
-      const root = machineFiles(userDataOf(synth(test.stack), 'acme-test-app'));
+      const root = machineFiles(userDataOf(synthesized(Phase.ONE, 'test'), 'acme-test-app'));
       const am = parse(root.get('/etc/sovereign-monitoring/alertmanager.yml.in')!.content);
       // Matched on the disk itself: another disk's critical never hides this one's warning.
       expect(am.inhibit_rules).toEqual(expect.arrayContaining([
@@ -357,8 +360,7 @@ describe('EnvironmentMonitoring', () => {
     });
 
     test('the watch beside Prometheus says it is down after the two failed looks 15 s apart that PrometheusDown documents, to the plan\'s receivers', () => {
-      const { test } = productFixture({ backups: false });
-      const root = machineFiles(userDataOf(synth(test.stack), 'acme-test-app'));
+      const root = machineFiles(userDataOf(synthesized(Phase.ONE, 'test'), 'acme-test-app'));
       const watch = JSON.parse(root.get('/etc/sovereign-monitoring/prometheus-watch.json')!.content);
       expect([watch.everySeconds, watch.failuresToAlert]).toEqual([15, 2]);
       expect(MonitoringAlert.PROMETHEUS_DOWN.firesWhen).toContain(`twice in a row (${watch.everySeconds} s apart)`);
