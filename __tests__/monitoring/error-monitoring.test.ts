@@ -90,9 +90,13 @@ describe(`${ERROR_MONITORING_ENDPOINT_RULE_ID}: error monitoring under the data 
   });
 
   describe('on the machine', () => {
+    // One synth of production's app machine for these tests, made by the first that asks; each makes a root of its own
+    // from the user data, a string no test can change.
+    let userData: string | undefined;
+    const productionUserData = () => userData ??= userDataOf(synth(productFixture({ backups: false }).production.stack), 'acme-production-app');
+
     test('the setup writes the DSN and the environment for the applications, root-only', () => {
-      const { production } = productFixture({ backups: false });
-      const root = MachineRoot.create(userDataOf(synth(production.stack), 'acme-production-app'));
+      const root = MachineRoot.create(productionUserData());
       try {
         const result = root.setup('error-monitoring', 'production', 'errors.acme.eu');
         expect(result).toEqual({ status: 0, output: '' });
@@ -113,8 +117,7 @@ describe(`${ERROR_MONITORING_ENDPOINT_RULE_ID}: error monitoring under the data 
       ['is not https://', 'http://0123456789abcdef0123456789abcdef@errors.acme.eu/1',
         /the DSN is not https:\/\/; its key and the error events would travel in clear text/],
     ])('the setup refuses a DSN that %s, without printing it or writing it', (_, dsn, said) => {
-      const { production } = productFixture({ backups: false });
-      const root = MachineRoot.create(userDataOf(synth(production.stack), 'acme-production-app'), {
+      const root = MachineRoot.create(productionUserData(), {
         error_monitoring_dsn: dsn, monitoring_deadman_ping_url_production: 'https://hc-ping.com/x', monitoring_webhook_ops: 'https://chat.acme.eu/x',
       });
       try {
