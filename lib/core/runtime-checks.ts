@@ -22,10 +22,13 @@ export function fail(at: At, prop: string, value: unknown, why: string, fix: str
   throw new ValidationError(invalidValue(at, prop, value, why, fix));
 }
 
-/** A props object: a plain object (or class instance), not null, an array or a primitive. */
-export function requireProps<T>(at: At, value: T, fix: string): NonNullable<T> {
-  if (value === null || value === undefined) throw new ValidationError(missingValue(at, 'props', 'the props object is required', fix));
-  if (typeof value !== 'object' || Array.isArray(value)) fail(at, 'props', value, 'props are an object of named values', fix);
+/**
+ * A props object: a plain object (or class instance), not null, an array or a primitive. `prop` names a nested
+ * one (`admin`), so the message reads `Product(acme).admin: missing`, not `Product(acme).admin.props`.
+ */
+export function requireProps<T>(at: At, value: T, fix: string, prop = 'props'): NonNullable<T> {
+  if (value === null || value === undefined) throw new ValidationError(missingValue(at, prop, prop === 'props' ? 'the props object is required' : 'an object is required', fix));
+  if (typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, prop === 'props' ? 'props are an object of named values' : 'it is not an object of named values', fix);
   return value as NonNullable<T>;
 }
 

@@ -388,7 +388,7 @@ function checkProductProps(at: string, props: ProductProps): void {
   refuseUnknownProps(at, undefined, props, PRODUCT_PROP_NAMES);
   requireString(at, 'name', props.name, "use a short name such as 'acme'");
   requireInstance(at, 'phase', props.phase, Phase, 'use Phase.ONE, Phase.TWO or Phase.THREE (the object, not its name)', 'a Phase');
-  requireProps(`${at}.admin`, props.admin, "pass admin: { sshPublicKeys: { ops: 'ssh-ed25519 …' }, cidrs: ['203.0.113.0/24'] }");
+  requireProps(at, props.admin, "pass admin: { sshPublicKeys: { ops: 'ssh-ed25519 …' }, cidrs: ['203.0.113.0/24'] }", 'admin');
   // A misspelt hostKeys would leave every machine's host key unpinned.
   refuseUnknownProps(at, 'admin', props.admin, propNames<AdminAccess>({ sshPublicKeys: true, environmentSshPublicKeys: true, cidrs: true, hostKeys: true }));
   const keys = optionalStringMap(at, 'admin.sshPublicKeys', props.admin.sshPublicKeys, "pass { ops: 'ssh-ed25519 AAAA… ops@acme.eu' }");
@@ -533,7 +533,7 @@ function checkEnvironmentSshPublicKeys(at: string, own: unknown): void {
 /** The product's backup options: each field of its type, and none misspelt (a misspelt offsite would drop the offsite copy). */
 function checkBackupOptions(at: string, backup: unknown): void {
   const example = "pass backup: { restoreChecks: [RestoreCheck.sql('tenants-present', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })] }";
-  requireProps(`${at}.backup`, backup, example);
+  requireProps(at, backup, example, 'backup');
   refuseUnknownProps(at, 'backup', backup, propNames<ProductBackupOptions>({ restoreChecks: true, offsite: true, offsitePort: true, heartbeatHostname: true, storageBoxHostKeys: true }));
   const options = backup as ProductBackupOptions;
   requireArray(at, 'backup.restoreChecks', options.restoreChecks, "list the drill's queries, such as [RestoreCheck.sql('tenants-present', { database: 'app', query: 'SELECT count(*) > 0 FROM tenants' })]",

@@ -76,7 +76,7 @@ function refuseUnnormalPath(at: string, prop: string, path: string): void {
 export function checkPartShape(where: string, kind: 'bundle' | 'cloudInit', part: unknown): void {
   const fileFields = kind === 'bundle' ? ['path', 'content', 'permissions', 'owner', 'check'] : ['path', 'content', 'permissions', 'owner', 'compress'];
   const example = "{ name: 'my-tool', packages: ['curl'], files: [{ path: '/etc/my-tool.conf', content: '…' }], commands: ['systemctl restart my-tool'] }";
-  requireProps(`${where}.part`, part, `pass ${example}`);
+  requireProps(where, part, `pass ${example}`, 'part');
   const p = part as Record<string, unknown>;
   const name = requireString(where, 'part.name', p.name, "name the part, such as 'my-tool'");
   const at = `${where}.part(${name})`;
@@ -90,7 +90,7 @@ export function checkPartShape(where: string, kind: 'bundle' | 'cloudInit', part
   }
   optionalArray(at, 'packages', p.packages, "list Debian packages, such as ['curl']", (pkg, prop) => requireString(at, prop, pkg, "name the Debian package, such as 'curl'"));
   optionalArray(at, 'files', p.files, "list files, such as [{ path: '/etc/my-tool.conf', content: '…' }]", (file, prop) => {
-    requireProps(`${at}.${prop}`, file, "pass { path: '/etc/my-tool.conf', content: '…' }");
+    requireProps(at, file, "pass { path: '/etc/my-tool.conf', content: '…' }", prop);
     const f = file as Record<string, unknown>;
     refuseUnknownProps(at, prop, f, fileFields);
     requireString(at, `${prop}.path`, f.path, "write the absolute path, such as '/etc/my-tool.conf'");
