@@ -240,7 +240,13 @@ function planOf(dir: string, io: CliIo, print: boolean): any {
     if (result.error) throw new Error(`${terraform} could not run: ${result.error.message}. Fix: install Terraform, or set TERRAFORM_BINARY_NAME.`);
     // Redacted: Terraform quotes a module's source as written, a Git token in its URL included (`git::https://oauth2:<token>@…`).
     // Redacted before it is cut: a cut inside the URL (`//oauth2:<token>@…`) left no scheme to recognise it by.
-    if (result.status !== 0) throw new Error(`terraform ${args[0]} in ${dir} failed (exit ${result.status ?? result.signal}):\n${redactSecrets((result.stderr || result.stdout).trim()).slice(-4000)}`);
+    // Terraform's words name the cause (an S3 backend without keys says "No valid credential sources found", and then
+    // speaks of EC2 metadata), not what to set: check names each variable and credential the plan needs.
+    if (result.status !== 0) {
+      throw new Error(`terraform ${args[0]} in ${dir} failed (exit ${result.status ?? result.signal}):\n${redactSecrets((result.stderr || result.stdout).trim()).slice(-4000)}\n`
+        + `Fix: see Terraform's words above; for a variable or credential left unset, \`cdktf-sovereign-hetzner check ${path.basename(dir)} --plan\` lists each `
+        + 'one a plan of it needs (terraform init reads the state bucket with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).');
+    }
     return result.stdout;
   };
   run(['init', '-input=false', '-no-color']);
