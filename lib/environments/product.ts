@@ -428,6 +428,13 @@ function checkProductProps(at: string, props: ProductProps): void {
     const problem = bucketNameProblem(name);
     if (problem) failAt(at, `stateBuckets.${environment}`, name, problem, "use a name such as 'acme-production-tfstate'");
   }
+  // `location: { test: Location.NBG1 }` is `locations` missing its s: say so, rather than only that a map is no Location.
+  const byEnvironment = (value: unknown) => value !== null && typeof value === 'object' && !(value instanceof Location) && !Array.isArray(value)
+    && Object.keys(value).length > 0 && Object.keys(value).every((k) => ['test', 'staging', 'production'].includes(k));
+  if (byEnvironment(props.location)) {
+    failAt(at, 'location', `{ ${Object.keys(props.location as object).map((k) => `${k}: …`).join(', ')} }`, 'location is one Location for every environment, and this is one per environment',
+      `rename it locations (locations: { test: Location.NBG1 }), or pass one Location such as location: Location.FSN1`);
+  }
   for (const prop of ['location', 'stateLocation'] as const) {
     optionalInstance(at, prop, props[prop], Location, 'use Location.FSN1, Location.NBG1 or Location.HEL1', 'a Location');
   }
