@@ -118,6 +118,12 @@ export class EnvironmentStack extends TerraformStack {
   public readonly stagingImage?: TerraformVariable;
   /** Staging only: the UTC date (`YYYY-MM-DD`) the staging reaper may delete it from. */
   public readonly expiresAt?: string;
+  /**
+   * The environment's admin SSH keys as the app machine has them, for a machine of your own in the stack (a
+   * `networkClients` worker): `sshKeys: [...stack.adminSshKeys]`. A key registered again in the same Hetzner project
+   * fails the deploy with `uniqueness_error`, so take these rather than a `new SshKey` of the same public key.
+   */
+  public readonly adminSshKeys: readonly ISshKey[];
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -189,6 +195,7 @@ export class EnvironmentStack extends TerraformStack {
     const sshKeys: ISshKey[] = Object.entries(product.sshPublicKeysFor(environment)).map(([name, publicKey]) => (inProductionProject
       ? { sshKeyReference: `${product.name}-${Environment.PRODUCTION.name}-${name}`, publicKey: publicKey.trim() }
       : new SshKey(this, `AdminKey-${name}`, { name: `${prefix}-${name}`, publicKey, labels: { environment: environment.name, ...onDemandLabels } })));
+    this.adminSshKeys = Object.freeze([...sshKeys]);
 
     if (isStaging) {
       this.stagingImage = new TerraformVariable(this, 'staging_image', {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { Budget, Component, DatabaseStorage, Port, DataVolume, Environment, Location, Machine, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, ServerType, Size, SshKey, StagingMode } from '../../lib';
+import { Budget, Component, DatabaseStorage, EgressAllowlist, Port, DataVolume, Environment, Location, Machine, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, ServerType, Size, SshKey, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
@@ -111,6 +111,31 @@ describe('EnvironmentStack', () => {
     // ProductStacks builds them in each of its stacks.
     const stacks = new ProductStacks(Testing.app(), product(), { networkClients: (s) => [worker(s)] });
     for (const s of stacks.all) expect(s.app.bundle.files().get('/etc/postgresql/15/main/pg_hba.conf')!.content).toMatch(/^host\s+app\s+app\s+10\.0\.1\.5\/32\s/m);
+  });
+
+  // docs/database.md's worker: with the stack's own admin keys (a new SshKey of the same key is a uniqueness_error at
+  // Hetzner, and SshKey.fromName names a key nobody registered) every stack, staging's in production's project included,
+  // passes synth with its checks.
+  test("adminSshKeys: a networkClients worker built as docs/database.md shows passes every stack's checks, with the app's keys", () => {
+    const stacks = new ProductStacks(Testing.app(), product({ staging: StagingMode.fromProductionSnapshot() }), {
+      stagingExpiresAt: '2099-01-01',
+      networkClients: (stack) => {
+        const worker = new Machine(stack, 'Worker', {
+          environment: stack.environment, role: 'worker', serverType: ServerType.CX23, location: stack.app.location,
+          sshKeys: [...stack.adminSshKeys], adminCidrs: stack.product.admin.cidrs, privateNetwork: stack.network,
+        });
+        EgressAllowlist.apply(worker, { policy: stack.product.boundary });
+        return [worker];
+      },
+    });
+    expect(stacks.all.map((s) => s.node.id)).toEqual(['acme-test', 'acme-staging', 'acme-production']);
+    for (const stack of stacks.all) {
+      const servers = resources(synth(stack), 'hcloud_server');
+      const [app, worker] = ['-app', '-worker'].map((suffix) => servers.find((s) => s.name.endsWith(suffix)));
+      expect(worker.ssh_keys).toEqual(app.ssh_keys);
+      expect(worker.ssh_keys.length).toBeGreaterThan(0);
+    }
+    expect(Object.isFrozen(stacks.test.adminSshKeys)).toBe(true);
   });
 
   test('falls back to the next preset type when the first is sold out', () => {
