@@ -16,7 +16,10 @@ export const REPORT_USAGE = `  cdktf-sovereign-hetzner report --app MODULE [--ex
 export async function reportCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseFlags(argv, 'report');
   if (typeof args.flags.app !== 'string') {
-    throw new UsageError('--app MODULE is required: the report reads the construct tree. Fix: pass the built module that defines the app, such as --app dist/examples/index.js --export EXAMPLES.');
+    throw new UsageError('--app MODULE is required: the report reads the construct tree. '
+      // A team's repository first: its main.ts is `init`'s, not this library's examples.
+      + 'Fix: pass the built module that exports a function taking the App, and its name: --app dist/main.js --export defineApp in a repository '
+      + '`init` scaffolded (npm run report there builds and passes them), --app dist/examples/index.js --export EXAMPLES in a clone of this library.');
   }
   const estimate = estimateOptions(args);
   const report = await withAppFromModule(args, (app) => {

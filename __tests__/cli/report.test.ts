@@ -35,6 +35,6 @@ describe('cdktf-sovereign-hetzner report', () => {
   });
 
   test('fails without the app module', async () => {
-    expect(await cli(['report'])).toMatchObject({ code: 2, err: expect.stringMatching(/^error: --app MODULE is required: the report reads the construct tree/) });
+    expect(await cli(['report'])).toMatchObject({ code: 2, err: expect.stringMatching(/^error: --app MODULE is required: the report reads the construct tree\. Fix: pass the built module that exports a function taking the App, and its name: --app dist\/main\.js --export defineApp in a repository `init` scaffolded/) });
   });
 });
