@@ -84,7 +84,7 @@ describe('Machine', () => {
 
     test('fails when a production machine has no SSH keys', () => {
       const { stack } = productionMachine({ sshKeys: [] });
-      expect(() => synthJson(stack)).toThrow(/production\/App\.sshKeys: missing: .* Fix: pass sshKeys/);
+      expect(() => synthJson(stack)).toThrow(/production\/App\.sshKeys: missing: .* Fix: pass sshKeys: .*; in a stack of ProductStacks or EnvironmentStack, the stack's own: \[\.\.\.stack\.adminSshKeys\]/);
     });
 
     test('fails when a production machine has no admin CIDRs', () => {
