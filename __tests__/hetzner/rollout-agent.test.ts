@@ -10,7 +10,7 @@ import { PRIVATE_INGRESS_RUNTIME_FILES } from '../../lib/hetzner/private/private
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { BACKUP_JOB_UNITS, JOB_HOOK_DROP_IN, jobMetricFiles } from '../../lib/monitoring/private/job-metrics';
-import { AgentMachine } from '../setup/agent-machine';
+import { AgentMachine, HOST_HAS_ANALYZE } from '../setup/agent-machine';
 import { alive, signal, statFields } from '../../testing/harness/processes';
 import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
@@ -23,12 +23,12 @@ const secret = 'TOKEN=s3cr3t-value-0001';
 
 class Machine extends AgentMachine {
   /** Delivers a bundle as the provisioners do and runs the agent; `inputs` are the deploy-time contents. */
-  public apply(parts: BundlePart[], inputs: Record<string, string> = {}, options: { version?: string; commandTimeout?: Duration } = {}) {
+  public apply(parts: BundlePart[], inputs: Record<string, string> = {}, options: { version?: string; commandTimeout?: Duration; path?: string } = {}) {
     const bundle = new MachineBundle('acme-production-app');
     for (const part of parts) bundle.addPart(part);
     // Templates stay as they are: the deploy-time contents come from `inputs`, as Terraform renders them.
     const rendered = bundle.render((text) => text);
-    return { ...this.deliver(rendered.payload, options.version ?? rendered.version, inputs, { commandTimeout: options.commandTimeout }), version: rendered.version };
+    return { ...this.deliver(rendered.payload, options.version ?? rendered.version, inputs, { commandTimeout: options.commandTimeout, path: options.path }), version: rendered.version };
   }
 }
 
@@ -44,6 +44,25 @@ function alivePid(pid: string): boolean {
 function pidOf(text: string): number {
   if (!/^[1-9]\d*$/.test(text)) throw new Error(`not a pid: ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/**
+ * A PATH with every command of the host's but `command`: a directory in `m` of links to the first of each name on the
+ * host's PATH (the agent runs bash, sh and more, which share /usr/bin with systemd-analyze).
+ */
+function hostPathWithout(m: Machine, command: string): string {
+  const dir = path.join(m.dir, 'host-bin');
+  fs.mkdirSync(dir);
+  const linked = new Set([command]);
+  for (const from of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    if (!fs.existsSync(from)) continue;
+    for (const name of fs.readdirSync(from)) {
+      if (linked.has(name)) continue;
+      linked.add(name);
+      fs.symlinkSync(path.join(from, name), path.join(dir, name));
+    }
+  }
+  return dir;
 }
 
 /** Applies a part's next version: `daemon`, left by its steps, is stopped and named (as its shell, caught before its exec). */
@@ -196,7 +215,7 @@ describe('the rollout agent', () => {
 
   // Review (synth): each unit file cost a start of systemd-analyze. One call verifies them all now; a bad line (or a
   // call that did not finish) falls back to a call per file, which names the bad one.
-  const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+  const hasAnalyze = HOST_HAS_ANALYZE;
   /** A systemd-analyze for `m` that records each call's unit files (by name), runs `before`, then the real one. */
   const recordedAnalyze = (m: Machine, before = '') => {
     const log = path.join(m.dir, 'analyze.log');
@@ -253,6 +272,29 @@ describe('the rollout agent', () => {
     expect(run.status).not.toBe(0);
     expect(run.output).toMatch(/FAILED to check \/etc\/systemd\/system\/acme-a\.service: systemd-analyze verify did not finish \(killed by signal 9\)/);
     expect(m.read('/etc/systemd/system/acme-a.service')).toBeUndefined();
+  });
+
+  // Review (small): the call per file failed only on a timeout or a signal, so a systemd-analyze that could not be run
+  // (126) or was not there (127) let the unit go in unverified. Either fails the deploy now, as the batch falls back.
+  test('fails the deploy when systemd-analyze cannot be run (126): the units went unverified', () => {
+    const m = machine();
+    fs.writeFileSync(path.join(m.dir, 'bin/systemd-analyze'), '#!/bin/sh\nexit 126\n', { mode: 0o755 });
+    const run = m.apply([unit('acme-a', 'ExecStart=/bin/true\n'), unit('acme-b', 'ExecStart=/bin/true\n')]);
+    expect(run.status).not.toBe(0);
+    expect(run.output).toMatch(/FAILED to check \/etc\/systemd\/system\/acme-a\.service: systemd-analyze verify did not run: cannot be run \(126\)/);
+    expect(run.output).toMatch(/make \/usr\/bin\/systemd-analyze executable again/);
+    expect(m.read('/etc/systemd/system/acme-a.service')).toBeUndefined();
+    expect(m.read('/etc/systemd/system/acme-b.service')).toBeUndefined();
+  });
+  test('fails the deploy when systemd-analyze is not found (127): the units went unverified', () => {
+    const m = machine();
+    fs.rmSync(path.join(m.dir, 'bin/systemd-analyze'), { force: true });
+    const run = m.apply([unit('acme-a', 'ExecStart=/bin/true\n'), unit('acme-b', 'ExecStart=/bin/true\n')], {}, { path: hostPathWithout(m, 'systemd-analyze') });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toMatch(/FAILED to check \/etc\/systemd\/system\/acme-a\.service: systemd-analyze verify did not run: not found \(127\):\n.*systemd-analyze: command not found/);
+    expect(run.output).toMatch(/install systemd-analyze again \(apt-get install --reinstall systemd\)/);
+    expect(m.read('/etc/systemd/system/acme-a.service')).toBeUndefined();
+    expect(m.read('/etc/systemd/system/acme-b.service')).toBeUndefined();
   });
 
   test('installs a bundle, runs every part\'s commands the first time, records the version, and removes what it received', () => {

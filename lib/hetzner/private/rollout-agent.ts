@@ -985,11 +985,23 @@ def is_unit_file(path):
     return path.startswith(UNIT_DIR) and path.endswith(UNIT_SUFFIXES) and ".d/" not in path[len(UNIT_DIR):]
 
 
-def verify_finished(code):
-    """systemd-analyze verify exits 1 on findings that do not concern the unit file (an ExecStart not yet in place, as
-    on a first deploy, where the bundle's scripts are staged but not installed): only its lines of UNIT_ERRORS refuse a
-    unit. A code that says it did not run or finish (timed out, cannot be run, not found, killed) verified nothing."""
-    return code not in (124, 126, 127) and code >= 0
+def verify_unfinished(code):
+    """Why a systemd-analyze verify that exited \`code\` verified nothing, with the fix; None when it ran to its end.
+    It exits 1 on findings that do not concern the unit file (an ExecStart not yet in place, as on a first deploy, where
+    the bundle's scripts are staged but not installed): only its lines of UNIT_ERRORS refuse a unit. A code that says
+    it did not run or finish (timed out, killed, cannot be run, not found) verified nothing."""
+    held = "find what holds systemd-analyze on the machine (a slow generator, a hung mount), then deploy again"
+    if code == 124:
+        return "did not finish (timed out)", held
+    if code < 0:
+        return "did not finish (killed by signal %d)" % -code, held
+    if code == 126:
+        return ("did not run: cannot be run (126)",
+                "make /usr/bin/systemd-analyze executable again (its mode, a noexec mount), then deploy again")
+    if code == 127:
+        return ("did not run: not found (127)",
+                "install systemd-analyze again (apt-get install --reinstall systemd), then deploy again")
+    return None
 
 
 def units_verify_together(units, staged):
@@ -1001,7 +1013,7 @@ def units_verify_together(units, staged):
     if len(units) < 2 or len(set(names)) != len(names):
         return False
     code, out = run(["systemd-analyze", "verify"] + [staged + path for path in units], timeout=120)
-    return verify_finished(code) and not any(e in l for l in out.splitlines() for e in UNIT_ERRORS)
+    return verify_unfinished(code) is None and not any(e in l for l in out.splitlines() for e in UNIT_ERRORS)
 
 
 def check_staged(files, staged):
@@ -1015,11 +1027,10 @@ def check_staged(files, staged):
             if bad:
                 raise Failure("check " + path, "systemd-analyze verify refuses the unit:\\n" + tail("\\n".join(bad)),
                               "correct the unit file in the bundle part, synthesize and deploy again")
-            if code == 124 or code < 0:
-                # A verify cut short checked nothing: the unit would go in unverified.
-                raise Failure("check " + path, "systemd-analyze verify did not finish (%s):\\n%s"
-                              % ("timed out" if code == 124 else "killed by signal %d" % -code, tail(out)),
-                              "find what holds systemd-analyze on the machine (a slow generator, a hung mount), then deploy again")
+            unfinished = verify_unfinished(code)
+            if unfinished:
+                # A verify that did not run or finish checked nothing: the unit would go in unverified.
+                raise Failure("check " + path, "systemd-analyze verify %s:\\n%s" % (unfinished[0], tail(out)), unfinished[1])
         if spec["data"].startswith(b"#!/bin/bash") or spec["data"].startswith(b"#!/usr/bin/env bash"):
             argvs.append(["bash", "-n", target])
         elif spec["data"].startswith(b"#!/bin/sh"):
