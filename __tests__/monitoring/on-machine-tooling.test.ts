@@ -13,6 +13,7 @@ import { synthesizedBundle } from '../../testing/bundle';
 import { openFiles, tcpSockets } from '../../testing/harness/processes';
 import { waitFor } from '../../testing/harness/wait';
 import { REDACT_LOG_SCRIPT } from '../../lib/monitoring/private/scripts';
+import { monitoringPhaseDocument } from '../../lib/monitoring/monitoring-document';
 
 // The rendered setup script and job hook, run as cloud-init and systemd run them, against a
 // temporary root (their paths come from the environment, which only tests set).
@@ -78,6 +79,11 @@ describe('the on-machine tooling', () => {
     const settings = (key: string) => [...dropIn.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1]);
     expect(['User', 'Group', 'SupplementaryGroups', 'StateDirectory', 'StateDirectoryMode'].map((key) => settings(key))).toEqual([
       ['sovereign-alertmanager'], ['prometheus'], ['sovereign-alertmanager'], ['prometheus/alertmanager'], ['0775']]);
+    // StateDirectory= re-owns the directory below /var/lib that Alertmanager writes to, and the phase pages name: one directory.
+    // (The machine's paths are below the test's root here.)
+    const data = `/var/lib/${settings('StateDirectory')[0]}`;
+    expect(/--storage\.path=(\S+)/.exec(settings('ExecStart').join(' '))?.[1]).toBe(root.path(data));
+    for (const phase of Phase.all()) expect(monitoringPhaseDocument(phase)).toContain(`its data directory \`${data}\` is`);
     expect(settings('Wants')).toContain('sovereign-alertmanager-user.service');
     expect(settings('After')).toContain('sovereign-alertmanager-user.service');
     expect(root.read('/etc/systemd/system/sovereign-alertmanager-user.service')).toMatch(/^ExecStart=systemd-sysusers \/etc\/sysusers.d\/sovereign-alertmanager.conf$/m);

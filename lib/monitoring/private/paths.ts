@@ -16,6 +16,12 @@ export const WEB_USER = 'sovereign';
  * exporters all as `prometheus`, which could then read the SMTP passwords. ALERTMANAGER_SYSUSERS declares it.
  */
 export const ALERTMANAGER_USER = 'sovereign-alertmanager';
+/**
+ * Alertmanager's data directory (silences, notification log) below /var/lib, as its drop-in's StateDirectory= names
+ * it (it re-owns the directory at every start): Debian's, so that a package upgrade or a rollback finds the same data.
+ */
+export const ALERTMANAGER_STATE_DIRECTORY = 'prometheus/alertmanager';
+export const ALERTMANAGER_DATA_DIR = `/var/lib/${ALERTMANAGER_STATE_DIRECTORY}`;
 /** The sysusers.d file of ALERTMANAGER_USER, which the setup and ALERTMANAGER_USER_UNIT apply with systemd-sysusers. */
 export const ALERTMANAGER_SYSUSERS = `/etc/sysusers.d/${ALERTMANAGER_USER}.conf`;
 /** Applies ALERTMANAGER_SYSUSERS before every start of Alertmanager (its drop-in wants it), a boot included. */

@@ -7,7 +7,7 @@ import { AlertSeverity, MonitoringAlert } from '../monitoring-alert';
 import { IpFamily, UptimeCheck, UptimeCheckProtocol } from '../uptime-check';
 import { IDENTITY_UNIT_LINES } from '../../hetzner/private/machine-identity';
 import { ADDRESS_WAIT_SECONDS, ADDRESS_WAIT_START_TIMEOUT_SECONDS, waitForAddressCommand } from '../../hetzner/private/private-address';
-import { ALERT_RELAY, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, ALERTMANAGER_USER_UNIT, ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
+import { ALERT_RELAY, ALERTMANAGER_DATA_DIR, ALERTMANAGER_STATE_DIRECTORY, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, ALERTMANAGER_USER_UNIT, ETC, PORTS, PROMETHEUS_WATCH, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, TEXTFILE_DIR, WEB_CONFIG, WEB_PASSWORD, WEB_USER } from './paths';
 import { HELPER_MEMORY_MAX_MIB, MonitoringProfile, ProberResources } from './profile';
 import { EGRESS_CHECK_LAST_REPAIR_METRIC, EGRESS_CHECK_PRESENT_METRIC, EGRESS_CHECK_TIMESTAMP_METRIC, EGRESS_CHECK_UNIT } from '../../boundary/egress-allowlist';
 import { METADATA_GUARD_CHECK, METADATA_GUARD_CHECK_TIMESTAMP_METRIC, METADATA_GUARD_LAST_REPAIR_METRIC, METADATA_GUARD_PRESENT_METRIC } from '../../backup/private/metadata-guard-check';
@@ -577,7 +577,7 @@ export function prometheusCommand(resources: ProberResources): string[] {
 export function alertmanagerCommand(): string[] {
   // Its webhook URLs are the relay's, with no token; the wrapper still cuts any URL in its log to its host, should a
   // receiver's answer or a future setting hold one.
-  return [REDACT_LOG, SERVICES.alertmanager.binary, `--config.file=${ETC}/alertmanager.yml`, '--storage.path=/var/lib/prometheus/alertmanager',
+  return [REDACT_LOG, SERVICES.alertmanager.binary, `--config.file=${ETC}/alertmanager.yml`, `--storage.path=${ALERTMANAGER_DATA_DIR}`,
     `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, `--web.config.file=${WEB_CONFIG}`, '--cluster.listen-address='];
 }
 
@@ -594,7 +594,7 @@ export function alertmanagerCommand(): string[] {
  * would hand the target to group `prometheus`. Look again when the machines move to a newer systemd.
  */
 export function alertmanagerRunsAs(): DropInExtras {
-  return { unit: [`Wants=${ALERTMANAGER_USER_UNIT}.service`, `After=${ALERTMANAGER_USER_UNIT}.service`], service: [`User=${ALERTMANAGER_USER}`, 'Group=prometheus', `SupplementaryGroups=${ALERTMANAGER_USER}`, 'StateDirectory=prometheus/alertmanager', 'StateDirectoryMode=0775'] };
+  return { unit: [`Wants=${ALERTMANAGER_USER_UNIT}.service`, `After=${ALERTMANAGER_USER_UNIT}.service`], service: [`User=${ALERTMANAGER_USER}`, 'Group=prometheus', `SupplementaryGroups=${ALERTMANAGER_USER}`, `StateDirectory=${ALERTMANAGER_STATE_DIRECTORY}`, 'StateDirectoryMode=0775'] };
 }
 
 /**
