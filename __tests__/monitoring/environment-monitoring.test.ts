@@ -12,7 +12,7 @@ import { AlertReceiver } from '../../lib/monitoring/alert-receiver';
 import { MonitoringAlert } from '../../lib/monitoring/monitoring-alert';
 import { BACKUP_JOB_UNITS, EnvironmentMonitoring, RESTORE_DRILL_UNIT } from '../../lib/monitoring/environment-monitoring';
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
-import { HELPER_MEMORY_MAX_MIB, proberResources, SHARED_MEMORY_SHARE } from '../../lib/monitoring/private/profile';
+import { proberResources, SHARED_MEMORY_SHARE } from '../../lib/monitoring/private/profile';
 import { plan, productFixture, synth, userDataOf } from './helpers/fixture';
 import { cloudConfig, machineFiles } from './helpers/machine-files';
 import { warningsOf } from '../setup/stack';
@@ -211,7 +211,7 @@ describe('EnvironmentMonitoring', () => {
       // In Phase 3 the test machine still carries a prober beside its app.
       for (const phase of Phase.all()) {
         // The relay's and the watch's caps too: they run beside the daemons on every prober.
-        const caps = [...Object.values(proberResources(phase, false).memoryMaxMib), ...Object.values(HELPER_MEMORY_MAX_MIB)].reduce((a, b) => a + b, 0);
+        const caps = proberResources(phase, false).memoryMaxTotalMib;
         const types = [...phase.machineFor(Environment.TEST).types, ...phase.machineFor(Environment.PRODUCTION).types];
         for (const type of types) expect(caps).toBeLessThanOrEqual(type.memory.toMebibytes() * SHARED_MEMORY_SHARE);
       }

@@ -4,6 +4,7 @@ import { Component, Phase } from '../../lib';
 import { MonitoringAlert } from '../../lib/monitoring/monitoring-alert';
 import { monitoringPhaseDocument } from '../../lib/monitoring/monitoring-document';
 import { SERVICES, UNITS } from '../../lib/monitoring/private/paths';
+import { proberResources } from '../../lib/monitoring/private/profile';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { machineFiles } from './helpers/machine-files';
 
@@ -76,12 +77,19 @@ describe('the "What it takes" table against the units the code renders', () => {
     const { test, production } = productFixture({ phase, backups: false });
     // Beside an app: test's prober, on test's app machine in every phase.
     expect(capsOf(userDataOf(synth(test.stack), 'acme-test-app'))).toEqual(besideApp);
+    // The figure the page adds up is the table's column, which is the units' caps: memoryMaxTotalMib.
+    const page = fs.readFileSync(path.join(DOCS, `phase-${n}.md`), 'utf8');
+    const sum = (caps: Map<string, number>) => [...caps.values()].reduce((a, b) => a + b, 0);
+    expect(proberResources(phase, false).memoryMaxTotalMib).toBe(sum(besideApp));
+    expect(page).toContain(`Beside the app the caps add up to ${sum(besideApp)} MiB:`);
     expect(besideApp.get('sovereign-alert-relay')).toBe(48);
     expect(besideApp.get('sovereign-prometheus-watch')).toBe(48);
     if (production.monitoringMachine === undefined) {
       expect(onMonitoringMachine).toBeUndefined();
     } else {
       expect(capsOf(userDataOf(synth(production.stack), 'acme-production-monitoring'))).toEqual(onMonitoringMachine);
+      expect(proberResources(phase, true).memoryMaxTotalMib).toBe(sum(onMonitoringMachine));
+      expect(page).toContain(`On the monitoring machine the caps add up to ${sum(onMonitoringMachine)} MiB`);
     }
   });
 });

@@ -6,7 +6,7 @@ import { Component } from '../roadmap/component';
 import { Phase } from '../roadmap/phase';
 import { MonitoringAlert } from './monitoring-alert';
 import { ALERT_RELAY_UNIT, ALERTMANAGER_DATA_DIR, PROMETHEUS_WATCH_UNIT } from './private/paths';
-import { HELPER_MEMORY_MAX_MIB, profileFor, ProberResources, proberResources, SHARED_MEMORY_SHARE } from './private/profile';
+import { HELPER_MEMORY_MAX_MIB, profileFor, proberResources, SHARED_MEMORY_SHARE } from './private/profile';
 import { DATA_HOLD, JOB_DATA_HOLD } from './private/render';
 import { ALERT_RELAY_BOUNDS, ALERT_RELAY_LOOKUPS, ALERT_RELAY_SILENT_RECEIVERS } from './private/scripts';
 
@@ -26,8 +26,6 @@ export function monitoringPhaseDocument(phase: Phase): string {
   const daemons = `Prometheus, Alertmanager, blackbox exporter, ${nodeExporter}`;
   const shared = proberResources(phase, false);
   const dedicated = proberResources(phase, true);
-  const helpers = HELPER_MEMORY_MAX_MIB.alertRelay + HELPER_MEMORY_MAX_MIB.prometheusWatch;
-  const total = (r: ProberResources) => r.memoryMaxMib.prometheus + r.memoryMaxMib.alertmanager + r.memoryMaxMib.blackbox + r.memoryMaxMib.node + helpers;
   const smallest = [...test.types, ...production.types].reduce((a, b) => (a.memory.isLargerThan(b.memory) ? b : a));
   const lines = [
     `# Monitoring in ${phase}: ${phase.title}`,
@@ -131,10 +129,10 @@ export function monitoringPhaseDocument(phase: Phase): string {
       .map(([name, unit, mib]) => `| ${name} (${unit}) | ${mib} MiB |${monitoring ? ` ${mib} MiB |` : ''}`),
     `| Prometheus's retention | ${shared.retentionTime}, at most ${shared.retentionSize} |${monitoring ? ` ${dedicated.retentionTime}, at most ${dedicated.retentionSize} |` : ''}`,
     '',
-    `Beside the app the caps add up to ${total(shared)} MiB: ${Math.round((total(shared) / smallest.memory.toMebibytes()) * 1000) / 10}% of the smallest preset type of this phase `
+    `Beside the app the caps add up to ${shared.memoryMaxTotalMib} MiB: ${Math.round((shared.memoryMaxTotalMib / smallest.memory.toMebibytes()) * 1000) / 10}% of the smallest preset type of this phase `
       + `(${smallest.name}, ${smallest.memory}), within the quarter (${SHARED_MEMORY_SHARE * 100}%) at which a ${Component.MONITORING_MACHINE.title.toLowerCase()} becomes due. `
       + 'Go\'s GOMEMLIMIT is set to 80% of each Go daemon\'s cap (the relay and the watch are Python), so the runtime collects garbage before the cap kills it. Measured use: scripts/bench-monitoring.results.md.'
-      + (monitoring ? ` On the monitoring machine the caps add up to ${total(dedicated)} MiB of its ${monitoring.preferred.memory}; the production app machine carries node exporter only.` : ''),
+      + (monitoring ? ` On the monitoring machine the caps add up to ${dedicated.memoryMaxTotalMib} MiB of its ${monitoring.preferred.memory}; the production app machine carries node exporter only.` : ''),
     '',
     '## Changing it',
     '',

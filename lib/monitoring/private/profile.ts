@@ -13,6 +13,8 @@ export interface ProberResources {
   readonly retentionTime: string;
   readonly retentionSize: string;
   readonly memoryMaxMib: { readonly prometheus: number; readonly alertmanager: number; readonly blackbox: number; readonly node: number };
+  /** The caps added up: the four daemons' and the two helpers' (HELPER_MEMORY_MAX_MIB), the most the prober may take. */
+  readonly memoryMaxTotalMib: number;
 }
 
 // About three times what each daemon used in the benchmark (scripts/bench-monitoring.results.md: about 50, 34,
@@ -35,9 +37,11 @@ export function profileFor(phase: Phase): MonitoringProfile {
 
 /** A prober's resources: modest beside an app, generous on a machine of its own. */
 export function proberResources(phase: Phase, dedicated: boolean): ProberResources {
+  const memoryMaxMib = dedicated ? DEDICATED_MEMORY : SHARED_MEMORY;
+  const memoryMaxTotalMib = [...Object.values(memoryMaxMib), ...Object.values(HELPER_MEMORY_MAX_MIB)].reduce((a, b) => a + b, 0);
   return dedicated
-    ? { retentionTime: '90d', retentionSize: '20GB', memoryMaxMib: DEDICATED_MEMORY }
-    : { retentionTime: '15d', retentionSize: phase.number === 1 ? '512MB' : '1GB', memoryMaxMib: SHARED_MEMORY };
+    ? { retentionTime: '90d', retentionSize: '20GB', memoryMaxMib, memoryMaxTotalMib }
+    : { retentionTime: '15d', retentionSize: phase.number === 1 ? '512MB' : '1GB', memoryMaxMib, memoryMaxTotalMib };
 }
 
 /** The share of a machine's memory the monitoring may take beside the app (Component.MONITORING_MACHINE's threshold). */
