@@ -132,7 +132,12 @@ export function monitoringPhaseDocument(phase: Phase): string {
     `Beside the app the caps add up to ${shared.memoryMaxTotalMib} MiB: ${Math.round((shared.memoryMaxTotalMib / smallest.memory.toMebibytes()) * 1000) / 10}% of the smallest preset type of this phase `
       + `(${smallest.name}, ${smallest.memory}), within the quarter (${SHARED_MEMORY_SHARE * 100}%) at which a ${Component.MONITORING_MACHINE.title.toLowerCase()} becomes due. `
       + 'Go\'s GOMEMLIMIT is set to 80% of each Go daemon\'s cap (the relay and the watch are Python), so the runtime collects garbage before the cap kills it. Measured use: scripts/bench-monitoring.results.md.'
-      + (monitoring ? ` On the monitoring machine the caps add up to ${dedicated.memoryMaxTotalMib} MiB of its ${monitoring.preferred.memory}; the production app machine carries node exporter only.` : ''),
+      + (monitoring ? ` On the monitoring machine the caps add up to ${dedicated.memoryMaxTotalMib} MiB of its ${monitoring.preferred.memory}; the production app machine carries node exporter only. `
+        + 'An app machine that probed before (Phase 2) stops at its first deploy in this phase (`sovereign-monitoring-setup retire-prober`): '
+        + 'Prometheus, Alertmanager and the blackbox exporter are stopped and disabled and the files made from the alert secrets removed; then Alertmanager\'s '
+        + `data directory \`${ALERTMANAGER_DATA_DIR}\` is handed back to \`prometheus\`, and its user \`sovereign-alertmanager\` and that user's group are removed `
+        + '(their sysusers.d file and the unit that applied it went with the prober\'s part). '
+        + 'The metrics history stays in /var/lib/prometheus.' : ''),
     '',
     '## Changing it',
     '',

@@ -5,7 +5,7 @@
 
 import { JOB_HOOK_DROP_IN } from './job-metrics';
 import { HELPER_MEMORY_MAX_MIB } from './profile';
-import { ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
+import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
@@ -21,11 +21,12 @@ import { ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_
  *   hook's drop-in from units it no longer watches;
  * - `error-monitoring <environment> <hosts>`: writes the DSN into the applications' environment file;
  * - `retire-prober <files>`: on a machine that is not the prober (any longer), stops and disables the
- *   prober's Debian daemons if installed and removes the files the setup derived from its secrets.
+ *   prober's Debian daemons if installed, removes the files the setup derived from its secrets, and removes
+ *   ALERTMANAGER_USER (its data directory handed back to `prometheus`).
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, glob, grp, json, os, re, secrets, subprocess, sys, time, urllib.parse, warnings
+import base64, glob, grp, json, os, pwd, re, secrets, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -204,6 +205,33 @@ def retire_prober(*derived):
         if os.path.lexists(ROOT + path):
             os.unlink(ROOT + path)
             print("sovereign-monitoring-setup: removed %s (the prober runs elsewhere)" % path)
+    retire_alertmanager_user()
+
+
+def retire_alertmanager_user():
+    # Alertmanager is stopped (above); the rollout removed, with the prober's part, the sysusers.d file that declared its
+    # user and the unit that applied it, so nothing makes the user again: it goes, and its group with it (Debian's
+    # USERGROUPS_ENAB). Its data directory (silences, notification log) goes back to prometheus first, as Debian's
+    # package has it: files of a removed user would belong to the next system user given its uid.
+    try:
+        with open(ROOT + "/etc/passwd") as f:  # where systemd-sysusers wrote it
+            if not any(line.split(":", 1)[0] == "${ALERTMANAGER_USER}" for line in f):
+                return  # a machine that never probed, or a second run
+    except FileNotFoundError:
+        return
+    data = ROOT + "${ALERTMANAGER_DATA_DIR}"
+    if os.geteuid() == 0 and os.path.isdir(data) and not os.path.islink(data):
+        owner = pwd.getpwnam("prometheus")
+        for top, _, names in os.walk(data):
+            for path in [top] + [os.path.join(top, n) for n in names]:
+                os.lchown(path, owner.pw_uid, owner.pw_gid)
+    # Under SOVEREIGN_ROOT (tests) userdel works on that directory's /etc/passwd, never the host's.
+    p = subprocess.run(["userdel"] + (["--root", ROOT] if ROOT else []) + ["${ALERTMANAGER_USER}"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode == 0:
+        print("sovereign-monitoring-setup: removed the user ${ALERTMANAGER_USER} (the prober runs elsewhere)")
+    elif p.returncode != 6:  # 6: no such user (another run removed it meanwhile)
+        fail("userdel ${ALERTMANAGER_USER} exited %d: %s" % (p.returncode, p.stdout.decode("utf-8", "replace").strip()[-400:]))
 
 
 actions = {"unpack": unpack, "alertmanager": alertmanager, "watch": watch, "error-monitoring": error_monitoring, "retire-prober": retire_prober}
