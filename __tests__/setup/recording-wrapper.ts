@@ -8,9 +8,10 @@ import * as path from 'path';
  * makes while they still do their work. Returns the script's path.
  */
 export function recordingWrapper(dir: string, program: string, logFile: string, before = ''): string {
-  const own = path.resolve(dir);
-  const real = (process.env.PATH ?? '').split(':').filter((d) => d && path.resolve(d) !== own)
-    .map((d) => path.join(d, program)).find((candidate) => {
+  // Real paths, so that `dir` reached under another spelling (a symlink) is still skipped: the wrapper would exec itself.
+  const own = realPath(dir);
+  const real = (process.env.PATH ?? '').split(':').filter((d) => d && realPath(d) !== own)
+    .map((d) => path.resolve(d, program)).find((candidate) => {
       try {
         fs.accessSync(candidate, fs.constants.X_OK);
         return fs.statSync(candidate).isFile();
@@ -28,6 +29,14 @@ export function recordingWrapper(dir: string, program: string, logFile: string, 
 export function recordedCalls(logFile: string): string[] {
   const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
   return log === '' ? [] : log.replace(/\n$/, '').split('\n');
+}
+
+function realPath(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
 }
 
 function quoted(value: string): string {
