@@ -249,6 +249,29 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect([tree(uploads), tree(exports)]).toEqual(held);
   });
 
+  // The check over what the paths hold took a path's count from before the lock wait when there was one (count_content's
+  // cache; only a comment, and every branch dropping the paths counted there, kept it from one): an app that wrote into
+  // an empty path while the restore waited would have had its files replaced without --replace. It walks each path once
+  // the lock is held now.
+  test('a path empty when the restore starts that gains a file before the repository lock is taken is refused without --replace, naming that file', async () => {
+    const emptyTree = skeleton(exports);
+    const arrived = path.join(exports, 'avatars', 'arrived.csv');
+    const bin = path.join(tmp, 'bin-flock-writes');
+    fs.mkdirSync(bin, { recursive: true });
+    // The app writes just before the flock that takes the repository lock (fd 9); every flock runs as it is.
+    fs.writeFileSync(path.join(bin, 'flock'), `#!/bin/bash\nif [[ " $* " == *" 9 "* ]] && [ ! -e '${arrived}' ]; then printf 'written while the restore waited\\n' >'${arrived}'; fi\nexec /usr/bin/flock "$@"\n`, { mode: 0o755 });
+    const late = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
+    expect(fs.readFileSync(arrived, 'utf8')).toBe('written while the restore waited\n');
+    refused(late, new RegExp(`FAILED: refusing to restore over paths that hold files: restoring would replace what ${exports} \\(${withContent(exports)}\\) hold\\. Fix: pass --replace`));
+    expect(fs.readFileSync(arrived, 'utf8')).toBe('written while the restore waited\n');
+    expect(tree(exports)).not.toBe(emptyTree);
+    fs.rmSync(arrived);
+    expect(tree(exports)).toBe(emptyTree);
+    // The exports as the tests after this one take them: the newest snapshot's.
+    ok(await restore(['--path', exports, '--replace']));
+    expect(tree(exports)).toBe(v2.exports);
+  });
+
   test('a path that exists but is not a directory is refused, and left as it is', async () => {
     fs.rmSync(exports, { recursive: true });
     fs.writeFileSync(exports, 'a file where the directory was\n');

@@ -1041,19 +1041,23 @@ half_placed_why() {
 # command comes without it, then what --replace would replace, so that pasting it never deletes them unsaid.
 # fix_of: the command a die already named for a path, from what the run knows (the marker, on a file system that
 # failed, may be lost or not what was written): later messages name that one, not a second read back from the marker.
-# content_of: each path's files_with_content, filled by count_content in this shell (restore_run runs in a command
-# substitution, whose walks are not kept): a path is walked at most once a run.
-# walk_failed: the paths whose walk find did not finish cleanly (a file an app removed during it, a directory root may
-# not read): their count is a floor, so the messages take it, and the check over what the paths hold refuses a path it
-# counted nothing in without --replace, rather than take "nothing" from a walk that failed.
+# content_of: each path's files_with_content, filled in this shell (restore_run runs in a command substitution, whose
+# walks are not kept, and reads it only): by count_content, which walks a path not counted yet, for the messages; by
+# walk_content, which walks it again, for the check over what the paths hold (after the lock wait: an app may have
+# written there since the first count), and the messages after it take that count.
+# walk_failed: the paths whose last walk find did not finish cleanly (a file an app removed during it, a directory root
+# may not read): their count is a floor, so the messages take it, and the check over what the paths hold refuses a path
+# it counted nothing in without --replace, rather than take "nothing" from a walk that failed.
 declare -A fix_of=() content_of=() walk_failed=()
+walk_content() {
+  local c
+  unset 'walk_failed[$1]'
+  c=$(files_with_content "$1") || walk_failed[$1]=1
+  content_of[$1]=$c
+}
 count_content() {
-  local p c
-  for p; do
-    [ -z "\${content_of[$p]:-}" ] || continue
-    c=$(files_with_content "$p") || walk_failed[$p]=1
-    content_of[$p]=$c
-  done
+  local p
+  for p; do [ -n "\${content_of[$p]:-}" ] || walk_content "$p"; done
 }
 restore_run() {
   local snap=$1 target=$2 p from_p n size named='' needs=\${replace:-0} cost=''
@@ -1074,7 +1078,10 @@ restore_run() {
     if [ -n "$from_p" ]; then [ "$from_p" = "$snap $target" ] || needs=1
     # With --replace the run was told to replace what it holds: nothing to count.
     elif [ "\${replace:-0}" != 1 ]; then
-      read -r n size <<<"\${content_of[$p]:-$(files_with_content "$p")}"
+      # Counted by the caller (count_content): a path not counted is said so, never taken for empty (a --replace
+      # after it would replace its files unsaid).
+      if [ -z "\${content_of[$p]:-}" ]; then cost="\${cost:+$cost; }$p may hold files, which this run did not count"; continue; fi
+      read -r n size <<<"\${content_of[$p]}"
       [ "$n" = 0 ] || cost="\${cost:+$cost; }$p holds $n files with content, $(bytes "$size")"
     fi
   done
@@ -3048,8 +3055,7 @@ if [ -z "$snapshot$from" ]; then
     done
     # The others' command (this run's --replace kept; without it, what it would replace said): in the refusal's fix and
     # in the bare rerun's log. Counted here, each unmarked path is walked once for all the commands that name it. Counted
-    # before the lock wait: every branch below drops the unmarked paths from this run (or dies), so the check over what
-    # the paths hold never takes these counts; a change that keeps them would need to count again.
+    # before the lock wait: the check over what the paths hold walks each path again once the lock is held (walk_content).
     [ "$replace" = 1 ] || count_content $unmarked
     others_run=\${others:+$(restore_run - - $others)}
     if [ "\${#wanted[@]}" != 0 ] && [ "$marked_paths" != "$paths" ]; then
@@ -3106,7 +3112,8 @@ for p in $paths; do
     fi
     log "$(half_placed_why "$p"): restoring it again, whatever it holds"; half="$half $p"; continue
   fi
-  count_content "$p"
+  # Walked again, not the count from before the lock wait (count_content): an app may have written there since.
+  walk_content "$p"
   read -r n size <<<"\${content_of[$p]}"
   # Refused after the loop, with what the other paths hold: --replace, the fix, replaces those too.
   [ -z "\${walk_failed[$p]:-}" ] || [ "$n" != 0 ] || untold="$untold $p"
