@@ -543,8 +543,11 @@ gives_way() {
   done
 }
 
-# Per-target settings are <target>_<NAME> variables of the configuration.
-tv() { local n="\${1}_$2"; printf '%s' "\${!n:-}"; }
+# Per-target settings are <target>_<NAME> variables of the configuration. tv_to <variable> <target> <NAME> sets the
+# variable to one with no fork (restic_on runs for every restic call; a $(tv …) costs a subshell); tv prints it.
+# The locals are __-named: printf -v sets the caller's variable only when no local of these functions has its name.
+tv_to() { local __n="\${2}_$3"; printf -v "$1" '%s' "\${!__n:-}"; }
+tv() { local __v; tv_to __v "$1" "$2"; printf '%s' "$__v"; }
 
 # restic_by_hand <target> <restic arguments...>: the command line that runs restic on a target's repository as this
 # tooling does, for an operator's shell on this machine, after how to run it: as root, whose files (the key, the
@@ -565,17 +568,21 @@ restic_by_hand() {
   esac
 }
 
-ssh_options() {
-  local t=$1 o
-  o="-F /dev/null -o Port=$(tv "$t" PORT) -o User=$(tv "$t" USER) -o HostKeyAlias=sovereign-$t"
-  o="$o -o UserKnownHostsFile=$SB_ETC/ssh/known_hosts.$t -o StrictHostKeyChecking=$(tv "$t" HOSTKEYS)"
-  o="$o -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR"
-  if [ "$(tv "$t" AUTH)" = password ]; then
-    printf '%s' "$o -o PreferredAuthentications=password -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1"
+# ssh_options_to <variable> <target>: sets the variable to ssh's options for the target, with no fork (as tv_to);
+# ssh_options <target> prints them.
+ssh_options_to() {
+  local __t=$2 __o __port __user __keys __auth
+  tv_to __port "$__t" PORT; tv_to __user "$__t" USER; tv_to __keys "$__t" HOSTKEYS; tv_to __auth "$__t" AUTH
+  __o="-F /dev/null -o Port=$__port -o User=$__user -o HostKeyAlias=sovereign-$__t"
+  __o="$__o -o UserKnownHostsFile=$SB_ETC/ssh/known_hosts.$__t -o StrictHostKeyChecking=$__keys"
+  __o="$__o -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR"
+  if [ "$__auth" = password ]; then
+    printf -v "$1" '%s' "$__o -o PreferredAuthentications=password -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1"
   else
-    printf '%s' "$o -o BatchMode=yes -o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i $SB_ETC/ssh/id_ed25519"
+    printf -v "$1" '%s' "$__o -o BatchMode=yes -o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i $SB_ETC/ssh/id_ed25519"
   fi
 }
+ssh_options() { local __v; ssh_options_to __v "$1"; printf '%s' "$__v"; }
 
 ensure_key() {
   # A test first (a builtin): restic_on calls this before every restic call on an SFTP target that logs in with a key.
@@ -616,11 +623,13 @@ s3_redact() {
   done
 }
 
-# password_file <target>: the target's restic password file as the job opened it (load_conf), else the file itself.
-password_file() {
-  if [ -n "\${SB_PASSWORD_FD[$1]:-}" ]; then printf '/proc/%s/fd/%s' "$$" "\${SB_PASSWORD_FD[$1]}"
-  else printf '%s' "$SB_ETC/secrets/$1.restic.b64"; fi
+# password_file_to <variable> <target>: sets the variable to the target's restic password file (its name, never the
+# password) as the job opened it (load_conf), else the file itself, with no fork (as tv_to); password_file prints it.
+password_file_to() {
+  if [ -n "\${SB_PASSWORD_FD[$2]:-}" ]; then printf -v "$1" '/proc/%s/fd/%s' "$$" "\${SB_PASSWORD_FD[$2]}"
+  else printf -v "$1" '%s' "$SB_ETC/secrets/$2.restic.b64"; fi
 }
+password_file() { local __v; password_file_to __v "$1"; printf '%s' "$__v"; }
 
 # pinned_host_keys: notes in SB_PINNED the SFTP targets whose known_hosts file holds their host key before the job's first
 # restic call (load_conf): ssh checks every login to them against it. Most restic calls run in subshells, which inherit
@@ -641,11 +650,11 @@ pinned_host_keys() {
 # Verifications pass --no-cache (and the drill sets SB_NO_CACHE=1): everything they read comes from
 # the remote. Other calls share a cache that lives for this run only.
 restic_on() {
-  local t=$1 pw rc=0 sshlog
+  local t=$1 pw rc=0 sshlog kind auth host user repo options
   shift
   # One line, the cause: the listing's own messages are in the log once (a line for each of them again per restic call).
   if [ -n "\${SB_UNREACHABLE[$t]:-}" ]; then printf '%s: not connecting again, the repository was not reached a moment ago: %s\\n' "$t" "\${SB_UNREACHABLE[$t]}" >&2; return 1; fi
-  pw=$(password_file "$t")
+  password_file_to pw "$t"
   [ -r "$pw" ] || { log "the restic password of $t is missing ($SB_ETC/secrets/$t.restic.b64)"; return 1; }
   if [ "\${1:-}" = --no-cache ]; then shift; set -- --no-cache "$@"
   elif [ -n "\${SB_NO_CACHE:-}" ] || [ -z "$SB_CACHE" ]; then set -- --no-cache "$@"
@@ -653,18 +662,24 @@ restic_on() {
   set -- --password-command "base64 -d $pw" "$@"
   # restic and its ssh leave the job's locks (fd 9, the repository; fd 8, the drill's; SB_LOG_FD, its log's) and its
   # kept stderr (SB_STDERR) behind: one that outlived the job must not hold them.
-  case "$(tv "$t" KIND)" in
+  tv_to kind "$t" KIND
+  case $kind in
     sftp)
-      if [ "$(tv "$t" AUTH)" != password ]; then ensure_key || return 1; fi
+      tv_to auth "$t" AUTH
+      if [ "$auth" != password ]; then ensure_key || return 1; fi
       # ssh records a first-use host key in this directory; without it every login would be a first use.
       [ -d "$SB_ETC/ssh" ] || mkdir -p "$SB_ETC/ssh"
-      # ssh's own errors go to a file of this call: restic may exit before it relays them (a changed host key).
+      # ssh's own errors go to a file of this call: restic may exit before it relays them (a changed host key). Not
+      # removed after the call (an rm for every restic call): the exit trap removes the job's ssh logs, clean_killed_runs
+      # a killed job's. Emptied first (a builtin), as ssh -E appends: a name $RANDOM gave an earlier call of this shell
+      # would otherwise hold that call's messages.
       sshlog="$SB_LOG.ssh.$BASHPID.$RANDOM"
+      { : >"$sshlog"; } 2>/dev/null || true
+      ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER; tv_to repo "$t" REPO_PATH
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
-        restic -o sftp.command="ssh -E $sshlog $(ssh_options "$t") $(tv "$t" HOST) -s sftp" \\
-        -r "sftp:$(tv "$t" USER)@$(tv "$t" HOST):$(tv "$t" REPO_PATH)" "$@" 8>&- 9>&- {SB_STDERR}>&- {SB_LOG_FD}<&- || rc=$?
+        restic -o sftp.command="ssh -E $sshlog $options $host -s sftp" \\
+        -r "sftp:$user@$host:$repo" "$@" 8>&- 9>&- {SB_STDERR}>&- {SB_LOG_FD}<&- || rc=$?
       if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then ssh_lines <"$sshlog" >&2; fi
-      rm -f "$sshlog"
       # Whatever the login method, the host key is pinned from now on: a changed key fails the next run. Not looked up
       # again once found (SB_PINNED: at the job's start, or after an earlier login of this shell): a key found pinned
       # stays so, as ssh checks every later login against it. One not found is looked up, and fails, after every login.
@@ -684,7 +699,8 @@ restic_on() {
         # The endpoint and the bucket are secrets: the repository goes through the environment, not
         # argv (ps shows argv to every user), and restic's messages, which name it, reach the log and
         # the failure ping with both replaced. stdout (JSON, dumps) is passed on untouched.
-        export RESTIC_REPOSITORY="s3:$endpoint/$bucket/$(tv "$t" REPO_PATH)"
+        tv_to repo "$t" REPO_PATH
+        export RESTIC_REPOSITORY="s3:$endpoint/$bucket/$repo"
         rc=0
         case " $* " in
           # restic init prints the repository it created.
