@@ -272,6 +272,30 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(tree(exports)).toBe(v2.exports);
   });
 
+  // The commands a refusal names took a walk that failed and counted nothing for an empty path: the one that gives a
+  // marked path another snapshot carried --replace with no word of what it would replace there.
+  test('a rerun naming a marked path and one whose walk fails names no --replace for that one unsaid: its commands say it may hold files find failed to count', async () => {
+    const held = [tree(uploads), tree(exports)];
+    const marker = `${uploads}\nsnapshot ${first.slice(0, 8)} (of the uploads) from storagebox2\n${first} storagebox2\n`;
+    fs.writeFileSync(markerOf(uploads), marker);
+    const bin = path.join(tmp, 'bin-find-fails-marked');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'find'), `#!/bin/bash\ncase " $* " in *" ${exports} "*-printf*) echo "find: '${exports}/mnt': Permission denied (test)" >&2; exit 1 ;; esac\nexec /usr/bin/find "$@"\n`, { mode: 0o755 });
+    try {
+      const mixed = await restore(['--path', uploads, '--path', exports], { etc: twoTargets, env: { PATH: `${bin}:${PATH_ENV}` } });
+      const uncounted = `${exports} may hold files, which find failed to count`;
+      const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
+      refused(mixed, new RegExp(`Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; `
+        + esc(`then backup-restore-files --path ${exports} (it may hold files, which find failed to count: ${addReplace}) for the others; `)
+        + `[^\n]*or each from its newest snapshot on storagebox, backup-restore-files --path ${uploads} --path ${exports} --from storagebox `
+        + esc(`(refused without --replace, as a marked path may be given another snapshot than its marker's; with it, it also replaces what is there: ${uncounted})`)));
+      expect(mixed.stderr).not.toMatch(/--from storagebox --replace/);
+      expect([tree(uploads), tree(exports)]).toEqual(held);
+    } finally {
+      fs.rmSync(markerOf(uploads));
+    }
+  });
+
   test('a path that exists but is not a directory is refused, and left as it is', async () => {
     fs.rmSync(exports, { recursive: true });
     fs.writeFileSync(exports, 'a file where the directory was\n');

@@ -1098,6 +1098,8 @@ restore_run() {
       # after it would replace its files unsaid).
       if [ -z "\${content_of[$p]:-}" ]; then cost="\${cost:+$cost; }$p may hold files, which this run did not count"; continue; fi
       read -r n size <<<"\${content_of[$p]}"
+      # A walk that failed and counted nothing tells nothing (walk_failed): not taken for empty either.
+      if [ "$n" = 0 ] && [ -n "\${walk_failed[$p]:-}" ]; then cost="\${cost:+$cost; }$p may hold files, which find failed to count"; continue; fi
       [ "$n" = 0 ] || cost="\${cost:+$cost; }$p holds $n files with content, $(bytes "$size")"
     fi
   done
