@@ -250,9 +250,10 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   });
 
   // The check over what the paths hold took a path's count from before the lock wait when there was one (count_content's
-  // cache; only a comment, and every branch dropping the paths counted there, kept it from one): an app that wrote into
-  // an empty path while the restore waited would have had its files replaced without --replace. It walks each path once
-  // the lock is held now.
+  // cache): an app that wrote into an empty path while the restore waited would have had its files replaced without
+  // --replace. Only a comment, and every branch dropping the paths counted there, kept it from one: this run has no count
+  // before the wait, and with one added there (count_content $paths before restore_lock) the file was replaced. It walks
+  // each path once the lock is held now.
   test('a path empty when the restore starts that gains a file before the repository lock is taken is refused without --replace, naming that file', async () => {
     const emptyTree = skeleton(exports);
     const arrived = path.join(exports, 'avatars', 'arrived.csv');
