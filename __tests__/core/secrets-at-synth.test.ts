@@ -239,6 +239,9 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
         const json = jest.spyOn(stack, 'toTerraform');
         const written = path.join(outdir, 'stacks', 'acme', 'cdk.tf');
         if (flipped) {
+          // An earlier synth's cdk.tf: the refused synth removes it.
+          fs.mkdirSync(path.dirname(written), { recursive: true });
+          fs.writeFileSync(written, '# earlier\n');
           expect(() => app.synth()).toThrow(refusal('acme/Box.password', 'box_password'));
           expect(fs.existsSync(written)).toBe(false);
         } else {
@@ -264,6 +267,12 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
         const box = stack.node.findChild('Box').node.findChild('Resource') as TerraformResource;
         const key = `resource.${box.terraformResourceType}.${stack.getLogicalId(box)}.location`;
         stack.addOverride(key, 'ash');
+        // An earlier --hcl synth's files of the stack: a refused synth leaves none behind.
+        const earlier = ['cdk.tf', 'metadata.json'].map((f) => path.join(outdir, 'stacks', 'acme', f));
+        if (hcl) {
+          fs.mkdirSync(path.dirname(earlier[0]), { recursive: true });
+          for (const f of earlier) fs.writeFileSync(f, f.endsWith('.tf') ? '# earlier\n' : '{}');
+        }
         const message = messageOf(() => app.synth());
         if (!hcl) {
           expect(message).toBe('');
@@ -272,7 +281,7 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
         }
         expect(message).toContain(`[acme] stack.addOverride('${key}'): with --hcl (SYNTH_HCL_OUTPUT) cdktf writes only the terraform block of a stack's overrides into cdk.tf`);
         expect(message).toMatch(/Put it on the element instead \(resource\.addOverride\('location', \.\.\.\), which cdk\.tf carries\), or synthesize JSON \(without --hcl\)/);
-        expect(fs.existsSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf'))).toBe(false);
+        for (const f of earlier) expect(fs.existsSync(f)).toBe(false);
       });
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
