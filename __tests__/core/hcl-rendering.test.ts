@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
-import { ObjectStorageBackend } from '../../lib';
+import { Environment, ObjectStorageBackend, PrivateNetwork } from '../../lib';
 import { terraformBinary } from '../../testing/harness/terraform-cli';
 import { describeWithRealParts, hasTerraform } from '../setup/real-parts';
 import { withHcl } from '../setup/stack';
@@ -75,6 +75,21 @@ describe("a stack's override of a plain terraform setting", () => {
       const lines = synthApp(app).split('\n');
       expect(lines[0]).toMatch(/^\[production\] stack\.addOverride\('output\.extra\.value'\): with --hcl .* cdktf writes only the terraform block/);
       expect(lines[1]).toMatch(/^\[production\] stack\.addOverride\('terraform\.experiments'\): with --hcl .*\(such as 0 = "experiments"\)/);
+    });
+  });
+
+  // Review (hcl): the refusal was installed only by the written-stack check and secrets-at-synth, so a stack holding
+  // only constructs that take neither path (a PrivateNetwork) wrote `0 = "required_version"` into cdk.tf.
+  test('with --hcl, is refused on a stack holding only a PrivateNetwork, and its earlier cdk.tf and metadata.json go', () => {
+    withHcl(true, () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'network');
+      new HcloudProvider(stack, 'hcloud', {});
+      new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
+      stack.addOverride('terraform.required_version', '>= 1.11');
+      const earlier = earlierHclFiles(app, 'network');
+      expect(synthApp(app)).toContain("[network] stack.addOverride('terraform.required_version'): with --hcl (SYNTH_HCL_OUTPUT) cdktf 0.21 writes a plain setting");
+      for (const f of earlier) expect(fs.existsSync(f)).toBe(false);
     });
   });
 });

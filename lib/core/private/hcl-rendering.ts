@@ -1,21 +1,28 @@
 import { TerraformStack } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { removeOutputOnFailedSynth } from './failed-synth-output';
+import { stackOf } from './stack-of';
 
 /** Per stack: the JSON rendering its latest HCL rendering was made with. */
 const jsonOfHcl = new WeakMap<TerraformStack, Record<string, any>>();
 const wrapped = new WeakSet<TerraformStack>();
 
 /**
- * Wraps the stack's HCL rendering (`toHclTerraform`, what `--hcl` writes, rendered after every Aspect and onSynthesize
- * hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is (secrets-at-synth's
- * refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is made in the same
- * state), then refuses the stack-level overrides the HCL would drop or write wrongly. Both paths by which this library
- * touches a stack call it (the written-stack check, secrets-at-synth), so that each such stack gets the refusal.
- * Idempotent per stack.
+ * Wraps the HCL rendering of `scope`'s stack (`toHclTerraform`, what `--hcl` writes, rendered after every Aspect and
+ * onSynthesize hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is
+ * (secrets-at-synth's refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is
+ * made in the same state), then refuses the stack-level overrides the HCL would drop or write wrongly; a refused synth
+ * removes the stack's earlier files (failed-synth-output). Every construct of the library reaches it: checkProps calls it for
+ * the construct it checks, and the written-stack check and secrets-at-synth for theirs (Machine and
+ * ObjectStorageBackend, which check their props otherwise, get the written-stack check). A stack holding none of the
+ * library's constructs is left as cdktf writes it. Idempotent per stack; nothing outside a stack.
  * @internal
  */
-export function guardHclRendering(stack: TerraformStack): void {
-  if (wrapped.has(stack)) return;
+export function guardHclRendering(scope: IConstruct): void {
+  const stack = stackOf(scope);
+  if (!stack || wrapped.has(stack)) return;
   wrapped.add(stack);
+  removeOutputOnFailedSynth(stack);
   const renderHcl = stack.toHclTerraform.bind(stack);
   stack.toHclTerraform = () => {
     // The JSON first: a secret's refusal names the secret, also when its flip is an override refused below.
