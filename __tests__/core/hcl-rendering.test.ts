@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, TerraformOutput, TerraformStack, Testing } from 'cdktf';
+import { App, TerraformOutput, TerraformResource, TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, ObjectStorageBackend, PrivateNetwork } from '../../lib';
 import { terraformBinary } from '../../testing/harness/terraform-cli';
@@ -90,6 +90,35 @@ describe("a stack's override of a plain terraform setting", () => {
       const earlier = earlierHclFiles(app, 'network');
       expect(synthApp(app)).toContain("[network] stack.addOverride('terraform.required_version'): with --hcl (SYNTH_HCL_OUTPUT) cdktf 0.21 writes a plain setting");
       for (const f of earlier) expect(fs.existsSync(f)).toBe(false);
+    });
+  });
+
+  // Review (hcl): a deletion (the value undefined) of a terraform setting takes it out of the HCL as of the JSON.
+  test('with --hcl, a deletion of a plain terraform setting is written (without the setting), not refused', () => {
+    withHcl(true, () => {
+      const app = Testing.app();
+      const stack = backendStack(app);
+      stack.addOverride('terraform.required_version', undefined);
+      expect(synthApp(app)).toBe('');
+      const hcl = fs.readFileSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'), 'utf8');
+      expect(hcl).toMatch(/backend "s3"/);
+      expect(hcl).not.toMatch(/required_version/);
+    });
+  });
+
+  // The HCL renders resources apart from the stack's overrides: a deletion of a resource's attribute is made in the JSON
+  // the checks read, not in cdk.tf, which would still deploy it.
+  test('with --hcl, a deletion of a resource attribute is refused as left out of cdk.tf', () => {
+    withHcl(true, () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'network');
+      new HcloudProvider(stack, 'hcloud', {});
+      const network = new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
+      const resource = network.node.findAll().find((c) => c instanceof TerraformResource && c.terraformResourceType === 'hcloud_network') as TerraformResource;
+      const key = `resource.hcloud_network.${stack.getLogicalId(resource)}.labels`;
+      stack.addOverride(key, undefined);
+      expect(JSON.parse(Testing.synth(stack)).resource.hcloud_network[stack.getLogicalId(resource)].labels).toBeUndefined();
+      expect(synthApp(app)).toContain(`[network] stack.addOverride('${key}'): with --hcl (SYNTH_HCL_OUTPUT) cdktf writes only the terraform block`);
     });
   });
 });

@@ -12,8 +12,8 @@ const wrapped = new WeakSet<TerraformStack>();
  * onSynthesize hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is
  * (secrets-at-synth's refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is
  * made in the same state), then refuses the stack-level overrides the HCL would drop or write wrongly; a refused synth
- * removes the stack's earlier files (failed-synth-output). Every construct of the library reaches it: checkProps calls it for
- * the construct it checks, and the written-stack check and secrets-at-synth for theirs (Machine and
+ * removes the stack's earlier files (failed-synth-output). Every construct of the library reaches it: checkProps calls
+ * it for the construct it checks, and the written-stack check and secrets-at-synth for theirs (Machine and
  * ObjectStorageBackend, which check their props otherwise, get the written-stack check). A stack holding none of the
  * library's constructs is left as cdktf writes it. Idempotent per stack; nothing outside a stack.
  * @internal
@@ -57,13 +57,18 @@ const HCL_TERRAFORM_BLOCKS = new Set(['required_providers', 'backend', 'cloud'])
  * - of that block it writes a plain setting (`required_version`, `experiments`, anything but required_providers,
  *   backend and cloud) as a list index with the setting's name as value (`0 = "required_version"`), which Terraform
  *   cannot parse: `init`, `validate` and `fmt` fail on cdk.tf.
+ * A deletion (`addOverride(path, undefined)`) is merged the same way, by deleting the key: of the terraform block it is
+ * let through, since JSON and HCL alike go without the setting; of a resource (or any other element) it is refused
+ * like any other value there, since the JSON checked goes without the attribute while cdk.tf still writes it (a firewall
+ * rule deleted from the checked JSON would still be deployed).
  */
 function refuseOverridesHclMiswrites(stack: TerraformStack): void {
   const overrides: Record<string, unknown> = (stack as any).rawOverrides ?? {};
   const dropped = Object.keys(overrides).filter((key) => key !== 'terraform').flatMap((key) => overridePaths(key, overrides[key]));
   const terraform = overrides.terraform;
   const mangled = terraform !== null && typeof terraform === 'object'
-    ? Object.keys(terraform).filter((key) => !HCL_TERRAFORM_BLOCKS.has(key)).map((key) => `terraform.${key}`) : [];
+    ? Object.keys(terraform).filter((key) => !HCL_TERRAFORM_BLOCKS.has(key) && (terraform as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `terraform.${key}`) : [];
   const errors: string[] = [];
   const named = (paths: string[]) => `[${stack.node.path}] stack.addOverride(${paths.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `;
   if (dropped.length > 0) {
