@@ -17,8 +17,8 @@ const wrappedApps = new WeakSet<App>();
  * (a local state, `.terraform`). The stacks the synth did not reach keep the earlier synth's files; manifest.json goes
  * and SYNTH_FAILED says the synth failed, so that no reader takes those for a synth.
  * Only active when a construct of the library (each guards its stack's rendering, see hcl-rendering) existed before
- * `app.synth()` started: the wrap is put on then. On a second `synth()` of the same App the manifest still names every stack of the first,
- * so a failure removes their files too, reached by this synth or not. A file that cannot be removed (a directory in
+ * `app.synth()` started: the wrap is put on then. On a second `synth()` of the same App the manifest still names every
+ * stack of the first, so a failure removes their files too, reached by this synth or not. A file that cannot be removed (a directory in
  * its place, a root-owned one from an earlier sudo run) is named on the original error, which is always the one thrown.
  * Only a good synth of an App so wrapped removes SYNTH_FAILED again; a good synth of any other app writes a manifest,
  * which is enough for the readers to pass while the stale marker stays.
