@@ -22,11 +22,11 @@ import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMA
  * - `error-monitoring <environment> <hosts>`: writes the DSN into the applications' environment file;
  * - `retire-prober <files>`: on a machine that is not the prober (any longer), stops and disables the
  *   prober's Debian daemons if installed, removes the files the setup derived from its secrets, and removes
- *   ALERTMANAGER_USER (its data directory handed back to `prometheus`).
+ *   ALERTMANAGER_USER and its group (its data directory handed back to `prometheus`, never through a symlink).
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, glob, grp, json, os, pwd, re, secrets, subprocess, sys, time, urllib.parse, warnings
+import base64, errno, glob, grp, json, os, pwd, re, secrets, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -213,25 +213,77 @@ def retire_alertmanager_user():
     # user and the unit that applied it, so nothing makes the user again: it goes, and its group with it (Debian's
     # USERGROUPS_ENAB). Its data directory (silences, notification log) goes back to prometheus first, as Debian's
     # package has it: files of a removed user would belong to the next system user given its uid.
+    if listed("/etc/passwd"):  # where systemd-sysusers wrote it; absent on a machine that never probed, or a second run
+        if os.geteuid() == 0:
+            hand_back(ROOT + "${ALERTMANAGER_DATA_DIR}")
+        code, out = account_tool("userdel", "${ALERTMANAGER_USER}")
+        if code == 8:  # Debian's unit sets SendSIGKILL=no: an Alertmanager that ignored SIGTERM outlives disable --now
+            fail("userdel ${ALERTMANAGER_USER} exited 8 (a process of the user still runs): %s; stop it: "
+                 "systemctl kill -s KILL prometheus-alertmanager.service, then deploy again" % out)
+        if code not in (0, 6):  # 6: no such user (another run removed it meanwhile)
+            fail("userdel ${ALERTMANAGER_USER} exited %d: %s" % (code, out))
+        if out:
+            print(out)  # e.g. the group not removed because it has other members: groupdel below
+        if code == 0:
+            print("sovereign-monitoring-setup: removed the user ${ALERTMANAGER_USER} (the prober runs elsewhere)")
+    # The group, once its user is gone: userdel leaves one that has other members, and a run before this step existed
+    # left it too.
+    if listed("/etc/group"):
+        code, out = account_tool("groupdel", "${ALERTMANAGER_USER}")
+        if out:
+            print(out)
+        if code == 0:
+            print("sovereign-monitoring-setup: removed the group ${ALERTMANAGER_USER} (the prober runs elsewhere)")
+        elif code == 8:  # another user's primary group: that user is not ours to remove
+            print("sovereign-monitoring-setup: left the group ${ALERTMANAGER_USER}: another user's primary group")
+        elif code != 6:
+            fail("groupdel ${ALERTMANAGER_USER} exited %d: %s" % (code, out))
+
+
+def listed(accounts):
     try:
-        with open(ROOT + "/etc/passwd") as f:  # where systemd-sysusers wrote it
-            if not any(line.split(":", 1)[0] == "${ALERTMANAGER_USER}" for line in f):
-                return  # a machine that never probed, or a second run
+        with open(ROOT + accounts) as f:
+            return any(line.split(":", 1)[0] == "${ALERTMANAGER_USER}" for line in f)
     except FileNotFoundError:
+        return False
+
+
+def account_tool(tool, name):
+    # Under SOVEREIGN_ROOT (tests) it works on that directory's account files, never the host's.
+    p = subprocess.run([tool] + (["--root", ROOT] if ROOT else []) + [name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return p.returncode, p.stdout.decode("utf-8", "replace").strip()[-400:]
+
+
+def hand_back(data):
+    # prometheus (node exporter runs as it here) owns /var/lib/prometheus and this directory's group may write to it:
+    # it can swap the directory, or one in it, for a symlink to /etc at any moment. So nothing here goes by path: each
+    # directory is an fd opened without following a symlink, and each name in it is chowned relative to that fd, a
+    # symlink as itself, never its target.
+    try:
+        fd = os.open(data, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return  # Alertmanager never wrote here
+    except OSError as e:
+        if e.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        print("sovereign-monitoring-setup: %s is a symlink or not a directory, left alone (its owner unchanged)" % data)
         return
-    data = ROOT + "${ALERTMANAGER_DATA_DIR}"
-    if os.geteuid() == 0 and os.path.isdir(data) and not os.path.islink(data):
-        owner = pwd.getpwnam("prometheus")
-        for top, _, names in os.walk(data):
-            for path in [top] + [os.path.join(top, n) for n in names]:
-                os.lchown(path, owner.pw_uid, owner.pw_gid)
-    # Under SOVEREIGN_ROOT (tests) userdel works on that directory's /etc/passwd, never the host's.
-    p = subprocess.run(["userdel"] + (["--root", ROOT] if ROOT else []) + ["${ALERTMANAGER_USER}"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if p.returncode == 0:
-        print("sovereign-monitoring-setup: removed the user ${ALERTMANAGER_USER} (the prober runs elsewhere)")
-    elif p.returncode != 6:  # 6: no such user (another run removed it meanwhile)
-        fail("userdel ${ALERTMANAGER_USER} exited %d: %s" % (p.returncode, p.stdout.decode("utf-8", "replace").strip()[-400:]))
+    try:
+        try:
+            owner = pwd.getpwnam("prometheus")
+        except KeyError:
+            fail("the user prometheus, to whom Alertmanager's data directory %s goes back, is missing (Debian's "
+                 "prometheus-node-exporter makes it): reinstall that package, then deploy again" % data)
+        os.fchown(fd, owner.pw_uid, owner.pw_gid)
+        # fwalk descends only into a directory whose fd is the one it listed (no symlink), and yields that fd.
+        for _, dirs, files, dir_fd in os.fwalk(".", dir_fd=fd):
+            for name in dirs + files:
+                try:
+                    os.chown(name, owner.pw_uid, owner.pw_gid, dir_fd=dir_fd, follow_symlinks=False)
+                except FileNotFoundError:
+                    pass  # removed meanwhile
+    finally:
+        os.close(fd)
 
 
 actions = {"unpack": unpack, "alertmanager": alertmanager, "watch": watch, "error-monitoring": error_monitoring, "retire-prober": retire_prober}
