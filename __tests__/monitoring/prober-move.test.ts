@@ -84,6 +84,15 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     return target;
   };
   const DATA = 'var/lib/prometheus/alertmanager';
+  /** `check` on a machine of its own, removed afterwards. */
+  const onMachine = (check: (machine: FreshMachine) => void) => {
+    const machine = new FreshMachine();
+    try {
+      check(machine);
+    } finally {
+      machine.remove();
+    }
+  };
   const needs = 'root (userdel --root, chown) and the prometheus user';
 
   const userGoes = "Phase 3 removes Alertmanager's user and group from the app machine once Alertmanager is stopped, and hands its data directory back to prometheus";
@@ -132,8 +141,7 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   // /var/lib/prometheus, could swap it (or a directory in it) for a symlink to /etc meanwhile.
   const dataLink = 'a data directory that is a symlink is left alone, said so, and what it points to keeps its owner; the user goes';
   testWithRealParts(isRoot && hasPrometheus, dataLink, needs)(dataLink, () => {
-    const machine = new FreshMachine();
-    try {
+    onMachine((machine) => {
       accounts(machine.root);
       const target = elsewhere(machine);
       fs.mkdirSync(path.dirname(path.join(machine.root, DATA)), { recursive: true });
@@ -144,23 +152,18 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
       for (const file of [target, path.join(target, 'shadow')]) expect([file, owner(file)]).toEqual([file, '4242:4242']);
       expect(run.output).toContain('removed the user sovereign-alertmanager');
       expect(machine.read('/etc/passwd')).not.toContain('sovereign-alertmanager');
-    } finally {
-      machine.remove();
-    }
+    });
   });
 
   const noData = 'a machine whose Alertmanager never wrote its data directory: the user and group go all the same';
   testWithRealParts(isRoot, noData, 'root (userdel --root)')(noData, () => {
-    const machine = new FreshMachine();
-    try {
+    onMachine((machine) => {
       accounts(machine.root);
       const run = retire(machine);
       expect([run.status, run.output]).toEqual([0, expect.stringContaining('removed the user sovereign-alertmanager')]);
       expect(machine.read('/etc/passwd')).toBe('root:x:0:0:root:/root:/bin/bash\n');
       expect(machine.read('/etc/group')).toBe('root:x:0:\n');
-    } finally {
-      machine.remove();
-    }
+    });
   });
 
   // Review (small): userdel keeps a group with other members (saying so, exit 0), and a run that found the user gone
@@ -168,8 +171,7 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   const group = 'a group userdel leaves because it has other members is removed after it, userdel\'s word shown; so is one whose user went before';
   testWithRealParts(isRoot, group, 'root (userdel --root)')(group, () => {
     for (const user of [true, false]) {
-      const machine = new FreshMachine();
-      try {
+      onMachine((machine) => {
         accounts(machine.root, { user, groupMembers: 'root' });
         const run = retire(machine);
         expect(run.status).toBe(0);
@@ -177,17 +179,14 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
         expect(run.output).toContain('removed the group sovereign-alertmanager');
         expect(machine.read('/etc/group')).toBe('root:x:0:\n');
         expect(machine.read('/etc/gshadow')).toBe('root:*::\n');
-      } finally {
-        machine.remove();
-      }
+      });
     }
   });
 
   // Debian's alertmanager unit sets SendSIGKILL=no, so an Alertmanager that ignores SIGTERM outlives `disable --now`
   // and userdel refuses (8). userdel --root skips that check, so a stand-in on the machine's PATH says it here.
   test('userdel refusing a user whose process still runs fails the step with the way out', () => {
-    const machine = new FreshMachine();
-    try {
+    onMachine((machine) => {
       accounts(machine.root);
       fs.writeFileSync(path.join(machine.dir, 'bin/userdel'), '#!/bin/sh\necho "userdel: user sovereign-alertmanager is currently used by process 4242"\nexit 8\n', { mode: 0o755 });
       const run = retire(machine);
@@ -196,9 +195,7 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
       expect(run.output).toContain('systemctl kill -s KILL prometheus-alertmanager.service, then deploy again');
       expect(run.output).not.toContain('removed the');
       expect(machine.read('/etc/passwd')).toContain('sovereign-alertmanager');
-    } finally {
-      machine.remove();
-    }
+    });
   });
 
   test('a machine that never probed has nothing to retire: the step passes and calls nothing', () => {
