@@ -58,7 +58,7 @@ describe("a stack's override of a plain terraform setting", () => {
         expect(JSON.parse(fs.readFileSync(file, 'utf8')).terraform.required_version).toBe('>= 1.11, < 2.0');
         return;
       }
-      expect(message).toContain("[production] stack.addOverride('terraform.required_version'): with --hcl (SYNTH_HCL_OUTPUT) "
+      expect(message).toContain("[production] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) "
         + 'cdktf 0.21 writes a plain setting of the terraform block as a list index (such as 0 = "required_version"), '
         + 'which Terraform cannot parse: init and validate would fail on cdk.tf. '
         + 'Synthesize JSON (without --hcl), which writes it, or leave it out under --hcl: of the terraform block, cdk.tf carries only required_providers, backend and cloud.');
@@ -73,8 +73,8 @@ describe("a stack's override of a plain terraform setting", () => {
       stack.addOverride('terraform.experiments', []);
       stack.addOverride('output.extra.value', 'x');
       const lines = synthApp(app).split('\n');
-      expect(lines[0]).toMatch(/^\[production\] stack\.addOverride\('output\.extra\.value'\): with --hcl .* cdktf writes only the terraform block/);
-      expect(lines[1]).toMatch(/^\[production\] stack\.addOverride\('terraform\.experiments'\): with --hcl .*\(such as 0 = "experiments"\)/);
+      expect(lines[0]).toMatch(/^\[production\] stack\.addOverride\('output\.extra\.value'\): with HCL output .* cdktf writes only the terraform block/);
+      expect(lines[1]).toMatch(/^\[production\] stack\.addOverride\('terraform\.experiments'\): with HCL output .*\(such as 0 = "experiments"\)/);
     });
   });
 
@@ -88,7 +88,7 @@ describe("a stack's override of a plain terraform setting", () => {
       new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
       stack.addOverride('terraform.required_version', '>= 1.11');
       const earlier = earlierHclFiles(app, 'network');
-      expect(synthApp(app)).toContain("[network] stack.addOverride('terraform.required_version'): with --hcl (SYNTH_HCL_OUTPUT) cdktf 0.21 writes a plain setting");
+      expect(synthApp(app)).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 writes a plain setting");
       for (const f of earlier) expect(fs.existsSync(f)).toBe(false);
     });
   });
@@ -118,9 +118,20 @@ describe("a stack's override of a plain terraform setting", () => {
       const key = `resource.hcloud_network.${stack.getLogicalId(resource)}.labels`;
       stack.addOverride(key, undefined);
       expect(JSON.parse(Testing.synth(stack)).resource.hcloud_network[stack.getLogicalId(resource)].labels).toBeUndefined();
-      expect(synthApp(app)).toContain(`[network] stack.addOverride('${key}'): with --hcl (SYNTH_HCL_OUTPUT) cdktf writes only the terraform block`);
+      expect(synthApp(app)).toContain(`[network] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf writes only the terraform block`);
     });
   });
+});
+
+// A team's snapshot test renders HCL with Testing.synthHcl, without --hcl: the guard is on the stack's HCL rendering
+// itself, so it refuses there too (that HCL would be as wrong as cdk.tf), and the message names that way of rendering.
+test('Testing.synthHcl of a guarded stack refuses an override its HCL would miswrite', () => {
+  const stack = new TerraformStack(Testing.app(), 'network');
+  new HcloudProvider(stack, 'hcloud', {});
+  new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
+  expect(Testing.synthHcl(stack)).toContain('hcloud_network');
+  stack.addOverride('terraform.required_version', '>= 1.11');
+  expect(() => Testing.synthHcl(stack)).toThrow("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl)");
 });
 
 describeWithRealParts(hasTerraform(), 'hcl-rendering', 'terraform on PATH, to parse the HCL cdktf writes')('the HCL cdktf 0.21 writes for a terraform override, parsed by Terraform', () => {

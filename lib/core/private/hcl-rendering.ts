@@ -70,7 +70,7 @@ function refuseOverridesHclMiswrites(stack: TerraformStack): void {
     ? Object.keys(terraform).filter((key) => !HCL_TERRAFORM_BLOCKS.has(key) && (terraform as Record<string, unknown>)[key] !== undefined)
       .map((key) => `terraform.${key}`) : [];
   const errors: string[] = [];
-  const named = (paths: string[]) => `[${stack.node.path}] stack.addOverride(${paths.map((p) => `'${p}'`).join(', ')}): with --hcl (SYNTH_HCL_OUTPUT) `;
+  const named = (paths: string[]) => `[${stack.node.path}] stack.addOverride(${paths.map((p) => `'${p}'`).join(', ')}): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) `;
   if (dropped.length > 0) {
     errors.push(named(dropped)
       + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be left out of what is deployed while the library\'s checks read it. '
