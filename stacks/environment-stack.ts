@@ -120,8 +120,8 @@ export class EnvironmentStack extends TerraformStack {
   public readonly expiresAt?: string;
   /**
    * The environment's admin SSH keys as the app machine has them, for a machine of your own in the stack (a
-   * `networkClients` worker): `sshKeys: [...stack.adminSshKeys]`. A key registered again in the same Hetzner project
-   * fails the deploy with `uniqueness_error`, so take these rather than a `new SshKey` of the same public key.
+   * `networkClients` worker): `sshKeys: [...stack.adminSshKeys]`. A `new SshKey` of the same public key registers it
+   * again in the same Hetzner project, which is refused at synth (Hetzner's `uniqueness_error` at deploy).
    */
   public readonly adminSshKeys: readonly ISshKey[];
 

@@ -149,7 +149,8 @@ describe('names and SSH keys are unique per Hetzner project, across the stacks o
     new SshKey(stacks.staging!, 'Extra', { name: 'phase1-pilot-staging-extra', publicKey: EXAMPLE_ADMIN.sshPublicKeys.admin });
     // The later stack of the App reports the pair (here production, which ProductStacks adds after staging).
     expect(errorsOf(app).filter((e) => e.includes('uniqueness_error'))).toEqual([expect.stringMatching(
-      /^phase1-pilot-production\/AdminKey-admin\/Resource\.public_key: .* is not allowed: phase1-pilot-staging\/Extra\/Resource \(stack phase1-pilot-staging\) is in production's Hetzner project, where staging lives too .*Fix: register the key in one stack only, and refer to it in the other by name: SshKey\.fromName\('phase1-pilot-staging-extra'\)$/)]);
+      /^phase1-pilot-production\/AdminKey-admin\/Resource\.public_key: .* is not allowed: phase1-pilot-staging\/Extra\/Resource \(stack phase1-pilot-staging\) is in production's Hetzner project, where staging lives too .*Fix: for phase1-pilot-staging\/Extra\/Resource, in a ProductStacks or EnvironmentStack stack \(phase1-pilot-staging\), take the stack's admin keys rather than registering the key again: sshKeys: \[\.\.\.stack\.adminSshKeys\]; otherwise register the key in one stack only, and refer to it in the other by name: SshKey\.fromName\('phase1-pilot-production-admin'\)$/)]);
+    // The name to refer to is production's admin key, never the key staging registered again.
   });
 
   test('one stack with a second provider (another project\'s token) may use a name twice, one under each provider', () => {

@@ -138,6 +138,26 @@ describe('EnvironmentStack', () => {
     expect(Object.isFrozen(stacks.test.adminSshKeys)).toBe(true);
   });
 
+  // A new SshKey of the admin key, in a worker of the stack, is refused at synth (before Hetzner's uniqueness_error):
+  // the refusals named only `register the key once` and, across stacks, SshKey.fromName of staging's worker key.
+  test('a worker registering the admin key again is refused at synth, the fix naming [...stack.adminSshKeys] and production\'s key by name', () => {
+    const workerKey = (stack: EnvironmentStack) => new SshKey(stack, 'WorkerKey', { name: `${stack.node.id}-worker-ops`, publicKey: admin.sshPublicKeys.ops });
+    const messageOf = (app: App) => { try { app.synth(); } catch (e) { return (e as Error).message; } return ''; };
+    const one = Testing.app();
+    new EnvironmentStack(one, 'acme-production', { product: product(), environment: Environment.PRODUCTION, networkClients: (stack) => { workerKey(stack); return []; } });
+    expect(messageOf(one)).toMatch(/acme-production\/WorkerKey\.publicKey: '.*' is not allowed: it is the key of acme-production\/AdminKey-ops too .*uniqueness_error\. Fix: in a ProductStacks or EnvironmentStack stack \(acme-production is one\), take the stack's admin keys rather than registering the key again: sshKeys: \[\.\.\.stack\.adminSshKeys\]; otherwise register the key once/);
+    // Staging from production's snapshot is in production's project: its worker's key is the one to drop, and the
+    // name to refer to is production's admin key, not the worker's.
+    const both = Testing.app();
+    new ProductStacks(both, product({ staging: StagingMode.fromProductionSnapshot() }), {
+      stagingExpiresAt: '2099-01-01', networkClients: (stack) => { if (stack.environment === Environment.STAGING) workerKey(stack); return []; },
+    });
+    const message = messageOf(both);
+    expect(message).toContain("Fix: for acme-staging/WorkerKey/Resource, in a ProductStacks or EnvironmentStack stack (acme-staging), take the stack's admin keys rather than registering the key again: "
+      + "sshKeys: [...stack.adminSshKeys]; otherwise register the key in one stack only, and refer to it in the other by name: SshKey.fromName('acme-production-ops')");
+    expect(message).not.toContain("SshKey.fromName('acme-staging-worker-ops')");
+  });
+
   test('falls back to the next preset type when the first is sold out', () => {
     const stacks = new ProductStacks(Testing.app(), product({ unavailableServerTypes: ['cx23', 'cx33'] }));
     expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cpx22');

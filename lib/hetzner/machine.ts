@@ -604,9 +604,9 @@ export class Machine extends Construct implements IMachine {
     if (this.environment.protectedFromLoss) {
       if ((props.sshKeys ?? []).length === 0) {
         errors.push(missingValue(this, 'sshKeys', 'a production machine without SSH keys gets an e-mailed root password and cannot be administered safely',
-          // In a product's stack the keys are registered already: a new SshKey of the same key fails the deploy (uniqueness_error).
+          // In a product's stack the keys are registered already: a new SshKey of the same key is refused at synth.
           'pass sshKeys: [new SshKey(...)] or [SshKey.fromName("admin")]; in a stack of ProductStacks or EnvironmentStack, the stack\'s own: '
-          + '[...stack.adminSshKeys] (Hetzner registers a key once per project)'));
+          + '[...stack.adminSshKeys] (a new SshKey of the same key is refused at synth, Hetzner\'s uniqueness_error at deploy)'));
       }
       if ((props.adminCidrs ?? []).length === 0) {
         errors.push(missingValue(this, 'adminCidrs', 'a production machine without admin networks cannot be reached over SSH for recovery',

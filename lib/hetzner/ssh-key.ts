@@ -7,7 +7,7 @@ import {
   isOpenSshPublicKey, refusedKeyShown, rsaUnderLastingWarning, sshKeyFingerprint, sshKeyMaterial, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy,
 } from './private/openssh-public-key';
 import { labelErrors } from './private/standard-labels';
-import { checkUniquePerProject } from './private/project-uniqueness';
+import { checkUniquePerProject, registerOnceFix } from './private/project-uniqueness';
 
 /** An SSH key that servers can be created with. */
 export interface ISshKey {
@@ -100,7 +100,7 @@ export class SshKey extends Construct implements ISshKey {
         'give each key its own name')] : []),
       ...(sameKey ? [invalidValue(this, 'publicKey', sshKeyFingerprint(this.publicKey),
         `it is the key of ${sameKey.node.path} too (comments aside), and Hetzner registers a key (its fingerprint) once per project, so the deploy would fail with uniqueness_error`,
-        'register the key once, and pass that SshKey wherever it is needed')] : []),
+        registerOnceFix(TerraformStack.of(this)))] : []),
     ];
   }
 }

@@ -136,8 +136,7 @@ function collisionMessages(first: NamedResource, second: NamedResource, shared: 
   if (first.keyMaterial !== undefined && first.keyMaterial === second.keyMaterial) {
     errors.push(invalidValue(second.resource, 'public_key', sshKeyFingerprint(second.keyMaterial),
       `${where}, and registers this key too (comments aside): Hetzner registers a key (its fingerprint) once per project, ${outcome}`,
-      sameStack ? 'register the key once, and pass that SshKey wherever it is needed'
-        : `register the key in one stack only, and refer to it in the other by name: SshKey.fromName('${first.name ?? '<its name>'}')`));
+      sameStack ? registerOnceFix(second.stack) : crossStackKeyFix(first, second)));
   }
   return errors;
 }
@@ -225,6 +224,36 @@ function known(value: unknown): string | undefined {
 /** "a server", "an SSH key". */
 function article(noun: string): string {
   return `${/^(SSH|[aeiou])/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
+/**
+ * The keys of an EnvironmentStack (or a stack of ProductStacks), read without importing the stacks: a machine of one's
+ * own there takes them (`EnvironmentStack.adminSshKeys`), since a new SshKey of the same key is one registration too many.
+ */
+function adminKeysOf(stack: TerraformStack): readonly unknown[] | undefined {
+  const keys = (stack as { adminSshKeys?: unknown }).adminSshKeys;
+  return Array.isArray(keys) ? keys : undefined;
+}
+
+const ADMIN_KEYS_FIX = 'take the stack\'s admin keys rather than registering the key again: sshKeys: [...stack.adminSshKeys]';
+
+/** The fix for a key registered twice in one stack: in an EnvironmentStack, its admin keys first. */
+export function registerOnceFix(stack: TerraformStack): string {
+  const once = 'register the key once, and pass that SshKey wherever it is needed';
+  return adminKeysOf(stack) ? `in a ProductStacks or EnvironmentStack stack (${stack.node.id} is one), ${ADMIN_KEYS_FIX}; otherwise ${once}` : once;
+}
+
+/**
+ * The fix for a key two stacks register. The name to refer to is the one an EnvironmentStack registers as its admin key,
+ * whichever stack came first: staging's worker registering production's admin key again named the worker's key.
+ */
+function crossStackKeyFix(first: NamedResource, second: NamedResource): string {
+  const isAdminKey = (n: NamedResource) => (adminKeysOf(n.stack) ?? []).some((k) => k === n.resource.node.scope);
+  const [kept, again] = isAdminKey(second) && !isAdminKey(first) ? [second, first] : [first, second];
+  const byName = `register the key in one stack only, and refer to it in the other by name: SshKey.fromName('${kept.name ?? '<its name>'}')`;
+  return adminKeysOf(again.stack) && !isAdminKey(again)
+    ? `for ${again.resource.node.path}, in a ProductStacks or EnvironmentStack stack (${again.stack.node.id}), ${ADMIN_KEYS_FIX}; otherwise ${byName}`
+    : byName;
 }
 
 /** The product of an EnvironmentStack (products keep to projects, and an account, of their own); undefined for a team's own stack. */
