@@ -184,7 +184,7 @@ export function stateSshKeys(plan: any): string[] {
 export function guardCommand(argv: readonly string[], io: CliIo): number {
   const { stack, out, planJson, printPlan } = parse(argv);
   if (planJson === undefined) refuseUnsynthesized(stack, out);
-  const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(path.join(out, 'stacks', stack), io, printPlan);
+  const plan = planJson !== undefined ? readPlanJson(planJson) : planOf(out, stack, io, printPlan);
   const keysFile = io.env[STATE_KEYS_FILE_VARIABLE];
   if (keysFile) fs.writeFileSync(keysFile, stateSshKeys(plan).map((key) => `${key}\n`).join(''));
   // Allowed, but not silent: the summary line counts these as one change each, like a label.
@@ -224,10 +224,13 @@ function readPlanJson(file: string): any {
 }
 
 /**
- * Plans the synthesized stack in `dir` and returns `terraform show -json` of the plan, printing it as a person reads it
+ * Plans the synthesized stack in `<out>/stacks/<stack>` and returns `terraform show -json` of the plan, printing it as a person reads it
  * first when asked; the plan file never outlives the call.
  */
-function planOf(dir: string, io: CliIo, print: boolean): any {
+function planOf(out: string, stack: string, io: CliIo, print: boolean): any {
+  const dir = path.join(out, 'stacks', stack);
+  // check reads the default output directory unless told otherwise, as guard does.
+  const checkCommand = `cdktf-sovereign-hetzner check ${shellWord(stack)} --plan${out === defaultSynthOutput() ? '' : ` --out ${shellWord(out)}`}`;
   if (!fs.existsSync(path.join(dir, 'cdk.tf.json'))) {
     throw new Error(`${dir}/cdk.tf.json not found. Fix: synthesize first (npx ${ownCdk().command} synth, or npm run synth), or pass --out with the output directory.`);
   }
@@ -244,7 +247,7 @@ function planOf(dir: string, io: CliIo, print: boolean): any {
     // speaks of EC2 metadata), not what to set: check names each variable and credential the plan needs.
     if (result.status !== 0) {
       throw new Error(`terraform ${args[0]} in ${dir} failed (exit ${result.status ?? result.signal}):\n${redactSecrets((result.stderr || result.stdout).trim()).slice(-4000)}\n`
-        + `Fix: see Terraform's words above; for a variable or credential left unset, \`cdktf-sovereign-hetzner check ${path.basename(dir)} --plan\` lists each `
+        + `Fix: see Terraform's words above; for a variable or credential left unset, \`${checkCommand}\` lists each `
         + 'one a plan of it needs (terraform init reads the state bucket with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).');
     }
     return result.stdout;

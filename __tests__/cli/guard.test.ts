@@ -117,7 +117,19 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
     fs.mkdirSync(broken, { recursive: true });
     fs.writeFileSync(path.join(broken, 'cdk.tf.json'), JSON.stringify({ output: { o: { value: '${var.nope}' } } }));
     const unplannable = await guard(['acme-broken', '--out', outdir], production.env);
-    expect(unplannable).toMatchObject({ code: 1, err: expect.stringMatching(/terraform plan in .*acme-broken failed \(exit 1\):[\s\S]*Reference to undeclared input variable[\s\S]*\nFix: see Terraform's words above; for a variable or credential left unset, `cdktf-sovereign-hetzner check acme-broken --plan` lists each one/) });
+    expect(unplannable).toMatchObject({ code: 1, err: expect.stringMatching(/terraform plan in .*acme-broken failed \(exit 1\):[\s\S]*Reference to undeclared input variable[\s\S]*\nFix: see Terraform's words above; for a variable or credential left unset, /) });
+    // The check it names reads where guard read: `--out` is passed on, unless guard read the default output.
+    expect(unplannable.err).toContain(`\`cdktf-sovereign-hetzner check acme-broken --plan --out ${outdir}\` lists each one`);
+    fs.writeFileSync(path.join(outdir, 'cdktf.json'), JSON.stringify({ output: '.' }));
+    const cwd = process.cwd();
+    process.chdir(outdir);
+    try {
+      const byDefault = await guard(['acme-broken'], production.env);
+      expect(byDefault).toMatchObject({ code: 1, err: expect.stringContaining("for a variable or credential left unset, `cdktf-sovereign-hetzner check acme-broken --plan` lists each one") });
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(path.join(outdir, 'cdktf.json'));
+    }
     const noTerraform = await guard([production.stack, '--out', outdir], { ...production.env, TERRAFORM_BINARY_NAME: path.join(outdir, 'no-terraform') });
     expect(noTerraform).toMatchObject({ code: 1, err: expect.stringMatching(/could not run: .*Fix: install Terraform, or set TERRAFORM_BINARY_NAME/) });
     // Audit (secrets11): Terraform's init quotes a module's source as written (a suppressed private module fetched with a
