@@ -49,12 +49,12 @@ describe('Product, from plain JavaScript', () => {
     ['offsite port as a range', { phase: Phase.TWO, backup: { ...backup, offsite: S3Provider.SCALEWAY, offsitePort: Port.range(8443, 8444) } },
       /Product\(acme\)\.backup\.offsitePort: '8443-8444' is not allowed: an S3 endpoint listens on one port\. Fix: use Port\.of\(8443\)/],
     // The nested object is named as itself (`admin: missing`), never as a `props` of it the caller wrote nowhere.
-    ['backup as text', { backup: 'daily' }, /^Product\(acme\)\.backup: 'daily' is not allowed: it is not an object of named values\. Fix: pass backup: \{ restoreChecks/],
+    ['backup as text', { backup: 'daily' }, /^Product\(acme\)\.backup: 'daily' is not allowed: it is a string, not an object of named values\. Fix: pass backup: \{ restoreChecks/],
     // The map `locations` takes, given to `location`: named as the missing s, not only as a map that is no Location.
     ['locations written location', { location: { test: Location.NBG1 } },
       /^Product\(acme\)\.location: '\{ test: … \}' is not allowed: location is one Location for every environment, and this is one per environment\. Fix: rename it locations \(locations: \{ test: Location\.NBG1 \}\)/],
-    ['admin left out', { admin: undefined }, /^Product\(acme\)\.admin: missing: an object is required\. Fix: pass admin: \{ sshPublicKeys: /],
-    ['admin as a list', { admin: ['198.51.100.0/24'] }, /^Product\(acme\)\.admin: \["198\.51\.100\.0\/24"\] is not allowed: it is not an object of named values/],
+    ['admin left out', { admin: undefined }, /^Product\(acme\)\.admin: missing: an object of named values is required\. Fix: pass admin: \{ sshPublicKeys: /],
+    ['admin as a list', { admin: ['198.51.100.0/24'] }, /^Product\(acme\)\.admin: \["198\.51\.100\.0\/24"\] is not allowed: it is a list, not an object of named values/],
     ['a single restore check', { backup: { restoreChecks: backup.restoreChecks[0] } }, /Product\(acme\)\.backup\.restoreChecks: .* is not allowed: it is a RestoreCheck, not a list/],
     ['a restore check as text', { backup: { restoreChecks: ['SELECT 1'] } }, /Product\(acme\)\.backup\.restoreChecks\[0\]: 'SELECT 1' is not allowed: it is not a RestoreCheck/],
   ])('%s is refused at the product', (_name, overrides, message) => {

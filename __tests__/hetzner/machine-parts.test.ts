@@ -110,8 +110,8 @@ describe('a cloud-init part', () => {
 
 describe('parts from plain JavaScript', () => {
   test.each([
-    ['no part', null, /^production\/App\.bundle\.part: missing: an object is required/],
-    ['a file that is a path', { name: 'mine', files: ['/etc/x'] }, /^production\/App\.bundle\.part\(mine\)\.files\[0\]: '\/etc\/x' is not allowed: it is not an object of named values\. Fix: pass \{ path: /],
+    ['no part', null, /^production\/App\.bundle\.part: missing: an object of named values is required/],
+    ['a file that is a path', { name: 'mine', files: ['/etc/x'] }, /^production\/App\.bundle\.part\(mine\)\.files\[0\]: '\/etc\/x' is not allowed: it is a string, not an object of named values\. Fix: pass \{ path: /],
     ['a part without a name', { commands: ['true'] }, /^production\/App\.bundle\.part\.name: missing: a text value is required/],
     ['a misspelt commands', { name: 'mine', command: ['systemctl restart x'] }, /^production\/App\.bundle\.part\(mine\)\.command: 'command' is not allowed: there is no property of this name.*did you mean 'commands'\?/],
     ['packages as one string', { name: 'mine', packages: 'curl' }, /^production\/App\.bundle\.part\(mine\)\.packages: 'curl' is not allowed: it is a string, not a list/],

@@ -43,7 +43,7 @@ export class BoundarySuppressions {
     // could otherwise answer the checks with a real reason and the boundary document with another.
     const copies = requireArray(at, 'entries', entries, "list suppressions such as [{ id: 'Boundary-EuPlacement', reason: '…' }]", (e, prop) => {
       const fix = `write ${prop} as { id: 'Boundary-EuPlacement', reason: '…' }`;
-      requireProps(at, e, fix);
+      requireProps(at, e, fix, prop);
       // A plain object is read whole, once (its unknown keys are refused from the copy); an instance by its two fields.
       const read: Record<string, unknown> = Object.getPrototypeOf(e) === Object.prototype
         ? Object.fromEntries(Object.entries(e as object))

@@ -28,9 +28,19 @@ export function fail(at: At, prop: string, value: unknown, why: string, fix: str
  * one (`admin`), so the message reads `Product(acme).admin: missing`, not `Product(acme).admin.props`.
  */
 export function requireProps<T>(at: At, value: T, fix: string, prop = 'props'): NonNullable<T> {
-  if (value === null || value === undefined) throw new ValidationError(missingValue(at, prop, prop === 'props' ? 'the props object is required' : 'an object is required', fix));
-  if (typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, prop === 'props' ? 'props are an object of named values' : 'it is not an object of named values', fix);
+  if (prop !== 'props') {
+    requireObject(at, prop, value, fix);
+    return value as NonNullable<T>;
+  }
+  if (value === null || value === undefined) throw new ValidationError(missingValue(at, prop, 'the props object is required', fix));
+  if (typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, 'props are an object of named values', fix);
   return value as NonNullable<T>;
+}
+
+/** A nested object (`admin`, `options`, `entries[0]`), in one wording wherever it is checked: missing, or of another type. */
+function requireObject(at: At, prop: string, value: unknown, fix: string): void {
+  if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'an object of named values is required', fix));
+  if (typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, `it is ${aType(value)}, not an object of named values`, fix);
 }
 
 /**
@@ -355,8 +365,7 @@ export function checkOptions<T>(at: At, prop: string, given: T | undefined, sche
 }
 
 function checkFields<T>(at: At, prop: string, value: unknown, schema: Schema<T>, fix: string): void {
-  if (value === undefined || value === null) throw new ValidationError(missingValue(at, prop, 'an object of named values is required', fix));
-  if (typeof value !== 'object' || Array.isArray(value)) fail(at, prop, value, `it is ${aType(value)}, not an object of named values`, fix);
+  requireObject(at, prop, value, fix);
   refuseUnknownProps(at, prop, value, Object.keys(schema));
   for (const [key, check] of Object.entries(schema) as Array<[string, Check]>) check(at, `${prop}.${key}`, (value as Record<string, unknown>)[key]);
 }
