@@ -119,9 +119,11 @@ export class EnvironmentStack extends TerraformStack {
   /** Staging only: the UTC date (`YYYY-MM-DD`) the staging reaper may delete it from. */
   public readonly expiresAt?: string;
   /**
-   * The environment's admin SSH keys as the app machine has them, for a machine of your own in the stack (a
-   * `networkClients` worker): `sshKeys: [...stack.adminSshKeys]`. A `new SshKey` of the same public key registers it
-   * again in the same Hetzner project, which is refused at synth (Hetzner's `uniqueness_error` at deploy).
+   * The environment's admin SSH keys as the app machine has them.
+   *
+   * For a machine of your own in the stack (a `networkClients` worker): `sshKeys: [...stack.adminSshKeys]`. A
+   * `new SshKey` of the same public key registers it again in the same Hetzner project, which is refused at synth
+   * (Hetzner's `uniqueness_error` at deploy).
    */
   public readonly adminSshKeys: readonly ISshKey[];
 
@@ -193,7 +195,7 @@ export class EnvironmentStack extends TerraformStack {
     const inProductionProject = isStaging && product.staging.name === StagingMode.fromProductionSnapshot().name;
     // Each environment's own keys: a key that opens test (held by test's CI job) opens production only when the product says so.
     const sshKeys: ISshKey[] = Object.entries(product.sshPublicKeysFor(environment)).map(([name, publicKey]) => (inProductionProject
-      ? { sshKeyReference: `${product.name}-${Environment.PRODUCTION.name}-${name}`, publicKey: publicKey.trim() }
+      ? Object.freeze({ sshKeyReference: `${product.name}-${Environment.PRODUCTION.name}-${name}`, publicKey: publicKey.trim() })
       : new SshKey(this, `AdminKey-${name}`, { name: `${prefix}-${name}`, publicKey, labels: { environment: environment.name, ...onDemandLabels } })));
     this.adminSshKeys = Object.freeze([...sshKeys]);
 

@@ -136,6 +136,11 @@ describe('EnvironmentStack', () => {
       expect(worker.ssh_keys.length).toBeGreaterThan(0);
     }
     expect(Object.isFrozen(stacks.test.adminSshKeys)).toBe(true);
+    // Staging's are references to production's keys, plain objects: frozen too, so no edit renames the key every
+    // machine of the stack (the app's among them) is created with.
+    const [stagingKey] = stacks.staging!.adminSshKeys;
+    expect(stagingKey.sshKeyReference).toBe('acme-production-ops');
+    expect(Object.isFrozen(stagingKey)).toBe(true);
   });
 
   // A new SshKey of the admin key, in a worker of the stack, is refused at synth (before Hetzner's uniqueness_error):
