@@ -6,6 +6,7 @@ import {
   IMachine, ISshKey, ObjectStorageBackend, PostgresDatabase, PrivateNetwork, Product, SecretVariable, SshKey, StagingMode,
 } from '../lib';
 import { writeProductDocuments } from '../lib/environments/product-documents';
+import { OnDemandLabels } from './on-demand-labels';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
@@ -126,6 +127,8 @@ export class EnvironmentStack extends TerraformStack {
    * (Hetzner's `uniqueness_error` at deploy).
    */
   public readonly adminSshKeys: readonly ISshKey[];
+  /** Staging only: gives the stack's labelled resources its on-demand labels (the reaper's), refusing other values. */
+  private readonly onDemandLabelling?: OnDemandLabels;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -271,6 +274,11 @@ export class EnvironmentStack extends TerraformStack {
       if (EgressAllowlist.isRequiredFor(machine)) EgressAllowlist.apply(machine, { policy: product.boundary });
     }
     Aspects.of(this).add(new BoundaryChecks({ policy: product.boundary }));
+    // A worker of networkClients, or anything added later, is reaped with the rest of a rehearsal that died before its destroy.
+    if (isStaging) {
+      this.onDemandLabelling = new OnDemandLabels({ environment: environment.name, ...onDemandLabels });
+      Aspects.of(this).add(this.onDemandLabelling);
+    }
     // A volume, or a database off the app machine, is a roadmap component: whoever adds one, the phase judges it.
     declareBuiltComponents(this, this.phaseMachines);
 
@@ -377,6 +385,7 @@ export class EnvironmentStack extends TerraformStack {
         ? missingValue(this, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
         : invalidValue(this, 'expiresAt', this.expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'"));
     }
+    errors.push(...this.onDemandLabelling?.errors() ?? []);
     if (this.environment === Environment.STAGING && this.product.staging.name === StagingMode.fromProductionSnapshot().name) {
       errors.push(...this.productionCopyDataClassProblems("staging is built from production's snapshot, a copy of production's disk"));
     }

@@ -8,6 +8,9 @@ import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
 import { admin, backup, monitoring } from '../setup/product-basics';
 import { synthesizedBundle } from '../../testing/bundle';
+import { StagingReaper } from '../../lib/environments/staging-reaper';
+import { HcloudApiClient } from '../../lib/environments/hcloud-api-client';
+import { HcloudApiStandIn } from '../environments/hcloud-api-stand-in';
 
 const product = (overrides: Partial<ProductProps> = {}) => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, ...overrides });
 const synth = (stack: EnvironmentStack) => JSON.parse(Testing.synth(stack, true));
@@ -213,6 +216,61 @@ describe('EnvironmentStack', () => {
       expect(server.server_type).toBe('cx33');
       expect(server.delete_protection).toBe(false);
       expect(json.variable.staging_image).toMatchObject({ type: 'string', default: 'debian-12' });
+    });
+
+    // Pre-existing: a worker of networkClients had none of the on-demand labels, so a rehearsal that died before its
+    // destroy left it running and billed while the reaper deleted the app and the network around it.
+    test("a networkClients worker carries the on-demand labels, and the reaper's own selector finds it", async () => {
+      const stack = new EnvironmentStack(Testing.app(), 'acme-staging', {
+        product: product({ staging: StagingMode.fromProductionSnapshot() }), environment: Environment.STAGING, expiresAt: '2026-12-31',
+        networkClients: (s) => {
+          const worker = new Machine(s, 'Worker', {
+            environment: s.environment, role: 'worker', serverType: ServerType.CX23, location: s.app.location, sshKeys: [...s.adminSshKeys],
+            adminCidrs: s.product.admin.cidrs, privateNetwork: s.network, labels: { team: 'data' },
+          });
+          EgressAllowlist.apply(worker, { policy: s.product.boundary });
+          return [worker];
+        },
+      });
+      const json = synth(stack);
+      const worker = resources(json, 'hcloud_server').find((r) => r.labels?.role === 'worker');
+      expect(worker.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-12-31', stack: 'acme-staging', team: 'data', role: 'worker' });
+      // What Hetzner would hold after the deploy, every labelled resource of the stack, listed to the reaper through a
+      // stand-in of the API that applies its label selector.
+      const collections: Record<string, Array<{ id: number; name: string; labels: Record<string, string> }>> = {
+        servers: [], load_balancers: [], volumes: [], primary_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [],
+      };
+      const collectionOf: Record<string, string> = { hcloud_server: 'servers', hcloud_primary_ip: 'primary_ips', hcloud_firewall: 'firewalls', hcloud_network: 'networks' };
+      let id = 1;
+      for (const [type, collection] of Object.entries(collectionOf)) {
+        for (const r of resources(json, type)) collections[collection].push({ id: id++, name: r.name, labels: r.labels });
+      }
+      const api = new HcloudApiStandIn(collections);
+      const endpoint = await api.start();
+      try {
+        const found = await new StagingReaper(new HcloudApiClient({ token: 'test-token', endpoint })).find(new Date('2027-01-02T00:00:00Z'));
+        const all = Object.values(collections).flat().map((r) => r.name).sort();
+        expect(found.map((r) => r.name).sort()).toEqual(all);
+        expect(found.find((r) => r.name === worker.name)).toMatchObject({ collection: 'servers', expired: true, stack: 'acme-staging' });
+        expect(found.filter((r) => r.collection === 'servers')).toHaveLength(2);
+      } finally {
+        await api.stop();
+      }
+    });
+
+    test('fails when a resource of staging sets an on-demand label to another value: the reaper would miss it', () => {
+      const stack = new EnvironmentStack(Testing.app(), 'acme-staging', {
+        product: product({ staging: StagingMode.fromProductionSnapshot() }), environment: Environment.STAGING, expiresAt: '2026-12-31',
+        networkClients: (s) => {
+          const worker = new Machine(s, 'Worker', {
+            environment: s.environment, role: 'worker', serverType: ServerType.CX23, location: s.app.location, sshKeys: [...s.adminSshKeys],
+            adminCidrs: s.product.admin.cidrs, privateNetwork: s.network, labels: { lifecycle: 'permanent' },
+          });
+          EgressAllowlist.apply(worker, { policy: s.product.boundary });
+          return [worker];
+        },
+      });
+      expect(() => synth(stack)).toThrow(/acme-staging\/Worker\/Resource\.labels: \{"lifecycle":"permanent"\} is not allowed: a staging stack labels what it creates for the staging reaper.*Fix: leave these labels out/);
     });
 
     // Audit (lifecycle): production's database on a volume (Phase 3's default) is not in a Hetzner snapshot, so
