@@ -72,13 +72,14 @@ export interface EnvironmentStackProps {
    * `PostgresDatabaseProps.networkClients`: the app machine's private-network table and `pg_hba.conf` admit their
    * private addresses on the database's port, and no other machine's. They are in the stack's private network, which
    * the stack creates, so this is a function that builds them in the stack, called once its network and app machine
-   * exist and before its database: `(stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]`.
+   * exist and before its database: `(stack) => [new Machine(stack, 'Worker', { …, sshKeys: [...stack.adminSshKeys],
+   * privateNetwork: stack.network })]` (docs/database.md shows the whole worker).
    * @default - none: nothing reaches the database over the private network
    */
   readonly networkClients?: (stack: EnvironmentStack) => IMachine[];
 }
 
-const NETWORK_CLIENTS_FACTORY = "pass a function that builds them in the stack: networkClients: (stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]";
+const NETWORK_CLIENTS_FACTORY = "pass a function that builds them in the stack: networkClients: (stack) => [new Machine(stack, 'Worker', { …, sshKeys: [...stack.adminSshKeys], privateNetwork: stack.network })]";
 
 /** How to write the app machine's data classes. */
 const APP_DATA_CLASSES_FIX = leaveOutFix('list what the app machine holds, such as [DataClass.SENSITIVE, DataClass.SECRET], or leave it out for that default');

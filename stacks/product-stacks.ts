@@ -34,7 +34,8 @@ export interface ProductStacksProps {
   };
   /**
    * The machines whose apps connect to each environment's database over its private network, built in each stack
-   * (`EnvironmentStackProps.networkClients`): `(stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]`.
+   * (`EnvironmentStackProps.networkClients`): `(stack) => [new Machine(stack, 'Worker', { …, sshKeys: [...stack.adminSshKeys],
+   * privateNetwork: stack.network })]` (docs/database.md shows the whole worker).
    * @default - none: nothing reaches a database over the private network
    */
   readonly networkClients?: (stack: EnvironmentStack) => IMachine[];

@@ -37,6 +37,13 @@ export class TestStack extends TerraformStack {
   }
 }
 `,
+  // docs/database.md: the team's app and product, as the README's quick start builds them; the snippet imports the rest.
+  'product-app': `import type { App } from 'cdktf';
+import type { Product } from 'cdktf-sovereign-hetzner';
+declare const app: App;
+declare const product: Product;
+/* snippet */
+`,
   // A jest suite of the team's, with its own stack builder.
   'team-jest': `import type { TerraformStack as Stack } from 'cdktf';
 declare function buildProduction(options?: { userData?: string }): Stack;

@@ -218,7 +218,7 @@ describe('null for an optional property, from plain JavaScript', () => {
     ['PostgresDump dataDirectory', () => PostgresDump.databases(['app'], { dataDirectory: null } as any), 'PostgresDump.databases.options.dataDirectory',
       "leave dataDirectory out (or undefined), or use the absolute path of PostgreSQL's data directory, such as '/var/lib/postgresql' or '/srv/postgresql/15/main'"],
     ['EnvironmentStack networkClients', () => new EnvironmentStack(Testing.app(), 'acme-test', { product: new Product(props()), environment: Environment.TEST, networkClients: null } as any),
-      'acme-test.networkClients', "leave networkClients out (or undefined), or pass a function that builds them in the stack: networkClients: (stack) => [new Machine(stack, 'Worker', { …, privateNetwork: stack.network })]"],
+      'acme-test.networkClients', "leave networkClients out (or undefined), or pass a function that builds them in the stack: networkClients: (stack) => [new Machine(stack, 'Worker', { …, sshKeys: [...stack.adminSshKeys], privateNetwork: stack.network })]"],
     ['EnvironmentMonitoring monitoringMachine', () => {
       const s = checkedStack();
       new EnvironmentMonitoring(s, 'Monitoring', { phase: Phase.THREE, environment: Environment.PRODUCTION, machine: new Machine(s, 'App', appProps(s, {})), monitoringMachine: null } as any);
