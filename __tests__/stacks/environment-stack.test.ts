@@ -218,20 +218,23 @@ describe('EnvironmentStack', () => {
       expect(json.variable.staging_image).toMatchObject({ type: 'string', default: 'debian-12' });
     });
 
+    /** Staging with docs/database.md's worker, labelled as given. */
+    const stagingWithWorker = (labels: Record<string, string>) => new EnvironmentStack(Testing.app(), 'acme-staging', {
+      product: product({ staging: StagingMode.fromProductionSnapshot() }), environment: Environment.STAGING, expiresAt: '2026-12-31',
+      networkClients: (s) => {
+        const worker = new Machine(s, 'Worker', {
+          environment: s.environment, role: 'worker', serverType: ServerType.CX23, location: s.app.location, sshKeys: [...s.adminSshKeys],
+          adminCidrs: s.product.admin.cidrs, privateNetwork: s.network, labels,
+        });
+        EgressAllowlist.apply(worker, { policy: s.product.boundary });
+        return [worker];
+      },
+    });
+
     // Pre-existing: a worker of networkClients had none of the on-demand labels, so a rehearsal that died before its
     // destroy left it running and billed while the reaper deleted the app and the network around it.
     test("a networkClients worker carries the on-demand labels, and the reaper's own selector finds it", async () => {
-      const stack = new EnvironmentStack(Testing.app(), 'acme-staging', {
-        product: product({ staging: StagingMode.fromProductionSnapshot() }), environment: Environment.STAGING, expiresAt: '2026-12-31',
-        networkClients: (s) => {
-          const worker = new Machine(s, 'Worker', {
-            environment: s.environment, role: 'worker', serverType: ServerType.CX23, location: s.app.location, sshKeys: [...s.adminSshKeys],
-            adminCidrs: s.product.admin.cidrs, privateNetwork: s.network, labels: { team: 'data' },
-          });
-          EgressAllowlist.apply(worker, { policy: s.product.boundary });
-          return [worker];
-        },
-      });
+      const stack = stagingWithWorker({ team: 'data' });
       const json = synth(stack);
       const worker = resources(json, 'hcloud_server').find((r) => r.labels?.role === 'worker');
       expect(worker.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-12-31', stack: 'acme-staging', team: 'data', role: 'worker' });
@@ -259,17 +262,7 @@ describe('EnvironmentStack', () => {
     });
 
     test('fails when a resource of staging sets an on-demand label to another value: the reaper would miss it', () => {
-      const stack = new EnvironmentStack(Testing.app(), 'acme-staging', {
-        product: product({ staging: StagingMode.fromProductionSnapshot() }), environment: Environment.STAGING, expiresAt: '2026-12-31',
-        networkClients: (s) => {
-          const worker = new Machine(s, 'Worker', {
-            environment: s.environment, role: 'worker', serverType: ServerType.CX23, location: s.app.location, sshKeys: [...s.adminSshKeys],
-            adminCidrs: s.product.admin.cidrs, privateNetwork: s.network, labels: { lifecycle: 'permanent' },
-          });
-          EgressAllowlist.apply(worker, { policy: s.product.boundary });
-          return [worker];
-        },
-      });
+      const stack = stagingWithWorker({ lifecycle: 'permanent' });
       expect(() => synth(stack)).toThrow(/acme-staging\/Worker\/Resource\.labels: \{"lifecycle":"permanent"\} is not allowed: a staging stack labels what it creates for the staging reaper.*Fix: leave these labels out/);
     });
 
