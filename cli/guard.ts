@@ -224,8 +224,8 @@ function readPlanJson(file: string): any {
 }
 
 /**
- * Plans the synthesized stack in `<out>/stacks/<stack>` and returns `terraform show -json` of the plan, printing it as a person reads it
- * first when asked; the plan file never outlives the call.
+ * Plans the synthesized stack in `<out>/stacks/<stack>` and returns `terraform show -json` of the plan, printing it as
+ * a person reads it first when asked; the plan file never outlives the call.
  */
 function planOf(out: string, stack: string, io: CliIo, print: boolean): any {
   const dir = path.join(out, 'stacks', stack);
