@@ -273,6 +273,32 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(tree(exports)).toBe(v2.exports);
   });
 
+  // Review (fifteenth pass): the check walked each path before any restore began, and nothing walked it again before
+  // the removal of what it held: an app that wrote into a path counted empty during the restore (hours, or a path
+  // restored after another) had its files replaced without --replace. It is walked again before the marker now.
+  test('a path empty when checked that gains a file while it is restored is refused without --replace before anything of it is removed, naming the path, its count and the command', async () => {
+    const emptyTree = skeleton(exports);
+    const arrived = path.join(exports, 'avatars', 'during-restore.csv');
+    const bin = path.join(tmp, 'bin-restic-writes');
+    fs.mkdirSync(bin, { recursive: true });
+    // The app writes as restic restores (after the check, before the restored files are put in place); every restic
+    // call runs as it is.
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
+    const during = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
+    expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
+    const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
+    refused(during, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
+      + 'written while it was restored (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
+      + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
+    expect(leftovers(exports)).toEqual([]);
+    expect(fs.existsSync(markerOf(exports))).toBe(false);
+    fs.rmSync(arrived);
+    expect(tree(exports)).toBe(emptyTree);
+    // The exports as the tests after this one take them: the newest snapshot's.
+    ok(await restore(['--path', exports, '--replace']));
+    expect(tree(exports)).toBe(v2.exports);
+  });
+
   // The commands a refusal names took a walk that failed and counted nothing for an empty path: the one that gives a
   // marked path another snapshot carried --replace with no word of what it would replace there.
   test('a rerun naming a marked path and one whose walk fails names no --replace for that one unsaid: its commands say it may hold files find failed to count', async () => {

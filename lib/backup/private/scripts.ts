@@ -3195,6 +3195,20 @@ for p in $paths; do
   # directory (each sets a directory's mtime), and put on the path after them. Before placing: a failure here moved
   # nothing, and the work directory goes.
   touch -r "$stage$p" -- "$SB_RUN/path-time"
+  # A path the check counted empty, walked again now: the restore since may have taken hours, and an app may have
+  # written there (later paths were checked before the first was restored). Here, not after the marker: past it, the
+  # path is marked half placed and a rerun restores it again whatever it holds, so a refusal there would leave the
+  # app's files to the next run to replace unasked. What follows before the removal (the marker, two syncs) is short.
+  if [ "$replace" != 1 ] && [[ " $half " != *" $p "* ]]; then
+    walk_content "$p"
+    read -r n size <<<"\${content_of[$p]}"
+    if [ "$n" != 0 ] || [ -n "\${walk_failed[$p]:-}" ]; then
+      rest='' after=0
+      for q in $paths; do [ "$q" != "$p" ] || after=1; [ "$after" = 0 ] || rest="$rest $q"; done
+      if [ "$n" != 0 ]; then now="now holds $n files with content, $(bytes "$size")"; else now="could not be walked again (find failed, its errors are above)"; fi
+      die "refusing to put the restored $p in place: it held no file with content when checked, and $now, written while it was restored (an app may be using it). $unchanged. Fix: stop what writes there, then run $(restore_run "\${snapshot:--}" "$t" $rest)"
+    fi
+  fi
   marker=$(placing_marker "$p")
   # Written beside it, synced, then renamed over it: a marker an earlier run left (the path half placed) stays whole
   # until this one is on disk, and one not written whole never holds the path back naming no snapshot. The name is
