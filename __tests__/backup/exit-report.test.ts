@@ -247,3 +247,28 @@ test('a path whose walk fails part way is still counted, and the job goes on', a
   expect(result.code).toBe(0);
   expect(fs.readFileSync(path.join(tmp, 'counted'), 'utf8')).toBe('1 3\n');
 });
+
+// Review (fifteenth pass): restic_on named each call's ssh log by $RANDOM, which repeats, and ssh -E appends: an ssh an
+// earlier call left running wrote into a later call's log of the same name. Seeding RANDOM before every call makes it
+// repeat here; the names must not. Calls in a subshell count on from the parent's value, under their own BASHPID.
+test('restic_on names the ssh log of every call of a job differently, in its subshells too', async () => {
+  // The stand-in notes the log ssh -E would write (restic's sftp.command) and pins no key, so each call fails after it.
+  fs.writeFileSync(path.join(tmp, 'bin', 'restic'), `#!/bin/bash\n[[ $2 =~ -E\\ ([^ ]+) ]] && printf '%s\\n' "\${BASH_REMATCH[1]}" >>'${tmp}/sshlogs'\n`, { mode: 0o755 });
+  fs.mkdirSync(path.join(tmp, 'etc', 'secrets'));
+  fs.writeFileSync(path.join(tmp, 'etc', 'secrets', 'box.restic.b64'), 'cHc=\n', { mode: 0o600 });
+  const call = 'RANDOM=7; restic_on box snapshots || true';
+  const result = await runJob([
+    'box_KIND=sftp box_AUTH=password box_USER=u box_HOST=h box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes',
+    call, call,
+    `x=$(${call}; ${call})`,
+    `( ${call} )`,
+    call,
+    'ok done',
+    '',
+  ].join('\n'));
+  expect(result.code).toBe(0);
+  const names = fs.readFileSync(path.join(tmp, 'sshlogs'), 'utf8').split('\n').filter(Boolean);
+  expect(names).toHaveLength(6);
+  for (const name of names) expect(name).toMatch(/\/sovereign-backup\.\w{6}\.ssh\.\d+\.\d+$/);
+  expect(new Set(names).size).toBe(6);
+});

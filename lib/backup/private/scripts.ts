@@ -671,9 +671,12 @@ restic_on() {
       [ -d "$SB_ETC/ssh" ] || mkdir -p "$SB_ETC/ssh"
       # ssh's own errors go to a file of this call: restic may exit before it relays them (a changed host key). Not
       # removed after the call (an rm for every restic call): the exit trap removes the job's ssh logs, clean_killed_runs
-      # a killed job's. Emptied first (a builtin), as ssh -E appends: a name $RANDOM gave an earlier call of this shell
-      # would otherwise hold that call's messages.
-      sshlog="$SB_LOG.ssh.$BASHPID.$RANDOM"
+      # a killed job's. Named by a counter of this shell, not $RANDOM (which repeats): ssh -E appends, and an ssh an
+      # earlier call left running would write into a later call's log of the same name. A subshell counts on from its
+      # parent's value under its own BASHPID, so names stay unique. Emptied first (a builtin), as ssh -E would append to
+      # whatever a file of that name held.
+      SB_SSH_SEQ=$((\${SB_SSH_SEQ:-0}+1))
+      sshlog="$SB_LOG.ssh.$BASHPID.$SB_SSH_SEQ"
       { : >"$sshlog"; } 2>/dev/null || true
       ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER; tv_to repo "$t" REPO_PATH
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
