@@ -272,3 +272,24 @@ test('restic_on names the ssh log of every call of a job differently, in its sub
   for (const name of names) expect(name).toMatch(/\/sovereign-backup\.\w{6}\.ssh\.\d+\.\d+$/);
   expect(new Set(names).size).toBe(6);
 });
+
+// Review (fifteenth pass): the restore's check over what the paths hold must take a count made after the lock wait
+// (walk_content), not count_content's, which keeps a path's first count: a file written between the two is seen only
+// by the walk.
+test('walk_content counts a path again; count_content keeps the count it made', async () => {
+  const p = path.join(tmp, 'path');
+  fs.mkdirSync(p);
+  const result = await runJob([
+    `count_content '${p}'`,
+    `printf '%s\\n' "\${content_of['${p}']}" >>'${tmp}/counted'`,
+    `printf 'abcd' >'${p}/arrived'`,
+    `count_content '${p}'`,
+    `printf '%s\\n' "\${content_of['${p}']}" >>'${tmp}/counted'`,
+    `walk_content '${p}'`,
+    `printf '%s\\n' "\${content_of['${p}']}" >>'${tmp}/counted'`,
+    'ok done',
+    '',
+  ].join('\n'));
+  expect(result.code).toBe(0);
+  expect(fs.readFileSync(path.join(tmp, 'counted'), 'utf8')).toBe('0 0\n0 0\n1 4\n');
+});

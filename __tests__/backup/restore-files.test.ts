@@ -253,8 +253,9 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   // cache): an app that wrote into an empty path while the restore waited would have had its files replaced without
   // --replace. Only a comment, and every branch dropping the paths counted there, kept it from one: this run has no count
   // before the wait, and with one added there (count_content $paths before restore_lock) the file was replaced. It walks
-  // each path once the lock is held now.
-  test('a path empty when the restore starts that gains a file before the repository lock is taken is refused without --replace, naming that file', async () => {
+  // each path once the lock is held now. That walk_content walks again where count_content would not is tested in
+  // exit-report.test.ts, on the functions themselves.
+  test('a path empty when the restore starts that gains a file before the repository lock is taken is refused without --replace, naming the path and its count', async () => {
     const emptyTree = skeleton(exports);
     const arrived = path.join(exports, 'avatars', 'arrived.csv');
     const bin = path.join(tmp, 'bin-flock-writes');
