@@ -293,3 +293,21 @@ test('walk_content counts a path again; count_content keeps the count it made', 
   expect(result.code).toBe(0);
   expect(fs.readFileSync(path.join(tmp, 'counted'), 'utf8')).toBe('0 0\n0 0\n1 4\n');
 });
+
+// Review (fifteenth pass): tv_to and ssh_options_to set the caller's variable with printf -v, which sets a local of the
+// setter instead when the name is one: the caller's kept its old value, unsaid. Such a name is refused, loudly.
+test('tv_to and ssh_options_to refuse a variable named as one of their locals, and set any other', async () => {
+  const result = await runJob([
+    'box_KIND=sftp box_AUTH=password box_USER=u box_HOST=h box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes',
+    `rc() { "$@" && echo "$1 $2 0" || echo "$1 $2 $?"; } >>'${tmp}/outcomes'`,
+    '__n=old __o=old kind=old',
+    'rc tv_to __n box KIND; rc ssh_options_to __o box; rc tv_to kind box KIND; rc ssh_options_to __port box',
+    `printf '%s\\n' "$__n" "$__o" "$kind" >>'${tmp}/outcomes'`,
+    'ok done',
+    '',
+  ].join('\n'));
+  expect(result.code).toBe(0);
+  expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8')).toBe('tv_to __n 2\nssh_options_to __o 2\ntv_to kind 0\nssh_options_to __port 2\nold\nold\nsftp\n');
+  expect(result.stderr).toContain("tv_to: cannot set __n: a local of tv_to has that name, so printf -v would set the local, not the caller's variable");
+  expect(result.stderr).toContain("ssh_options_to: cannot set __o: a local of ssh_options_to has that name");
+});

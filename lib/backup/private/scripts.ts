@@ -546,7 +546,12 @@ gives_way() {
 # Per-target settings are <target>_<NAME> variables of the configuration. tv_to <variable> <target> <NAME> sets the
 # variable to one with no fork (restic_on runs for every restic call; a $(tv …) costs a subshell); tv prints it.
 # The locals are __-named: printf -v sets the caller's variable only when no local of these functions has its name.
-tv_to() { local __n="\${2}_$3"; printf -v "$1" '%s' "\${!__n:-}"; }
+# setter_name_free <function> <variable> <its locals>...: a variable named as one of them would set that local and
+# leave the caller's as it was, unsaid: refused, said, and returns 2 (a job under set -e stops there).
+setter_name_free() {
+  case " \${*:3} " in *" "$2" "*) printf '%s: cannot set %s: a local of %s has that name, so printf -v would set the local, not the caller'"'"'s variable\n' "$1" "$2" "$1" >&2; return 2 ;; esac
+}
+tv_to() { setter_name_free tv_to "$1" __n || return; local __n="\${2}_$3"; printf -v "$1" '%s' "\${!__n:-}"; }
 tv() { local __v; tv_to __v "$1" "$2"; printf '%s' "$__v"; }
 
 # restic_by_hand <target> <restic arguments...>: the command line that runs restic on a target's repository as this
@@ -571,6 +576,7 @@ restic_by_hand() {
 # ssh_options_to <variable> <target>: sets the variable to ssh's options for the target, with no fork (as tv_to);
 # ssh_options <target> prints them.
 ssh_options_to() {
+  setter_name_free ssh_options_to "$1" __t __o __port __user __keys __auth || return
   local __t=$2 __o __port __user __keys __auth
   tv_to __port "$__t" PORT; tv_to __user "$__t" USER; tv_to __keys "$__t" HOSTKEYS; tv_to __auth "$__t" AUTH
   __o="-F /dev/null -o Port=$__port -o User=$__user -o HostKeyAlias=sovereign-$__t"
@@ -625,6 +631,7 @@ s3_redact() {
 
 # password_file_to <variable> <target>: sets the variable to the target's restic password file (its name, never the
 # password) as the job opened it (load_conf), else the file itself, with no fork (as tv_to); password_file prints it.
+# It has no locals, so no variable named is one of them (setter_name_free).
 password_file_to() {
   if [ -n "\${SB_PASSWORD_FD[$2]:-}" ]; then printf -v "$1" '/proc/%s/fd/%s' "$$" "\${SB_PASSWORD_FD[$2]}"
   else printf -v "$1" '%s' "$SB_ETC/secrets/$2.restic.b64"; fi
