@@ -277,7 +277,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   // Review (fifteenth pass): the check walked each path before any restore began, and nothing walked it again before
   // the removal of what it held: an app that wrote into a path counted empty during the restore (hours, or a path
   // restored after another) had its files replaced without --replace. It is walked again before the marker now.
-  test('a path empty when checked that gains a file while it is restored is refused without --replace before anything of it is removed, naming the path, its count and the command', async () => {
+  test('a path empty when checked that gains a file while it is restored is refused without --replace before anything of it is removed, also when written during the restore of an earlier path, naming the path, its count and the command', async () => {
     const emptyTree = skeleton(exports);
     const arrived = path.join(exports, 'avatars', 'during-restore.csv');
     const bin = path.join(tmp, 'bin-restic-writes');
@@ -289,8 +289,21 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
     const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
     refused(during, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
-      + 'written while it was restored (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
+      + 'written since (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
       + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
+    expect(leftovers(exports)).toEqual([]);
+    expect(fs.existsSync(markerOf(exports))).toBe(false);
+    fs.rmSync(arrived);
+    expect(tree(exports)).toBe(emptyTree);
+    // Both paths: the exports, checked before the uploads' restore began, gain the file while the uploads are restored.
+    skeleton(uploads);
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*" --include ${uploads} "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
+    const second = await restore([], { env: { PATH: `${bin}:${PATH_ENV}` } });
+    expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
+    refused(second, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
+      + `written since (an app may be using it). ${exports} was not changed (already restored: ${uploads}). Fix: stop what writes there, then run `)
+      + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
+    expect(tree(uploads)).toBe(v2.uploads);
     expect(leftovers(exports)).toEqual([]);
     expect(fs.existsSync(markerOf(exports))).toBe(false);
     fs.rmSync(arrived);

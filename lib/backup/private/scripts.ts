@@ -3216,7 +3216,7 @@ for p in $paths; do
       rest='' after=0
       for q in $paths; do [ "$q" != "$p" ] || after=1; [ "$after" = 0 ] || rest="$rest $q"; done
       if [ "$n" != 0 ]; then now="now holds $n files with content, $(bytes "$size")"; else now="could not be walked again (find failed, its errors are above)"; fi
-      die "refusing to put the restored $p in place: it held no file with content when checked, and $now, written while it was restored (an app may be using it). $unchanged. Fix: stop what writes there, then run $(restore_run "\${snapshot:--}" "$t" $rest)"
+      die "refusing to put the restored $p in place: it held no file with content when checked, and $now, written since (an app may be using it). $unchanged. Fix: stop what writes there, then run $(restore_run "\${snapshot:--}" "$t" $rest)"
     fi
   fi
   marker=$(placing_marker "$p")
