@@ -280,13 +280,11 @@ test('walk_content counts a path again; count_content keeps the count it made', 
   const p = path.join(tmp, 'path');
   fs.mkdirSync(p);
   const result = await runJob([
-    `count_content '${p}'`,
-    `printf '%s\\n' "\${content_of['${p}']}" >>'${tmp}/counted'`,
+    `counted() { printf '%s\\n' "\${content_of[$1]}" >>'${tmp}/counted'; }`,
+    `count_content '${p}'; counted '${p}'`,
     `printf 'abcd' >'${p}/arrived'`,
-    `count_content '${p}'`,
-    `printf '%s\\n' "\${content_of['${p}']}" >>'${tmp}/counted'`,
-    `walk_content '${p}'`,
-    `printf '%s\\n' "\${content_of['${p}']}" >>'${tmp}/counted'`,
+    `count_content '${p}'; counted '${p}'`,
+    `walk_content '${p}'; counted '${p}'`,
     'ok done',
     '',
   ].join('\n'));
