@@ -308,6 +308,16 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     expect(fs.existsSync(markerOf(exports))).toBe(false);
     fs.rmSync(arrived);
     expect(tree(exports)).toBe(emptyTree);
+    // A walk again that fails tells nothing: refused as well. find fails on the exports once the restore's work
+    // directory is there (the walk after the restore), and runs as it is for the check before it.
+    const findBin = path.join(tmp, 'bin-find-fails-later');
+    fs.mkdirSync(findBin, { recursive: true });
+    fs.writeFileSync(path.join(findBin, 'find'), `#!/bin/bash\ncase " $* " in *" ${exports} "*-printf*) if compgen -G '${exports}/.sovereign-restore.*' >/dev/null; then echo "find: '${exports}/mnt': Permission denied (test)" >&2; exit 1; fi ;; esac\nexec /usr/bin/find "$@"\n`, { mode: 0o755 });
+    refused(await restore(['--path', exports], { env: { PATH: `${findBin}:${PATH_ENV}` } }), new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, `
+      + 'and find failed walking it again (its errors are above), so what was written there since cannot be told. Nothing was changed. Fix: stop what writes there, then run ')
+      + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it may hold files, which find failed to count: ${addReplace})`)}\n`));
+    expect(leftovers(exports)).toEqual([]);
+    expect(tree(exports)).toBe(emptyTree);
     // The exports as the tests after this one take them: the newest snapshot's.
     ok(await restore(['--path', exports, '--replace']));
     expect(tree(exports)).toBe(v2.exports);

@@ -3215,8 +3215,9 @@ for p in $paths; do
     if [ "$n" != 0 ] || [ -n "\${walk_failed[$p]:-}" ]; then
       rest='' after=0
       for q in $paths; do [ "$q" != "$p" ] || after=1; [ "$after" = 0 ] || rest="$rest $q"; done
-      if [ "$n" != 0 ]; then now="now holds $n files with content, $(bytes "$size")"; else now="could not be walked again (find failed, its errors are above)"; fi
-      die "refusing to put the restored $p in place: it held no file with content when checked, and $now, written since (an app may be using it). $unchanged. Fix: stop what writes there, then run $(restore_run "\${snapshot:--}" "$t" $rest)"
+      if [ "$n" != 0 ]; then now="now holds $n files with content, $(bytes "$size"), written since (an app may be using it)"
+      else now="find failed walking it again (its errors are above), so what was written there since cannot be told"; fi
+      die "refusing to put the restored $p in place: it held no file with content when checked, and $now. $unchanged. Fix: stop what writes there, then run $(restore_run "\${snapshot:--}" "$t" $rest)"
     fi
   fi
   marker=$(placing_marker "$p")
