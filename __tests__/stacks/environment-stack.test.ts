@@ -166,6 +166,27 @@ describe('EnvironmentStack', () => {
     expect(message).not.toContain("SshKey.fromName('acme-staging-worker-ops')");
   });
 
+  // The admin keys were the fix for any key registered twice in such a stack: two workers registering one CI deploy
+  // key were told to take the admin keys, which would change who can log in.
+  test('a key registered twice that is no admin key is told to register once, not to take the admin keys', () => {
+    const deployKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDyW0W92D5ahjAf2ve+VCLHHNwO/yNOkLinc2LJhU2RU ci@acme.eu';
+    const workerKey = (stack: EnvironmentStack, id: string) => new SshKey(stack, id, { name: `${stack.node.id}-${id.toLowerCase()}`, publicKey: deployKey });
+    const messageOf = (app: App) => { try { app.synth(); } catch (e) { return (e as Error).message; } return ''; };
+    const one = Testing.app();
+    new EnvironmentStack(one, 'acme-production', { product: product(), environment: Environment.PRODUCTION, networkClients: (stack) => { workerKey(stack, 'CiKey'); workerKey(stack, 'CiKey2'); return []; } });
+    const sameStack = messageOf(one);
+    expect(sameStack).toMatch(/acme-production\/CiKey2\.publicKey: '.*' is not allowed: it is the key of acme-production\/CiKey too .*Fix: register the key once, and pass that SshKey wherever it is needed/);
+    expect(sameStack).not.toContain('adminSshKeys');
+    // Across stacks in one project (staging from production's snapshot), likewise: the fix names the key by name only.
+    const both = Testing.app();
+    new ProductStacks(both, product({ staging: StagingMode.fromProductionSnapshot() }), {
+      stagingExpiresAt: '2099-01-01', networkClients: (stack) => { if (stack.environment !== Environment.TEST) workerKey(stack, 'CiKey'); return []; },
+    });
+    const crossStack = messageOf(both);
+    expect(crossStack).toMatch(/CiKey\/Resource\.public_key: .*Fix: register the key in one stack only, and refer to it in the other by name: SshKey\.fromName\('acme-(staging|production)-cikey'\)/);
+    expect(crossStack).not.toContain('adminSshKeys');
+  });
+
   test('falls back to the next preset type when the first is sold out', () => {
     const stacks = new ProductStacks(Testing.app(), product({ unavailableServerTypes: ['cx23', 'cx33'] }));
     expect(resources(synth(stacks.test), 'hcloud_server')[0].server_type).toBe('cpx22');

@@ -100,7 +100,7 @@ export class SshKey extends Construct implements ISshKey {
         'give each key its own name')] : []),
       ...(sameKey ? [invalidValue(this, 'publicKey', sshKeyFingerprint(this.publicKey),
         `it is the key of ${sameKey.node.path} too (comments aside), and Hetzner registers a key (its fingerprint) once per project, so the deploy would fail with uniqueness_error`,
-        registerOnceFix(TerraformStack.of(this)))] : []),
+        registerOnceFix(TerraformStack.of(this), sshKeyMaterial(this.publicKey)))] : []),
     ];
   }
 }

@@ -136,7 +136,7 @@ function collisionMessages(first: NamedResource, second: NamedResource, shared: 
   if (first.keyMaterial !== undefined && first.keyMaterial === second.keyMaterial) {
     errors.push(invalidValue(second.resource, 'public_key', sshKeyFingerprint(second.keyMaterial),
       `${where}, and registers this key too (comments aside): Hetzner registers a key (its fingerprint) once per project, ${outcome}`,
-      sameStack ? registerOnceFix(second.stack) : crossStackKeyFix(first, second)));
+      sameStack ? registerOnceFix(second.stack, second.keyMaterial) : crossStackKeyFix(first, second)));
   }
   return errors;
 }
@@ -237,10 +237,22 @@ function adminKeysOf(stack: TerraformStack): readonly unknown[] | undefined {
 
 const ADMIN_KEYS_FIX = 'take the stack\'s admin keys rather than registering the key again: sshKeys: [...stack.adminSshKeys]';
 
-/** The fix for a key registered twice in one stack: in an EnvironmentStack, its admin keys first. */
-export function registerOnceFix(stack: TerraformStack): string {
+/**
+ * Whether `keyMaterial` is one of the stack's admin keys (by its public key, comments aside): only then are they the
+ * fix. Another key (a CI deploy key two workers register) told to use them would change who can log in.
+ */
+function isAdminKeyOf(stack: TerraformStack, keyMaterial: string | undefined): boolean {
+  if (keyMaterial === undefined) return false;
+  return (adminKeysOf(stack) ?? []).some((k) => {
+    const publicKey = (k as { publicKey?: unknown } | null)?.publicKey;
+    return typeof publicKey === 'string' && known(publicKey) !== undefined && sshKeyMaterial(publicKey) === keyMaterial;
+  });
+}
+
+/** The fix for a key registered twice in one stack: in an EnvironmentStack, its admin keys first when it is one of them. */
+export function registerOnceFix(stack: TerraformStack, keyMaterial: string | undefined): string {
   const once = 'register the key once, and pass that SshKey wherever it is needed';
-  return adminKeysOf(stack) ? `in a ProductStacks or EnvironmentStack stack (${stack.node.id} is one), ${ADMIN_KEYS_FIX}; otherwise ${once}` : once;
+  return isAdminKeyOf(stack, keyMaterial) ? `in a ProductStacks or EnvironmentStack stack (${stack.node.id} is one), ${ADMIN_KEYS_FIX}; otherwise ${once}` : once;
 }
 
 /**
@@ -251,7 +263,7 @@ function crossStackKeyFix(first: NamedResource, second: NamedResource): string {
   const isAdminKey = (n: NamedResource) => (adminKeysOf(n.stack) ?? []).some((k) => k === n.resource.node.scope);
   const [kept, again] = isAdminKey(second) && !isAdminKey(first) ? [second, first] : [first, second];
   const byName = `register the key in one stack only, and refer to it in the other by name: SshKey.fromName('${kept.name ?? '<its name>'}')`;
-  return adminKeysOf(again.stack) && !isAdminKey(again)
+  return isAdminKeyOf(again.stack, again.keyMaterial) && !isAdminKey(again)
     ? `for ${again.resource.node.path}, in a ProductStacks or EnvironmentStack stack (${again.stack.node.id}), ${ADMIN_KEYS_FIX}; otherwise ${byName}`
     : byName;
 }
