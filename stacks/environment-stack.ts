@@ -128,7 +128,7 @@ export class EnvironmentStack extends TerraformStack {
    * (Hetzner's `uniqueness_error` at deploy).
    */
   public readonly adminSshKeys: readonly ISshKey[];
-  /** Staging only: gives the stack's labelled resources its on-demand labels (the reaper's), refusing other values. */
+  /** Staging only: gives the stack's labelled resources its on-demand labels (the reaper's), refusing other values, and warns of a type the reaper does not remove. */
   private readonly onDemandLabelling?: OnDemandLabels;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {

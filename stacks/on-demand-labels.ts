@@ -1,6 +1,8 @@
-import { IAspect, TerraformResource } from 'cdktf';
+import { Annotations, IAspect, TerraformResource } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { invalidValue } from '../lib/core/validation-message';
+import { REAPED_COLLECTIONS } from '../lib/environments/staging-reaper';
+import { Machine } from '../lib/hetzner/machine';
 import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument';
 
 /**
@@ -9,9 +11,14 @@ import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument
  * and a worker without them outlived a rehearsal that died before its destroy, running and billed, once the reaper had
  * deleted its network. A label set to another value is refused, neither kept (the reaper would miss the resource) nor
  * overwritten (a label its author wrote would be silently untrue). An Aspect, so that it sees what is added later too.
+ *
+ * The reaper removes only the types of REAPED_COLLECTIONS (servers, load balancers, volumes, primary IPs, firewalls,
+ * networks, SSH keys, placement groups); a labelled resource of another type (a floating IP, a snapshot, a
+ * certificate, a storage box, a zone) gets the labels too, and a warning that the reaper will not remove it.
  */
 export class OnDemandLabels implements IAspect {
-  private readonly refused = new Map<TerraformResource, string>();
+  private readonly refused = new Map<TerraformResource, { readonly owner: IConstruct; readonly message: string }>();
+  private readonly warned = new Set<TerraformResource>();
 
   constructor(private readonly labels: Readonly<Record<string, string>>) {}
 
@@ -19,31 +26,64 @@ export class OnDemandLabels implements IAspect {
     if (!(node instanceof TerraformResource) || !node.terraformResourceType.startsWith('hcloud_')) return;
     // A generated resource with a labels argument has resetLabels; the others (an attachment, a subnet) take none.
     if (typeof (node as { resetLabels?: unknown }).resetLabels !== 'function') return;
+    this.warnIfNotReaped(node);
     this.refused.delete(node);
+    // A Machine's server, firewall and addresses share its labels: one refusal for the Machine, not one for each.
+    const owner = ownerOf(node);
     // As synthesized, overrides included: an addOverride('labels', …) replaces what the constructor was given.
     const written = synthesizedArgument(node, 'labels');
     if (written !== undefined && (written === null || typeof written !== 'object' || Array.isArray(written))) {
-      this.refused.set(node, invalidValue(node, 'labels', written, "they are not known at synth, so the staging reaper's labels cannot be added to them", this.fix()));
+      this.refused.set(node, { owner, message: invalidValue(owner, 'labels', written, `${notLabels(written)}, so the staging reaper's labels cannot be added to them`,
+        `write them out at synth as an object of labels, such as { team: 'data' }, or leave them out: the stack adds ${JSON.stringify(this.labels)}`) });
       return;
     }
     const current = (written ?? {}) as Record<string, unknown>;
     const differing = Object.entries(this.labels).filter(([key, value]) => current[key] !== undefined && current[key] !== value);
     if (differing.length > 0) {
-      this.refused.set(node, invalidValue(node, 'labels', Object.fromEntries(differing.map(([key]) => [key, current[key]])),
+      this.refused.set(node, { owner, message: invalidValue(owner, 'labels', Object.fromEntries(differing.map(([key]) => [key, current[key]])),
         'a staging stack labels what it creates for the staging reaper, which finds what a rehearsal left by these labels; '
-        + 'with other values the reaper would leave this resource running and billed', this.fix()));
+        + 'with other values the reaper would leave this resource running and billed', this.fix(owner, differing.map(([key]) => key))) });
       return;
     }
     // Key by key: the labels the resource has stay, whoever set them.
     for (const [key, value] of Object.entries(this.labels)) if (current[key] === undefined) node.addOverride(`labels.${key}`, value);
   }
 
-  /** The resources whose labels could not be made the stack's, with why. */
+  /** The resources whose labels could not be made the stack's, with why: once for each Machine, or resource outside one. */
   public errors(): string[] {
-    return [...this.refused.values()];
+    const byOwner = new Map<IConstruct, string>();
+    for (const { owner, message } of this.refused.values()) if (!byOwner.has(owner)) byOwner.set(owner, message);
+    return [...byOwner.values()];
   }
 
-  private fix(): string {
-    return `leave these labels out (the stack sets them), or give them the stack's values: ${JSON.stringify(this.labels)}`;
+  /** A labelled type the reaper has no collection for: labelled, it still outlives a rehearsal that died, billed. */
+  private warnIfNotReaped(node: TerraformResource): void {
+    if (REAPED_COLLECTIONS[node.terraformResourceType] !== undefined || this.warned.has(node)) return;
+    this.warned.add(node);
+    Annotations.of(node).addWarning(`Staging-NotReaped: ${node.node.path} is a ${node.terraformResourceType}, which the staging reaper does not remove `
+      + `(it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')}): after a rehearsal that died before its destroy, it stays, billed, and \`staging list\` `
+      + 'does not show it. Fix: put it in another stack, or destroy it by hand when the rehearsal is over');
   }
+
+  private fix(owner: IConstruct, keys: readonly string[]): string {
+    const fixes: string[] = [];
+    // A Machine's environment label is its environment prop: the labels prop never set it.
+    if (owner instanceof Machine && keys.includes('environment')) fixes.push('build the Machine with environment: stack.environment (its environment label comes from that prop)');
+    const rest = Object.fromEntries(Object.entries(this.labels).filter(([key]) => keys.includes(key) && !(owner instanceof Machine && key === 'environment')));
+    if (Object.keys(rest).length > 0) fixes.push(`leave these labels out (the stack sets them), or give them the stack's values: ${JSON.stringify(rest)}`);
+    return fixes.join('; and ');
+  }
+}
+
+/** The nearest Machine the resource is part of, or the resource itself. */
+function ownerOf(resource: TerraformResource): IConstruct {
+  return [...resource.node.scopes].reverse().find((scope) => scope instanceof Machine) ?? resource;
+}
+
+/** Why written labels are no map of labels, by what they are. */
+function notLabels(written: unknown): string {
+  if (typeof written === 'string' && written.includes('${')) return 'they are not known at synth';
+  if (written === null) return 'they are null, not an object of labels';
+  if (Array.isArray(written)) return 'they are a list, not an object of labels';
+  return `they are a ${typeof written}, not an object of labels`;
 }

@@ -8,7 +8,9 @@ import { policy } from '../boundary/fixtures';
 import { warningsOf } from '../setup/stack';
 import { admin, backup, monitoring } from '../setup/product-basics';
 import { synthesizedBundle } from '../../testing/bundle';
-import { StagingReaper } from '../../lib/environments/staging-reaper';
+import { REAPED_COLLECTIONS, StagingReaper } from '../../lib/environments/staging-reaper';
+import { FloatingIp } from '../../generated/providers/hcloud/floating-ip';
+import { Volume } from '../../generated/providers/hcloud/volume';
 import { HcloudApiClient } from '../../lib/environments/hcloud-api-client';
 import { HcloudApiStandIn } from '../environments/hcloud-api-stand-in';
 
@@ -239,41 +241,52 @@ describe('EnvironmentStack', () => {
       expect(json.variable.staging_image).toMatchObject({ type: 'string', default: 'debian-12' });
     });
 
-    /** Staging with docs/database.md's worker, labelled as given. */
-    const stagingWithWorker = (labels: Record<string, string>) => new EnvironmentStack(Testing.app(), 'acme-staging', {
+    /** Staging with docs/database.md's worker, labelled as given, and whatever `extra` adds to the stack. */
+    const stagingWithWorker = (labels: Record<string, string>, extra: (stack: EnvironmentStack) => void = () => undefined, environment?: Environment) => new EnvironmentStack(Testing.app(), 'acme-staging', {
       product: product({ staging: StagingMode.fromProductionSnapshot() }), environment: Environment.STAGING, expiresAt: '2026-12-31',
       networkClients: (s) => {
         const worker = new Machine(s, 'Worker', {
-          environment: s.environment, role: 'worker', serverType: ServerType.CX23, location: s.app.location, sshKeys: [...s.adminSshKeys],
+          environment: environment ?? s.environment, role: 'worker', serverType: ServerType.CX23, location: s.app.location, sshKeys: [...s.adminSshKeys],
           adminCidrs: s.product.admin.cidrs, privateNetwork: s.network, labels,
         });
         EgressAllowlist.apply(worker, { policy: s.product.boundary });
+        extra(s);
         return [worker];
       },
     });
+    const messageOf = (stack: EnvironmentStack) => { try { synth(stack); } catch (e) { return (e as Error).message; } return ''; };
 
     // Pre-existing: a worker of networkClients had none of the on-demand labels, so a rehearsal that died before its
     // destroy left it running and billed while the reaper deleted the app and the network around it.
-    test("a networkClients worker carries the on-demand labels, and the reaper's own selector finds it", async () => {
-      const stack = stagingWithWorker({ team: 'data' });
+    test("a networkClients worker carries the on-demand labels, and the reaper's own selector finds every labelled resource but those it warns of", async () => {
+      const stack = stagingWithWorker({ team: 'data' }, (s) => new FloatingIp(s, 'Spare', { type: 'ipv4', homeLocation: 'fsn1', name: 'acme-staging-spare' }));
       const json = synth(stack);
       const worker = resources(json, 'hcloud_server').find((r) => r.labels?.role === 'worker');
       expect(worker.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-12-31', stack: 'acme-staging', team: 'data', role: 'worker' });
-      // What Hetzner would hold after the deploy, every labelled resource of the stack, listed to the reaper through a
-      // stand-in of the API that applies its label selector.
-      const collections: Record<string, Array<{ id: number; name: string; labels: Record<string, string> }>> = {
-        servers: [], load_balancers: [], volumes: [], primary_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [],
-      };
-      const collectionOf: Record<string, string> = { hcloud_server: 'servers', hcloud_primary_ip: 'primary_ips', hcloud_firewall: 'firewalls', hcloud_network: 'networks' };
+      // What Hetzner would hold after the deploy, every labelled resource of the stack whatever its type, listed to the
+      // reaper through a stand-in of the API that applies its label selector: a type the reaper has no collection for
+      // fails here unless the stack warned of it.
+      const collections: Record<string, Array<{ id: number; name: string; labels: Record<string, string> }>> = Object.fromEntries(Object.values(REAPED_COLLECTIONS).map((c) => [c, []]));
+      const notReaped: string[] = [];
       let id = 1;
-      for (const [type, collection] of Object.entries(collectionOf)) {
-        for (const r of resources(json, type)) collections[collection].push({ id: id++, name: r.name, labels: r.labels });
+      for (const [type, byId] of Object.entries(json.resource as Record<string, Record<string, any>>)) {
+        for (const r of Object.values(byId)) {
+          if (r.labels === undefined) continue;
+          expect(r.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', stack: 'acme-staging' });
+          const collection = REAPED_COLLECTIONS[type];
+          if (collection === undefined) notReaped.push(`${type} ${r.name}`);
+          else collections[collection].push({ id: id++, name: r.name, labels: r.labels });
+        }
       }
+      expect(notReaped).toEqual(['hcloud_floating_ip acme-staging-spare']);
+      expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Staging-NotReaped: acme-staging\/Spare is a hcloud_floating_ip, which the staging reaper does not remove \(it removes hcloud_server, .*hcloud_placement_group\).*Fix: put it in another stack, or destroy it by hand/));
+      expect(warningsOf(stack).filter((w) => w.startsWith('Staging-NotReaped'))).toHaveLength(1);
       const api = new HcloudApiStandIn(collections);
       const endpoint = await api.start();
       try {
         const found = await new StagingReaper(new HcloudApiClient({ token: 'test-token', endpoint })).find(new Date('2027-01-02T00:00:00Z'));
         const all = Object.values(collections).flat().map((r) => r.name).sort();
+        expect(all.length).toBeGreaterThan(4);
         expect(found.map((r) => r.name).sort()).toEqual(all);
         expect(found.find((r) => r.name === worker.name)).toMatchObject({ collection: 'servers', expired: true, stack: 'acme-staging' });
         expect(found.filter((r) => r.collection === 'servers')).toHaveLength(2);
@@ -282,9 +295,30 @@ describe('EnvironmentStack', () => {
       }
     });
 
-    test('fails when a resource of staging sets an on-demand label to another value: the reaper would miss it', () => {
-      const stack = stagingWithWorker({ lifecycle: 'permanent' });
-      expect(() => synth(stack)).toThrow(/acme-staging\/Worker\/Resource\.labels: \{"lifecycle":"permanent"\} is not allowed: a staging stack labels what it creates for the staging reaper.*Fix: leave these labels out/);
+    // A Machine's label reached its server, firewall and two addresses: four refusals of one mistake.
+    test('fails once for the Machine when it sets an on-demand label to another value: the reaper would miss it', () => {
+      const message = messageOf(stagingWithWorker({ lifecycle: 'permanent' }));
+      expect(message).toMatch(/acme-staging\/Worker\.labels: \{"lifecycle":"permanent"\} is not allowed: a staging stack labels what it creates for the staging reaper.*Fix: leave these labels out \(the stack sets them\), or give them the stack's values: \{"lifecycle":"on-demand"\}/);
+      expect(message.match(/is not allowed: a staging stack labels/g)).toHaveLength(1);
+    });
+
+    test("a Machine of another environment is told to take the stack's: its environment label comes from that prop", () => {
+      const message = messageOf(stagingWithWorker({}, undefined, Environment.TEST));
+      expect(message).toContain('acme-staging/Worker.labels: {"environment":"test"} is not allowed: a staging stack labels');
+      expect(message).toContain('Fix: build the Machine with environment: stack.environment (its environment label comes from that prop)');
+    });
+
+    // Every value that is no object of labels was said to be "not known at synth", a list or null from plain JavaScript too.
+    test.each([
+      ['${var.volume_labels}', 'they are not known at synth'],
+      [null, 'they are null, not an object of labels'],
+      [['team'], 'they are a list, not an object of labels'],
+      ['team=data', 'they are a string, not an object of labels'],
+    ])('a resource outside any Machine whose labels are %p is refused: %s', (labels, why) => {
+      // As an override: the generated constructor turns a list into an object of its indices.
+      const message = messageOf(stagingWithWorker({}, (s) => new Volume(s, 'Scratch', { name: 'acme-staging-scratch', size: 10, location: 'fsn1' }).addOverride('labels', labels)));
+      expect(message).toContain(`acme-staging/Scratch.labels: `);
+      expect(message).toContain(`is not allowed: ${why}, so the staging reaper's labels cannot be added to them. Fix: write them out at synth as an object of labels`);
     });
 
     // Audit (lifecycle): production's database on a volume (Phase 3's default) is not in a Hetzner snapshot, so

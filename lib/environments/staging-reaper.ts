@@ -17,8 +17,22 @@ export interface StagingResource {
   readonly skipReason?: string;
 }
 
-// Servers go first: their IPs, volumes and firewalls can only go once nothing uses them.
-const DELETION_ORDER: HcloudCollection[] = ['servers', 'load_balancers', 'volumes', 'primary_ips', 'firewalls', 'networks', 'ssh_keys', 'placement_groups'];
+/**
+ * The Terraform resource types the reaper removes, each with its API collection, in deletion order: servers first,
+ * since their IPs, volumes and firewalls can only go once nothing uses them. A staging stack's labelled resource of
+ * another type (a floating IP, a snapshot, a certificate, a storage box, a zone) is never reaped: OnDemandLabels warns.
+ */
+export const REAPED_COLLECTIONS: Readonly<Record<string, HcloudCollection>> = Object.freeze({
+  hcloud_server: 'servers',
+  hcloud_load_balancer: 'load_balancers',
+  hcloud_volume: 'volumes',
+  hcloud_primary_ip: 'primary_ips',
+  hcloud_firewall: 'firewalls',
+  hcloud_network: 'networks',
+  hcloud_ssh_key: 'ssh_keys',
+  hcloud_placement_group: 'placement_groups',
+});
+const DELETION_ORDER: readonly HcloudCollection[] = Object.values(REAPED_COLLECTIONS);
 const SELECTOR = ['environment=staging', ...Object.entries(ON_DEMAND_LABELS).map(([k, v]) => `${k}=${v}`), EXPIRES_AT_LABEL].join(',');
 
 /**
