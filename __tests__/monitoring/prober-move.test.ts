@@ -8,6 +8,7 @@ import { productFixture } from './helpers/fixture';
 import { FreshMachine } from './helpers/fresh-machine';
 import { FAKE_SECRETS } from './helpers/machine-root';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
+import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
 
 // Phase 2 -> Phase 3 on production's app machine: the monitoring machine takes over the probing, and the app
 // machine, which probed until then, must stop doing so. Production's bundles as the library synthesizes them, for
@@ -68,6 +69,22 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     account('gshadow', ['root:*::', `sovereign-alertmanager:!*::${groupMembers}`], 0o640);
     account('login.defs', ['USERGROUPS_ENAB yes']);
   };
+  /**
+   * These tests run the real userdel and groupdel as root: wrappers first on `machine`'s PATH log each call and refuse
+   * one that is not under `--root` of its own root, so a script that lost its --root fails the test and leaves the
+   * host's accounts alone. userdel's wrapper also keeps the systemctl calls made before it ran (the order).
+   */
+  const guardAccountTools = (machine: FreshMachine) => {
+    const log = (name: string) => path.join(machine.dir, name);
+    const guard = `[ "$1" = --root ] && [ "$2" = '${machine.root}' ] || { echo "not under --root" >&2; exit 97; }`;
+    recordingWrapper(path.join(machine.dir, 'bin'), 'userdel', log('userdel.log'), `${guard}\ncat '${log('systemctl.log')}' > '${log('systemctl-before-userdel.log')}' 2>/dev/null`);
+    recordingWrapper(path.join(machine.dir, 'bin'), 'groupdel', log('groupdel.log'), guard);
+    return {
+      userdel: () => recordedCalls(log('userdel.log')),
+      groupdel: () => recordedCalls(log('groupdel.log')),
+      systemctlBeforeUserdel: () => recordedCalls(log('systemctl-before-userdel.log')),
+    };
+  };
   /** `sovereign-monitoring-setup retire-prober` as the rollout runs it, on `machine`'s root with its commands first. */
   const retire = (machine: FreshMachine) => {
     const script = path.join(machine.dir, 'sovereign-monitoring-setup');
@@ -104,6 +121,7 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
         fs.writeFileSync(path.join(app.root, `lib/systemd/system/${unit}.service`), `[Service]\nExecStart=/usr/bin/${unit}\n`);
       }
       expect(app.deploy(synth(Phase.TWO), FAKE_SECRETS).status).toBe(0);
+      const tools = guardAccountTools(app);
       accounts(app.root);
       const data = path.join(app.root, DATA);
       fs.mkdirSync(path.join(data, 'snapshots'), { recursive: true });
@@ -118,6 +136,9 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
       const run = app.deploy(synth(Phase.THREE), FAKE_SECRETS);
       expect(run.status).toBe(0);
       expect(app.systemctl()).toContain('disable --now prometheus-alertmanager.service');
+      // Alertmanager was stopped before its user went: userdel ran once, after systemctl had disabled it.
+      expect(tools.userdel()).toEqual([`--root ${app.root} sovereign-alertmanager`]);
+      expect(tools.systemctlBeforeUserdel()).toContain('disable --now prometheus-alertmanager.service');
       expect(app.read('/etc/passwd')).toBe('root:x:0:0:root:/root:/bin/bash\n');
       expect(app.read('/etc/group')).toBe('root:x:0:\n');
       expect(app.read('/etc/shadow')).not.toContain('sovereign-alertmanager');
@@ -142,6 +163,7 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   const dataLink = 'a data directory that is a symlink is left alone, said so, and what it points to keeps its owner; the user goes';
   testWithRealParts(isRoot && hasPrometheus, dataLink, needs)(dataLink, () => {
     onMachine((machine) => {
+      guardAccountTools(machine);
       accounts(machine.root);
       const target = elsewhere(machine);
       fs.mkdirSync(path.dirname(path.join(machine.root, DATA)), { recursive: true });
@@ -158,8 +180,10 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   const noData = 'a machine whose Alertmanager never wrote its data directory: the user and group go all the same';
   testWithRealParts(isRoot, noData, 'root (userdel --root)')(noData, () => {
     onMachine((machine) => {
+      const tools = guardAccountTools(machine);
       accounts(machine.root);
       const run = retire(machine);
+      expect(tools.userdel()).toEqual([`--root ${machine.root} sovereign-alertmanager`]);
       expect([run.status, run.output]).toEqual([0, expect.stringContaining('removed the user sovereign-alertmanager')]);
       expect(machine.read('/etc/passwd')).toBe('root:x:0:0:root:/root:/bin/bash\n');
       expect(machine.read('/etc/group')).toBe('root:x:0:\n');
@@ -172,8 +196,10 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   testWithRealParts(isRoot, group, 'root (userdel --root)')(group, () => {
     for (const user of [true, false]) {
       onMachine((machine) => {
+        const tools = guardAccountTools(machine);
         accounts(machine.root, { user, groupMembers: 'root' });
         const run = retire(machine);
+        expect(tools.groupdel()).toEqual([`--root ${machine.root} sovereign-alertmanager`]);
         expect(run.status).toBe(0);
         if (user) expect(run.output).toMatch(/group sovereign-alertmanager not removed because it has other members/);
         expect(run.output).toContain('removed the group sovereign-alertmanager');
