@@ -258,20 +258,24 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   test('a path empty when the restore starts that gains a file before the repository lock is taken is refused without --replace, naming the path and its count', async () => {
     const emptyTree = skeleton(exports);
     const arrived = path.join(exports, 'avatars', 'arrived.csv');
-    const bin = path.join(tmp, 'bin-flock-writes');
-    fs.mkdirSync(bin, { recursive: true });
-    // The app writes just before the flock that takes the repository lock (fd 9); every flock runs as it is.
-    fs.writeFileSync(path.join(bin, 'flock'), `#!/bin/bash\nif [[ " $* " == *" 9 "* ]] && [ ! -e '${arrived}' ]; then printf 'written while the restore waited\\n' >'${arrived}'; fi\nexec /usr/bin/flock "$@"\n`, { mode: 0o755 });
-    const late = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
-    expect(fs.readFileSync(arrived, 'utf8')).toBe('written while the restore waited\n');
-    refused(late, new RegExp(`FAILED: refusing to restore over paths that hold files: restoring would replace what ${exports} \\(${withContent(exports)}\\) hold\\. Fix: pass --replace`));
-    expect(fs.readFileSync(arrived, 'utf8')).toBe('written while the restore waited\n');
-    expect(tree(exports)).not.toBe(emptyTree);
-    fs.rmSync(arrived);
-    expect(tree(exports)).toBe(emptyTree);
-    // The exports as the tests after this one take them: the newest snapshot's.
-    ok(await restore(['--path', exports, '--replace']));
-    expect(tree(exports)).toBe(v2.exports);
+    try {
+      const bin = path.join(tmp, 'bin-flock-writes');
+      fs.mkdirSync(bin, { recursive: true });
+      // The app writes just before the flock that takes the repository lock (fd 9); every flock runs as it is.
+      fs.writeFileSync(path.join(bin, 'flock'), `#!/bin/bash\nif [[ " $* " == *" 9 "* ]] && [ ! -e '${arrived}' ]; then printf 'written while the restore waited\\n' >'${arrived}'; fi\nexec /usr/bin/flock "$@"\n`, { mode: 0o755 });
+      const late = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
+      expect(fs.readFileSync(arrived, 'utf8')).toBe('written while the restore waited\n');
+      refused(late, new RegExp(`FAILED: refusing to restore over paths that hold files: restoring would replace what ${exports} \\(${withContent(exports)}\\) hold\\. Fix: pass --replace`));
+      expect(fs.readFileSync(arrived, 'utf8')).toBe('written while the restore waited\n');
+      expect(tree(exports)).not.toBe(emptyTree);
+      fs.rmSync(arrived);
+      expect(tree(exports)).toBe(emptyTree);
+    } finally {
+      // The exports as the tests after this one take them (the newest snapshot's), also after a failed expect above.
+      fs.rmSync(arrived, { force: true });
+      ok(await restore(['--path', exports, '--replace']));
+      expect(tree(exports)).toBe(v2.exports);
+    }
   });
 
   // Review (fifteenth pass): the check walked each path before any restore began, and nothing walked it again before
@@ -280,47 +284,51 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   test('a path empty when checked that gains a file while it is restored is refused without --replace before anything of it is removed, also when written during the restore of an earlier path, naming the path, its count and the command', async () => {
     const emptyTree = skeleton(exports);
     const arrived = path.join(exports, 'avatars', 'during-restore.csv');
-    const bin = path.join(tmp, 'bin-restic-writes');
-    fs.mkdirSync(bin, { recursive: true });
-    // The app writes as restic restores (after the check, before the restored files are put in place); every restic
-    // call runs as it is.
-    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
-    const during = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
-    expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
-    const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
-    refused(during, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
-      + 'written since (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
-      + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
-    expect(leftovers(exports)).toEqual([]);
-    expect(fs.existsSync(markerOf(exports))).toBe(false);
-    fs.rmSync(arrived);
-    expect(tree(exports)).toBe(emptyTree);
-    // Both paths: the exports, checked before the uploads' restore began, gain the file while the uploads are restored.
-    skeleton(uploads);
-    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*" --include ${uploads} "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
-    const second = await restore([], { env: { PATH: `${bin}:${PATH_ENV}` } });
-    expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
-    refused(second, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
-      + `written since (an app may be using it). ${exports} was not changed (already restored: ${uploads}). Fix: stop what writes there, then run `)
-      + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
-    expect(tree(uploads)).toBe(v2.uploads);
-    expect(leftovers(exports)).toEqual([]);
-    expect(fs.existsSync(markerOf(exports))).toBe(false);
-    fs.rmSync(arrived);
-    expect(tree(exports)).toBe(emptyTree);
-    // A walk again that fails tells nothing: refused as well. find fails on the exports once the restore's work
-    // directory is there (the walk after the restore), and runs as it is for the check before it.
-    const findBin = path.join(tmp, 'bin-find-fails-later');
-    fs.mkdirSync(findBin, { recursive: true });
-    fs.writeFileSync(path.join(findBin, 'find'), `#!/bin/bash\ncase " $* " in *" ${exports} "*-printf*) if compgen -G '${exports}/.sovereign-restore.*' >/dev/null; then echo "find: '${exports}/mnt': Permission denied (test)" >&2; exit 1; fi ;; esac\nexec /usr/bin/find "$@"\n`, { mode: 0o755 });
-    refused(await restore(['--path', exports], { env: { PATH: `${findBin}:${PATH_ENV}` } }), new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, `
-      + 'and find failed walking it again (its errors are above), so what was written there since cannot be told. Nothing was changed. Fix: stop what writes there, then run ')
-      + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it may hold files, which find failed to count: ${addReplace})`)}\n`));
-    expect(leftovers(exports)).toEqual([]);
-    expect(tree(exports)).toBe(emptyTree);
-    // The exports as the tests after this one take them: the newest snapshot's.
-    ok(await restore(['--path', exports, '--replace']));
-    expect(tree(exports)).toBe(v2.exports);
+    try {
+      const bin = path.join(tmp, 'bin-restic-writes');
+      fs.mkdirSync(bin, { recursive: true });
+      // The app writes as restic restores (after the check, before the restored files are put in place); every restic
+      // call runs as it is.
+      fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
+      const during = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
+      expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
+      const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
+      refused(during, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
+        + 'written since (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
+        + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
+      expect(leftovers(exports)).toEqual([]);
+      expect(fs.existsSync(markerOf(exports))).toBe(false);
+      fs.rmSync(arrived);
+      expect(tree(exports)).toBe(emptyTree);
+      // Both paths: the exports, checked before the uploads' restore began, gain the file while the uploads are restored.
+      skeleton(uploads);
+      fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*" --include ${uploads} "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
+      const second = await restore([], { env: { PATH: `${bin}:${PATH_ENV}` } });
+      expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
+      refused(second, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
+        + `written since (an app may be using it). ${exports} was not changed (already restored: ${uploads}). Fix: stop what writes there, then run `)
+        + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
+      expect(tree(uploads)).toBe(v2.uploads);
+      expect(leftovers(exports)).toEqual([]);
+      expect(fs.existsSync(markerOf(exports))).toBe(false);
+      fs.rmSync(arrived);
+      expect(tree(exports)).toBe(emptyTree);
+      // A walk again that fails tells nothing: refused as well. find fails on the exports once the restore's work
+      // directory is there (the walk after the restore), and runs as it is for the check before it.
+      const findBin = path.join(tmp, 'bin-find-fails-later');
+      fs.mkdirSync(findBin, { recursive: true });
+      fs.writeFileSync(path.join(findBin, 'find'), `#!/bin/bash\ncase " $* " in *" ${exports} "*-printf*) if compgen -G '${exports}/.sovereign-restore.*' >/dev/null; then echo "find: '${exports}/mnt': Permission denied (test)" >&2; exit 1; fi ;; esac\nexec /usr/bin/find "$@"\n`, { mode: 0o755 });
+      refused(await restore(['--path', exports], { env: { PATH: `${findBin}:${PATH_ENV}` } }), new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, `
+        + 'and find failed walking it again (its errors are above), so what was written there since cannot be told. Nothing was changed. Fix: stop what writes there, then run ')
+        + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it may hold files, which find failed to count: ${addReplace})`)}\n`));
+      expect(leftovers(exports)).toEqual([]);
+      expect(tree(exports)).toBe(emptyTree);
+    } finally {
+      // The exports as the tests after this one take them (the newest snapshot's), also after a failed expect above.
+      fs.rmSync(arrived, { force: true });
+      ok(await restore(['--path', exports, '--replace']));
+      expect(tree(exports)).toBe(v2.exports);
+    }
   });
 
   // The commands a refusal names took a walk that failed and counted nothing for an empty path: the one that gives a
