@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { COMMON } from '../../lib/backup/private/scripts';
+import { BACKUP_RESTORE_FILES, COMMON } from '../../lib/backup/private/scripts';
 import { LIB, SBIN } from '../../lib/backup/private/tooling';
 import { PATH_ENV } from './helpers/world';
 import { alive, signal } from '../../testing/harness/processes';
@@ -290,6 +290,18 @@ test('walk_content counts a path again; count_content keeps the count it made', 
   ].join('\n'));
   expect(result.code).toBe(0);
   expect(fs.readFileSync(path.join(tmp, 'counted'), 'utf8')).toBe('0 0\n0 0\n1 4\n');
+});
+
+// ...and backup-restore-files' check, after the lock is taken, walks each path (walk_content): a count_content there would
+// take the count made before the lock wait, which the run in restore-files.test.ts cannot tell from a fresh one.
+test('backup-restore-files checks what its paths hold with walk_content, never count_content', () => {
+  const after = BACKUP_RESTORE_FILES.split('step "checking what $paths hold')[1];
+  expect(after).toBeDefined();
+  const end = after.search(/^done$/m);
+  expect(end).toBeGreaterThan(0);
+  const loop = after.slice(0, end).split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
+  expect(loop).toMatch(/^\s*walk_content "\$p"$/m);
+  expect(loop).not.toMatch(/\bcount_content\b/);
 });
 
 // Review (fifteenth pass): tv_to and ssh_options_to set the caller's variable with printf -v, which sets a local of the
