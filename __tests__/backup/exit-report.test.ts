@@ -311,13 +311,16 @@ test('tv_to and ssh_options_to refuse a variable named as one of their locals, a
     'box_KIND=sftp box_AUTH=password box_USER=u box_HOST=h box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes',
     `rc() { "$@" && echo "$1 $2 0" || echo "$1 $2 $?"; } >>'${tmp}/outcomes'`,
     '__n=old __o=old kind=old',
-    'rc tv_to __n box KIND; rc ssh_options_to __o box; rc tv_to kind box KIND; rc ssh_options_to __port box',
-    `printf '%s\\n' "$__n" "$__o" "$kind" >>'${tmp}/outcomes'`,
+    'rc tv_to __n box KIND; rc ssh_options_to __o box; rc tv_to kind box KIND; rc ssh_options_to __port box; rc ssh_options_to opts box',
+    `printf '%s\\n' "$__n" "$__o" "$kind" "$opts" >>'${tmp}/outcomes'`,
     'ok done',
     '',
   ].join('\n'));
   expect(result.code).toBe(0);
-  expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8')).toBe('tv_to __n 2\nssh_options_to __o 2\ntv_to kind 0\nssh_options_to __port 2\nold\nold\nsftp\n');
+  const outcomes = fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8').split('\n');
+  expect(outcomes.slice(0, 8)).toEqual(['tv_to __n 2', 'ssh_options_to __o 2', 'tv_to kind 0', 'ssh_options_to __port 2', 'ssh_options_to opts 0', 'old', 'old', 'sftp']);
+  // A name that is none of its locals is set: the target's options, its port among them.
+  expect(outcomes[8]).toContain('-o Port=23 -o User=u');
   expect(result.stderr).toContain("tv_to: cannot set __n: a local of tv_to has that name, so printf -v would set the local, not the caller's variable");
   expect(result.stderr).toContain("ssh_options_to: cannot set __o: a local of ssh_options_to has that name");
 });

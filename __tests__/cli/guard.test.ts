@@ -110,7 +110,7 @@ describe('guard: a plan that deletes a protected resource is refused before anyt
     expect(result).toMatchObject({ code: 0, out: expect.stringMatching(/deletes no protected resource \(\d+ to add, \d+ to change, [1-9]\d* to destroy\)/) });
   }, 180_000);
 
-  test('a plan that cannot be made fails with Terraform\'s words, and a stack that was not synthesized says to synthesize', async () => {
+  test('a plan that cannot be made fails with Terraform\'s words, its Fix naming check … --plan with --out only when guard read a non-default output; a stack that was not synthesized says to synthesize', async () => {
     const missing = await guard(['acme-nothing', '--out', outdir], production.env);
     expect(missing).toMatchObject({ code: 1, err: expect.stringMatching(/no stack named 'acme-nothing' in the last synth into .*\. Fix: pass one of acme-production, acme-test, or synthesize the app that defines acme-nothing again/) });
     const broken = path.join(outdir, 'stacks', 'acme-broken');
