@@ -266,6 +266,12 @@ describe('EnvironmentStack', () => {
       // What Hetzner would hold after the deploy, every labelled resource of the stack whatever its type, listed to the
       // reaper through a stand-in of the API that applies its label selector: a type the reaper has no collection for
       // fails here unless the stack warned of it.
+      // The map as written out, in deletion order (its entries' order is the order the reaper deletes in): servers first,
+      // since their IPs, volumes and firewalls go only once nothing uses them.
+      expect(Object.entries(REAPED_COLLECTIONS)).toEqual(Object.entries({
+        hcloud_server: 'servers', hcloud_load_balancer: 'load_balancers', hcloud_volume: 'volumes', hcloud_primary_ip: 'primary_ips',
+        hcloud_firewall: 'firewalls', hcloud_network: 'networks', hcloud_ssh_key: 'ssh_keys', hcloud_placement_group: 'placement_groups',
+      }));
       const collections: Record<string, Array<{ id: number; name: string; labels: Record<string, string> }>> = Object.fromEntries(Object.values(REAPED_COLLECTIONS).map((c) => [c, []]));
       const notReaped: string[] = [];
       let id = 1;
