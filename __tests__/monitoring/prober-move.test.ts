@@ -190,6 +190,37 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     });
   });
 
+  // Review (final): the alertmanager action never removes the SMTP password file of a receiver dropped earlier, 0640 to
+  // the group; once the group went, the next system group given its gid could read it. Removed before userdel.
+  const staleSecret = "a dropped receiver's password file, readable by the group, goes before the group; the other files under secrets stay, a symlink is not followed";
+  testWithRealParts(isRoot, staleSecret, 'root (userdel --root, chown)')(staleSecret, () => {
+    onMachine((machine) => {
+      accounts(machine.root);
+      const secrets = path.join(machine.root, 'etc/sovereign-monitoring/secrets');
+      fs.mkdirSync(secrets, { recursive: true });
+      const stale = path.join(secrets, 'smtp_dropped');
+      fs.writeFileSync(stale, 'the dropped relay\'s password', { mode: 0o640 });
+      fs.chownSync(stale, 0, 990);
+      // The secret cloud-init wrote (root's) and a file of another group stay.
+      const source = path.join(secrets, 'smtp_dropped.b64');
+      fs.writeFileSync(source, 'c2VjcmV0', { mode: 0o600 });
+      const other = path.join(secrets, 'web_password');
+      fs.writeFileSync(other, 'x'.repeat(32), { mode: 0o640 });
+      fs.chownSync(other, 0, 4242);
+      // A symlink of the group to a file elsewhere: neither goes.
+      const target = path.join(elsewhere(machine), 'shadow');
+      fs.chownSync(target, 4242, 990);
+      const link = path.join(secrets, 'linked');
+      fs.symlinkSync(target, link);
+      fs.lchownSync(link, 0, 990);
+      const run = retire(machine);
+      expect([run.status, run.output]).toEqual([0, expect.stringContaining('removed /etc/sovereign-monitoring/secrets/smtp_dropped (readable by the group sovereign-alertmanager, which goes)')]);
+      expect(fs.existsSync(stale)).toBe(false);
+      expect([fs.existsSync(source), fs.existsSync(other), fs.lstatSync(link).isSymbolicLink(), fs.existsSync(target)]).toEqual([true, true, true, true]);
+      expect(machine.read('/etc/group')).toBe('root:x:0:\n');
+    });
+  });
+
   // Review (small): userdel keeps a group with other members (saying so, exit 0), and a run that found the user gone
   // never looked at the group again.
   const group = 'a group userdel leaves because it has other members is removed after it, userdel\'s word shown; so is one whose user went before';

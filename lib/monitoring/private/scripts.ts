@@ -26,7 +26,7 @@ import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMA
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
-import base64, errno, glob, grp, json, os, pwd, re, secrets, subprocess, sys, time, urllib.parse, warnings
+import base64, errno, glob, grp, json, os, pwd, re, secrets, stat, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
 ETC = ROOT + "/etc/sovereign-monitoring"
@@ -213,6 +213,7 @@ def retire_alertmanager_user():
     # user and the unit that applied it, so nothing makes the user again: it goes, and its group with it (Debian's
     # USERGROUPS_ENAB). Its data directory (silences, notification log) goes back to prometheus first, as Debian's
     # package has it: files of a removed user would belong to the next system user given its uid.
+    remove_group_secrets()
     if listed("/etc/passwd"):  # where systemd-sysusers wrote it; absent on a machine that never probed, or a second run
         if os.geteuid() == 0:
             hand_back(ROOT + "${ALERTMANAGER_DATA_DIR}")
@@ -238,6 +239,48 @@ def retire_alertmanager_user():
             print("sovereign-monitoring-setup: left the group ${ALERTMANAGER_USER}: another user's primary group")
         elif code != 6:
             fail("groupdel ${ALERTMANAGER_USER} exited %d: %s" % (code, out))
+
+
+def remove_group_secrets():
+    # Before userdel (which may remove the group) and groupdel: a file left readable by the group (0640) would be readable
+    # by the next system group given its gid. Each is an SMTP password derived from a secret (the .b64 cloud-init wrote
+    # stays, root-only) and read by Alertmanager alone, which runs here no more: removed, not kept under another group.
+    # A receiver dropped earlier left one, which the derived files the rollout names do not list. Only regular files, by
+    # lstat (a symlink is not followed); the directory, root's, is opened without following a symlink.
+    gid = group_id()
+    if gid is None:
+        return  # no group (never probed, or a run before this one removed it)
+    try:
+        fd = os.open(ETC + "/secrets", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):
+            return
+        raise
+    try:
+        for _, _, files, dir_fd in os.fwalk(".", dir_fd=fd):
+            for name in files:
+                try:
+                    st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                    if stat.S_ISREG(st.st_mode) and st.st_gid == gid:
+                        os.unlink(name, dir_fd=dir_fd)
+                        print("sovereign-monitoring-setup: removed %s/secrets/%s (readable by the group ${ALERTMANAGER_USER}, which goes)" % (ETC[len(ROOT):], name))
+                except FileNotFoundError:
+                    pass
+    finally:
+        os.close(fd)
+
+
+def group_id():
+    # From the account files this step changes (under SOVEREIGN_ROOT, that directory's), not the host's.
+    try:
+        with open(ROOT + "/etc/group") as f:
+            for line in f:
+                fields = line.rstrip("\\n").split(":")
+                if fields[0] == "${ALERTMANAGER_USER}" and len(fields) > 2 and fields[2].isdigit():
+                    return int(fields[2])
+    except FileNotFoundError:
+        pass
+    return None
 
 
 def listed(accounts):
