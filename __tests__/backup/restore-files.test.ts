@@ -290,12 +290,16 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       // The app writes as restic restores (after the check, before the restored files are put in place); every restic
       // call runs as it is.
       fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
+      // The snapshot this run takes for the exports (their newest): the command the refusal names pins it (review, fifteenth
+      // pass: it took the newest again, which a backup-push made meanwhile of the app's new files would be).
+      const taken = newestOf(exports);
       const during = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
       expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
       const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
       refused(during, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
         + 'written since (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
-        + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
+        + `backup-restore-files --path ${esc(exports)} --from \\S+ --snapshot ${taken} ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
+      const printed = during.stderr.match(new RegExp(`then run (backup-restore-files --path ${esc(exports)} --from \\S+ --snapshot ${taken}) \\(`))![1];
       expect(leftovers(exports)).toEqual([]);
       expect(fs.existsSync(markerOf(exports))).toBe(false);
       fs.rmSync(arrived);
@@ -307,7 +311,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
       refused(second, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
         + `written since (an app may be using it). ${exports} was not changed (already restored: ${uploads}). Fix: stop what writes there, then run `)
-        + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
+        + `backup-restore-files --path ${esc(exports)} --from \\S+ --snapshot ${taken} ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
       expect(tree(uploads)).toBe(v2.uploads);
       expect(leftovers(exports)).toEqual([]);
       expect(fs.existsSync(markerOf(exports))).toBe(false);
@@ -320,9 +324,16 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       fs.writeFileSync(path.join(findBin, 'find'), `#!/bin/bash\ncase " $* " in *" ${exports} "*-printf*) if compgen -G '${exports}/.sovereign-restore.*' >/dev/null; then echo "find: '${exports}/mnt': Permission denied (test)" >&2; exit 1; fi ;; esac\nexec /usr/bin/find "$@"\n`, { mode: 0o755 });
       refused(await restore(['--path', exports], { env: { PATH: `${findBin}:${PATH_ENV}` } }), new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, `
         + 'and find failed walking it again (its errors are above), so what was written there since cannot be told. Nothing was changed. Fix: stop what writes there, then run ')
-        + `backup-restore-files --path ${esc(exports)} --from \\S+ ${esc(`(it may hold files, which find failed to count: ${addReplace})`)}\n`));
+        + `backup-restore-files --path ${esc(exports)} --from \\S+ --snapshot ${taken} ${esc(`(it may hold files, which find failed to count: ${addReplace})`)}\n`));
       expect(leftovers(exports)).toEqual([]);
       expect(tree(exports)).toBe(emptyTree);
+      // The first refusal's command, run as printed (with the --replace its note offers, over the app's file again): it
+      // restores the snapshot that run took. The exports are then as the tests after this one take them.
+      fs.writeFileSync(arrived, 'written during the restore\n');
+      const [command, ...args] = printed.split(' ');
+      expect(command).toBe('backup-restore-files');
+      ok(await restore([...args, '--replace']));
+      expect(tree(exports)).toBe(v2.exports);
     } finally {
       // The exports as the tests after this one take them (the newest snapshot's), also after a failed expect above.
       fs.rmSync(arrived, { force: true });

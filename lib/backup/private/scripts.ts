@@ -3213,11 +3213,17 @@ for p in $paths; do
     walk_content "$p"
     read -r n size <<<"\${content_of[$p]}"
     if [ "$n" != 0 ] || [ -n "\${walk_failed[$p]:-}" ]; then
-      rest='' after=0
-      for q in $paths; do [ "$q" != "$p" ] || after=1; [ "$after" = 0 ] || rest="$rest $q"; done
+      # Each with the snapshot this run took for it: a rerun taking the newest again would take one a backup-push
+      # made meanwhile of the app's new files, and restore that.
+      rest=''
+      after=0
+      for q in $paths; do
+        [ "$q" != "$p" ] || { after=1; continue; }
+        [ "$after" = 0 ] || rest="\${rest:+$rest; }$(restore_run "\${snap_of[$q]}" "$t" "$q")"
+      done
       if [ "$n" != 0 ]; then now="now holds $n files with content, $(bytes "$size"), written since (an app may be using it)"
       else now="find failed walking it again (its errors are above), so what was written there since cannot be told"; fi
-      die "refusing to put the restored $p in place: it held no file with content when checked, and $now. $unchanged. Fix: stop what writes there, then run $(restore_run "\${snapshot:--}" "$t" $rest)"
+      die "refusing to put the restored $p in place: it held no file with content when checked, and $now. $unchanged. Fix: stop what writes there, then run $(restore_run "\${snap_of[$p]}" "$t" "$p")\${rest:+, and for the paths not restored yet, $rest}"
     fi
   fi
   marker=$(placing_marker "$p")
