@@ -32,6 +32,8 @@ const withContent = (dir: string): string => {
   return `${n} files with content, ${execFileSync('numfmt', ['--to=iec-i', '--suffix=B', String(size)], { encoding: 'utf8' }).trim()}`;
 };
 const addReplace = "add --replace to replace them with the snapshot's";
+/** `t` with the RegExp characters the refusals' messages hold (parentheses, + and .) escaped. */
+const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
 
 describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   jest.setTimeout(300_000);
@@ -295,7 +297,6 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       const taken = newestOf(exports);
       const during = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
       expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
-      const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
       refused(during, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
         + 'written since (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
         + `backup-restore-files --path ${esc(exports)} --from \\S+ --snapshot ${taken} ${esc(`(it holds ${withContent(exports)}: ${addReplace})`)}\n`));
@@ -354,7 +355,6 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     try {
       const mixed = await restore(['--path', uploads, '--path', exports], { etc: twoTargets, env: { PATH: `${bin}:${PATH_ENV}` } });
       const uncounted = `${exports} may hold files, which find failed to count`;
-      const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
       refused(mixed, new RegExp(`Fix: run backup-restore-files --path ${uploads} --from storagebox2 --snapshot ${first}; `
         + esc(`then backup-restore-files --path ${exports} (it may hold files, which find failed to count: ${addReplace}) for the others; `)
         + `[^\n]*or each from its newest snapshot on storagebox, backup-restore-files --path ${uploads} --path ${exports} --from storagebox `
@@ -566,7 +566,6 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       // With --replace, every command keeps it; without, the exports (which hold files) get none, only what it would
       // replace; the one that also gives the marked path another snapshot says it is refused without it (reviews,
       // fourteenth pass).
-      const esc = (t: string): string => t.replace(/[()+.]/g, '\\$&');
       const held = withContent(exports);
       for (const replace of [['--replace'], []]) {
         const [it, them, newest] = replace.length ? [' --replace', ' --replace', ' --replace']
