@@ -256,12 +256,16 @@ export function registerOnceFix(stack: TerraformStack, keyMaterial: string | und
 }
 
 /**
- * The fix for a key two stacks register. The name to refer to is the one an EnvironmentStack registers as its admin key,
- * whichever stack came first: staging's worker registering production's admin key again named the worker's key.
+ * The fix for a key two stacks register. The name to refer to is never staging's when the other stack is not staging
+ * (the reaper and `cdktf destroy` of staging delete its key, under servers that still name it; ProductStacks builds
+ * staging before production, so `first` named it), and otherwise the one an EnvironmentStack registers as its admin
+ * key, whichever stack came first: staging's worker registering production's admin key again named the worker's key.
  */
 function crossStackKeyFix(first: NamedResource, second: NamedResource): string {
   const isAdminKey = (n: NamedResource) => (adminKeysOf(n.stack) ?? []).some((k) => k === n.resource.node.scope);
-  const [kept, again] = isAdminKey(second) && !isAdminKey(first) ? [second, first] : [first, second];
+  const isStaging = (n: NamedResource) => n.environment === Environment.STAGING.name || n.stackEnvironment === Environment.STAGING.name;
+  const secondFirst = isStaging(first) !== isStaging(second) ? isStaging(first) : isAdminKey(second) && !isAdminKey(first);
+  const [kept, again] = secondFirst ? [second, first] : [first, second];
   const byName = `register the key in one stack only, and refer to it in the other by name: SshKey.fromName('${kept.name ?? '<its name>'}')`;
   return isAdminKeyOf(again.stack, again.keyMaterial) && !isAdminKey(again)
     ? `for ${again.resource.node.path}, in a ProductStacks or EnvironmentStack stack (${again.stack.node.id}), ${ADMIN_KEYS_FIX}; otherwise ${byName}`
