@@ -3,9 +3,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RolloutTarget } from './harness/override';
 import { startLoopbackSshd, stopSshd } from './harness/sshd';
+import { standInSystemdAnalyze } from './harness/systemd-analyze';
 
 /** What Debian installs as root's ~/.bashrc, as a fresh server has it. */
 const DEBIAN_BASHRC = '/usr/share/base-files/dot.bashrc';
+
+/** The sessions' PATH after the machine's bin/, as a Debian server's root has it. */
+const SESSION_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * `NAME=VALUE` as one word of sshd_config's `SetEnv`: sshd splits its lines at blanks outside quotes and takes `\"` and
@@ -34,7 +38,8 @@ export interface LoopbackMachineOptions {
  * rollout can pin it), and every session given `SOVEREIGN_ROOT=<root>`, so the rollout agent writes
  * the machine's files under a directory. systemd does not run in a test container: `systemctl` is a
  * recorder on the session's PATH that logs each call and fails those matching `<dir>/systemctl.fail`
- * (an extended regular expression).
+ * (an extended regular expression). On a host without systemd-analyze (the node:22 image has no systemd package),
+ * a stand-in on that PATH passes every unit file, which the rollout agent would otherwise refuse to install unverified.
  *
  * Sessions get `HOME=<dir>/home`, holding Debian's stock ~/.bashrc: bash reads ~/.bashrc for every command sshd
  * runs, and this machine's root may have any (a build machine's ran `pyenv init`, 0.7 CPU-s and 60 processes per
@@ -57,11 +62,12 @@ export class LoopbackMachine {
       'fi',
       '',
     ].join('\n'), { mode: 0o755 });
+    standInSystemdAnalyze(bin, SESSION_PATH);
     const home = path.join(dir, 'home');
     fs.mkdirSync(home, { recursive: true });
     fs.writeFileSync(path.join(home, '.bashrc'), fs.existsSync(DEBIAN_BASHRC) ? fs.readFileSync(DEBIAN_BASHRC) : '');
     const sshd = await startLoopbackSshd(dir, [
-      `SetEnv ${Object.entries({ SOVEREIGN_ROOT: root, HOME: home, PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, ...options.env })
+      `SetEnv ${Object.entries({ SOVEREIGN_ROOT: root, HOME: home, PATH: `${bin}:${SESSION_PATH}`, ...options.env })
         .map(([name, value]) => setEnvWord(name, value)).join(' ')}`,
       'Subsystem sftp internal-sftp',
     ]);

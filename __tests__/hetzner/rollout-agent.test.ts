@@ -11,6 +11,7 @@ import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/priv
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { BACKUP_JOB_UNITS, JOB_HOOK_DROP_IN, jobMetricFiles } from '../../lib/monitoring/private/job-metrics';
 import { AgentMachine, HOST_HAS_ANALYZE } from '../setup/agent-machine';
+import { hasSystemdAnalyze, standInSystemdAnalyze } from '../../testing/harness/systemd-analyze';
 import { alive, signal, statFields } from '../../testing/harness/processes';
 import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
@@ -295,6 +296,34 @@ describe('the rollout agent', () => {
     expect(run.output).toMatch(/install systemd-analyze again \(apt-get install --reinstall systemd\)/);
     expect(m.read('/etc/systemd/system/acme-a.service')).toBeUndefined();
     expect(m.read('/etc/systemd/system/acme-b.service')).toBeUndefined();
+  });
+
+  // The 127 above failed every rollout with a unit file in a team's test on a host without the systemd package (the
+  // node:22 image): LoopbackMachine (testing/) stood in for systemctl only. It writes this stand-in now.
+  test("testing's systemd-analyze stand-in: on a PATH without systemd-analyze a unit file deploys; with one there, none is written", () => {
+    const m = machine();
+    const bin = path.join(m.dir, 'bin');
+    fs.rmSync(path.join(bin, 'systemd-analyze'), { force: true });
+    const without = hostPathWithout(m, 'systemd-analyze');
+    expect(hasSystemdAnalyze(without)).toBe(false);
+    expect(standInSystemdAnalyze(bin, without)).toBe(true);
+    const run = m.apply([unit('acme-a', 'ExecStart=/bin/true\n')], {}, { path: without });
+    expect({ status: run.status, output: run.output }).toEqual({ status: 0, output: expect.stringMatching(/now runs bundle sha256:[0-9a-f]{12}: 1 files? changed/) });
+    expect(m.read('/etc/systemd/system/acme-a.service')).toBe('[Unit]\nDescription=acme-a\n\n[Service]\nExecStart=/bin/true\n');
+    // A systemd-analyze on the PATH (here one that is no file, or not executable, does not count) is left to do its work.
+    const present = path.join(m.dir, 'present');
+    const empty = path.join(m.dir, 'empty-bin');
+    fs.mkdirSync(path.join(present, 'systemd-analyze'), { recursive: true });
+    fs.mkdirSync(empty);
+    expect(standInSystemdAnalyze(empty, present)).toBe(true);
+    fs.rmSync(path.join(empty, 'systemd-analyze'));
+    fs.rmSync(path.join(present, 'systemd-analyze'), { recursive: true });
+    fs.writeFileSync(path.join(present, 'systemd-analyze'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    expect(standInSystemdAnalyze(empty, present)).toBe(true);
+    fs.rmSync(path.join(empty, 'systemd-analyze'));
+    fs.chmodSync(path.join(present, 'systemd-analyze'), 0o755);
+    expect(standInSystemdAnalyze(empty, `${without}:${present}`)).toBe(false);
+    expect(fs.readdirSync(empty)).toEqual([]);
   });
 
   test('installs a bundle, runs every part\'s commands the first time, records the version, and removes what it received', () => {

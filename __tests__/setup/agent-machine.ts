@@ -4,10 +4,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration } from '../../lib/core/duration';
 import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
+import { hasSystemdAnalyze, standInSystemdAnalyze } from '../../testing/harness/systemd-analyze';
 import { MACHINE_PYTHON } from './real-parts';
 
 /** Whether this host has systemd-analyze (the systemd package), which the agent runs on every unit file it installs. */
-export const HOST_HAS_ANALYZE = spawnSync('systemd-analyze', ['--version']).status === 0;
+export const HOST_HAS_ANALYZE = hasSystemdAnalyze(process.env.PATH ?? '');
 
 /** What one run of the agent did. */
 export interface AgentRun {
@@ -36,10 +37,9 @@ export class AgentMachine {
     fs.mkdirSync(this.bin);
     fs.writeFileSync(this.agent, ROLLOUT_AGENT, { mode: 0o755 });
     fs.writeFileSync(path.join(this.bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${this.dir}/systemctl.log\n`, { mode: 0o755 });
-    // The agent fails a deploy whose unit files systemd-analyze did not verify (as on a server without it). On a host
-    // without systemd, the machine's stands in and passes every unit: the cases that judge its verdicts need the real
-    // one (testWithRealParts), and CI has it.
-    if (!HOST_HAS_ANALYZE) fs.writeFileSync(path.join(this.bin, 'systemd-analyze'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    // On a host without systemd, the machine's systemd-analyze stands in (as a LoopbackMachine's) and passes every
+    // unit: the cases that judge its verdicts need the real one (testWithRealParts), and CI has it.
+    standInSystemdAnalyze(this.bin, process.env.PATH ?? '');
   }
 
   /**

@@ -10,6 +10,7 @@ import * as harnessPorts from '../../testing/harness/ports';
 import { freePort } from '../../testing/harness/ports';
 import { alive, bootTicks, environmentOf, holders, holdingConnectionsTo, processEntry, statFields, tcpAddress, tcpSockets } from '../../testing/harness/processes';
 import { startLoopbackSshd, stopSshd } from '../../testing/harness/sshd';
+import { hasSystemdAnalyze } from '../../testing/harness/systemd-analyze';
 import { waitFor } from '../../testing/harness/wait';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 import { childrenOf, killAll, processesIn } from '../setup/run-leftovers';
@@ -301,6 +302,18 @@ describeAsRoot('a LoopbackMachine\'s sessions', () => {
     await expect(LoopbackMachine.start(path.join(tmp, 'refused'), { env: { TWO_LINES: 'a\nb' } })).rejects
       .toThrow('LoopbackMachine env: TWO_LINES\'s value "a\\nb" holds a line break or NUL, which sshd_config\'s SetEnv cannot carry. Fix: pass a value on one line.');
     await expect(LoopbackMachine.start(path.join(tmp, 'refused-name'), { env: { 'A B': 'x' } })).rejects.toThrow(/LoopbackMachine env: "A B" is not a variable name/);
+  });
+
+  // The rollout agent fails a deploy whose unit files systemd-analyze did not verify (127 where it is not found): on a
+  // host without the systemd package (the node:22 image) every rollout with a unit file failed, as only systemctl had
+  // a stand-in. Where the host has none, bin/ has one that passes every unit; where it has one, bin/ has none.
+  test("find a systemd-analyze that passes a good unit file: the host's, or where the host has none a stand-in in bin/", () => {
+    const unitFile = path.join(tmp, 'acme-a.service');
+    fs.writeFileSync(unitFile, '[Unit]\nDescription=acme-a\n\n[Service]\nExecStart=/bin/true\n');
+    const found = inSession(`command -v systemd-analyze && systemd-analyze verify ${unitFile}`).trim();
+    const standIn = path.join(machine.dir, 'bin', 'systemd-analyze');
+    const hostHas = hasSystemdAnalyze('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    expect({ found, standIn: fs.existsSync(standIn) }).toEqual(hostHas ? { found: expect.not.stringContaining(machine.dir), standIn: false } : { found: standIn, standIn: true });
   });
 
   test('read Debian\'s stock ~/.bashrc, not this machine\'s, and keep the PATH the machine sets', () => {
