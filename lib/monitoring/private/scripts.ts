@@ -257,13 +257,13 @@ def remove_group_secrets():
             return
         raise
     try:
-        for _, _, files, dir_fd in os.fwalk(".", dir_fd=fd):
+        for top, _, files, dir_fd in os.fwalk(".", dir_fd=fd):
             for name in files:
                 try:
                     st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
                     if stat.S_ISREG(st.st_mode) and st.st_gid == gid:
                         os.unlink(name, dir_fd=dir_fd)
-                        print("sovereign-monitoring-setup: removed %s/secrets/%s (readable by the group ${ALERTMANAGER_USER}, which goes)" % (ETC[len(ROOT):], name))
+                        print("sovereign-monitoring-setup: removed %s/secrets/%s (readable by the group ${ALERTMANAGER_USER}, which goes)" % (ETC[len(ROOT):], os.path.normpath(os.path.join(top, name))))
                 except FileNotFoundError:
                     pass
     finally:
