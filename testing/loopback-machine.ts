@@ -62,7 +62,8 @@ export class LoopbackMachine {
       'fi',
       '',
     ].join('\n'), { mode: 0o755 });
-    standInSystemdAnalyze(bin, SESSION_PATH);
+    // The PATH its sessions get: a team's own (options.env) may name a real systemd-analyze, which no stand-in may hide.
+    standInSystemdAnalyze(bin, options.env?.PATH ?? SESSION_PATH);
     const home = path.join(dir, 'home');
     fs.mkdirSync(home, { recursive: true });
     fs.writeFileSync(path.join(home, '.bashrc'), fs.existsSync(DEBIAN_BASHRC) ? fs.readFileSync(DEBIAN_BASHRC) : '');
