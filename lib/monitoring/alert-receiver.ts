@@ -1,6 +1,7 @@
 import { redactSecrets, ValidationError } from '../core/validation-message';
 import { checkProps, is, requireString } from '../core/runtime-checks';
 import { onePort, Port } from '../core/port';
+import { RECEIVER_NAME, SMTP_PASSWORD_PREFIX } from './private/receiver-names';
 
 /** How an alert reaches people. */
 export enum AlertReceiverKind {
@@ -37,7 +38,6 @@ export interface EmailReceiverOptions {
   readonly username: string;
 }
 
-const NAME = /^[a-z][a-z0-9_]{0,30}$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -114,7 +114,7 @@ export class AlertReceiver {
     public readonly email: Readonly<EmailReceiverOptions> | undefined,
   ) {
     const fail = (prop: string, value: unknown, why: string, fix: string): never => refuse(name, prop, value, why, fix);
-    if (!NAME.test(name ?? '')) {
+    if (!RECEIVER_NAME.test(name ?? '')) {
       fail('name', name, 'a receiver name is 1-31 lowercase letters, digits or "_", starting with a letter (it names a Terraform variable)', "use a name such as 'ops'");
     }
     if (!HOSTNAME.test(hostname ?? '')) {
@@ -134,7 +134,7 @@ export class AlertReceiver {
 
   /** The name of the sensitive variable that holds the receiver's secret in each stack that sends alerts. */
   public get secretVariableName(): string {
-    return this.kind === AlertReceiverKind.WEBHOOK ? `monitoring_webhook_${this.name}` : `monitoring_smtp_password_${this.name}`;
+    return this.kind === AlertReceiverKind.WEBHOOK ? `monitoring_webhook_${this.name}` : `${SMTP_PASSWORD_PREFIX}${this.name}`;
   }
 
   /** The name and where alerts go, for documents and messages. */

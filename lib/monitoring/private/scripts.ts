@@ -5,6 +5,7 @@
 
 import { JOB_HOOK_DROP_IN } from './job-metrics';
 import { HELPER_MEMORY_MAX_MIB } from './profile';
+import { SMTP_PASSWORD_FILE } from './receiver-names';
 import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
@@ -14,8 +15,8 @@ import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMA
  *   decodes the secrets cloud-init wrote (base64, root-only) into the alert relay's URL file (webhook
  *   URLs, root-only) and password files (SMTP, readable by root and Alertmanager's own group only, which
  *   it makes: Prometheus and the exporters run as `prometheus`, Alertmanager as ALERTMANAGER_USER), and
- *   writes the Alertmanager configuration; refuses a URL whose host is not the declared one (the egress
- *   allowlist would block it);
+ *   writes the Alertmanager configuration, then removes the password files of receivers no longer configured;
+ *   refuses a URL whose host is not the declared one (the egress allowlist would block it);
  * - `watch`: hooks the job units listed in `watched-units` (backups, restore drill) so that every
  *   run records its outcome for node exporter's textfile collector, and records when watching began; removes the
  *   hook's drop-in from units it no longer watches;
@@ -123,11 +124,12 @@ def alertmanager():
         config = f.read()
     with open(ETC + "/secrets/expected") as f:
         expected = [line.split() for line in f if line.strip()]
-    urls = {}
+    urls, passwords = {}, set()
     for name, kind, host, *url_rules in expected:
         value = secret(name)
         if kind == "password":
             write("%s/secrets/%s" % (ETC, name), value, 0o640, "${ALERTMANAGER_USER}")
+            passwords.add(name)
             continue
         # Alertmanager's log escapes a quote or a backslash, and the redaction of its log cuts a URL at a space:
         # the rest of the token would show. No URL holds them, nor other characters outside ASCII, unencoded.
@@ -156,6 +158,11 @@ def alertmanager():
     # Alertmanager posts to the relay on loopback; the relay alone (root) reads the URLs, each time it forwards one.
     write(ETC + "/secrets/webhook-urls.json", json.dumps(urls, indent=1, sort_keys=True) + "\\n", 0o600)
     write(ETC + "/alertmanager.yml", config, 0o640, "prometheus")
+    # The password file of a receiver no longer configured (removed, or now a webhook) stayed, readable by Alertmanager's
+    # group: it goes. Only the files this setup derives (secrets/<variable>, by its name's pattern), not one the
+    # configuration still names; the .b64 cloud-init wrote goes with the bundle.
+    remove_secret_files(lambda path, st: "its receiver is no longer configured"
+                        if re.fullmatch(r"${SMTP_PASSWORD_FILE.source}", path) and path not in passwords else None)
 
 
 def watch():
@@ -245,11 +252,17 @@ def remove_group_secrets():
     # Before userdel (which may remove the group) and groupdel: a file left readable by the group (0640) would be readable
     # by the next system group given its gid. Each is an SMTP password derived from a secret (the .b64 cloud-init wrote
     # stays, root-only) and read by Alertmanager alone, which runs here no more: removed, not kept under another group.
-    # A receiver dropped earlier left one, which the derived files the rollout names do not list. Only regular files, by
-    # lstat (a symlink is not followed); the directory, root's, is opened without following a symlink.
+    # A receiver dropped earlier left one, which the derived files the rollout names do not list.
     gid = group_id()
     if gid is None:
         return  # no group (never probed, or a run before this one removed it)
+    remove_secret_files(lambda path, st: "readable by the group ${ALERTMANAGER_USER}, which goes" if st.st_gid == gid else None)
+
+
+def remove_secret_files(goes):
+    # Removes each regular file under secrets/ for which goes(its path there, its lstat) gives a reason, and says so.
+    # A symlink is not followed, nor removed (this setup makes none); the directory, root's, is opened without following
+    # a symlink, and each name is looked at and unlinked relative to the fd fwalk listed it in.
     try:
         fd = os.open(ETC + "/secrets", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError as e:
@@ -259,11 +272,13 @@ def remove_group_secrets():
     try:
         for top, _, files, dir_fd in os.fwalk(".", dir_fd=fd):
             for name in files:
+                path = os.path.normpath(os.path.join(top, name))
                 try:
                     st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                    if stat.S_ISREG(st.st_mode) and st.st_gid == gid:
+                    why = goes(path, st) if stat.S_ISREG(st.st_mode) else None
+                    if why:
                         os.unlink(name, dir_fd=dir_fd)
-                        print("sovereign-monitoring-setup: removed %s/secrets/%s (readable by the group ${ALERTMANAGER_USER}, which goes)" % (ETC[len(ROOT):], os.path.normpath(os.path.join(top, name))))
+                        print("sovereign-monitoring-setup: removed %s/secrets/%s (%s)" % (ETC[len(ROOT):], path, why))
                 except FileNotFoundError:
                     pass
     finally:

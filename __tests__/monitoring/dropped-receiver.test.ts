@@ -1,0 +1,71 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { AlertReceiver, Phase } from '../../lib';
+import { oncall, ops, plan, productFixture } from './helpers/fixture';
+import { FreshMachine } from './helpers/fresh-machine';
+import { FAKE_SECRETS } from './helpers/machine-root';
+import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
+
+// A team drops an e-mail receiver and deploys again (day 2). The setup had turned its SMTP password into a file readable
+// by Alertmanager's group; the rollout removes the .b64 cloud-init wrote (a bundle file), but the derived file stayed.
+// Production's app machine in Phase 2 (the prober), its bundles as the library synthesizes them, with the real agent.
+
+const python = spawnSync(MACHINE_PYTHON, ['--version']).status === 0;
+const sysusers = spawnSync('systemd-sysusers', ['--version']).status === 0;
+// As root the setup makes Alertmanager's user with systemd-sysusers and gives the password files its group.
+const describeDeploys = describeWithRealParts(python && isRoot && sysusers, 'the dropped receiver suite', 'root, python3 and systemd-sysusers');
+
+const SECRETS = '/etc/sovereign-monitoring/secrets';
+const pager = AlertReceiver.email('pager', { to: ['pager@acme.eu'], from: 'alerts@acme.eu', smarthost: 'smtp.mail.eu:587', username: 'pager@acme.eu' });
+
+describeDeploys("a receiver dropped from the plan: its password file goes at the next deploy", () => {
+  const machine = new FreshMachine();
+  afterAll(() => machine.remove());
+  const secrets = { ...FAKE_SECRETS, monitoring_smtp_password_pager: 'the pager relay password' };
+  /** Production in Phase 2 with the plan's receivers (production's prober alerts them of its own machine). */
+  const synth = (receivers: AlertReceiver[]) => JSON.parse(Testing.synth(productFixture({ phase: Phase.TWO, backups: false, plan: plan({ receivers }) }).production.stack));
+  const file = (name: string) => path.join(machine.root, SECRETS, name);
+  /** The machine's own setup, as the rollout runs it for the prober's part. */
+  const setupAlertmanager = () => {
+    const run = spawnSync(MACHINE_PYTHON, [path.join(machine.root, 'usr/local/sbin/sovereign-monitoring-setup'), 'alertmanager'],
+      { env: { ...process.env, SOVEREIGN_ROOT: machine.root, PATH: `${machine.dir}/bin:${process.env.PATH}` }, encoding: 'utf8' });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  };
+  const listing = () => fs.readdirSync(path.join(machine.root, SECRETS)).sort();
+
+  test('the first deploy turns both receivers\' passwords into files of Alertmanager\'s group', () => {
+    const run = machine.deploy(synth([ops, oncall]), secrets);
+    expect([run.status, run.output]).toEqual([0, expect.stringMatching(/now runs bundle/)]);
+    expect(fs.readFileSync(file('monitoring_smtp_password_oncall'), 'utf8')).toBe(FAKE_SECRETS.monitoring_smtp_password_oncall);
+    expect(fs.statSync(file('monitoring_smtp_password_oncall')).mode & 0o777).toBe(0o640);
+  });
+
+  test('the deploy without it removes its password file (the .b64 with the bundle) and keeps the configured one\'s', () => {
+    // A file beside it that the setup did not make (its name is no receiver's file) is not the setup's to remove.
+    fs.writeFileSync(file('monitoring_smtp_password_oncall.old'), 'kept by hand', { mode: 0o600 });
+    const run = machine.deploy(synth([ops, pager]), secrets);
+    expect([run.status, run.output]).toEqual([0, expect.stringMatching(/now runs bundle/)]);
+    expect(fs.existsSync(file('monitoring_smtp_password_oncall'))).toBe(false);
+    expect(fs.existsSync(file('monitoring_smtp_password_oncall.b64'))).toBe(false);
+    expect(fs.readFileSync(file('monitoring_smtp_password_pager'), 'utf8')).toBe('the pager relay password');
+    expect(fs.readFileSync(file('monitoring_smtp_password_oncall.old'), 'utf8')).toBe('kept by hand');
+    expect(machine.read('/etc/sovereign-monitoring/alertmanager.yml')).not.toContain('monitoring_smtp_password_oncall');
+  });
+
+  test('a second run finds nothing to remove', () => {
+    const before = listing();
+    expect(setupAlertmanager()).toEqual({ status: 0, output: '' });
+    expect(listing()).toEqual(before);
+  });
+
+  test('a symlink where the file was is not followed: what it points to stays as it was', () => {
+    const target = path.join(machine.dir, 'elsewhere');
+    fs.writeFileSync(target, 'not the setup\'s', { mode: 0o640 });
+    fs.symlinkSync(target, file('monitoring_smtp_password_oncall'));
+    expect(setupAlertmanager()).toEqual({ status: 0, output: '' });
+    expect(fs.readFileSync(target, 'utf8')).toBe('not the setup\'s');
+    expect(fs.lstatSync(file('monitoring_smtp_password_oncall')).isSymbolicLink()).toBe(true);
+  });
+});
