@@ -59,14 +59,14 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   const hasPrometheus = spawnSync('id', ['prometheus']).status === 0;
   const owner = (file: string) => `${fs.lstatSync(file).uid}:${fs.lstatSync(file).gid}`;
   /** The accounts as systemd-sysusers left them on a machine (Debian's login.defs: a user's own group goes with it). */
-  const accounts = (root: string, { user = true, groupMembers = '' } = {}) => {
+  const accounts = (root: string, { user = true, group = true, groupMembers = '', otherGroups = [] as string[] } = {}) => {
     const etc = path.join(root, 'etc');
     fs.mkdirSync(etc, { recursive: true });
     const account = (file: string, lines: string[], mode = 0o644) => fs.writeFileSync(path.join(etc, file), lines.join('\n') + '\n', { mode });
     account('passwd', ['root:x:0:0:root:/root:/bin/bash', ...(user ? ['sovereign-alertmanager:x:990:990:Alertmanager (sovereign-monitoring):/nonexistent:/usr/sbin/nologin'] : [])]);
-    account('group', ['root:x:0:', `sovereign-alertmanager:x:990:${groupMembers}`]);
+    account('group', ['root:x:0:', ...(group ? [`sovereign-alertmanager:x:990:${groupMembers}`] : []), ...otherGroups]);
     account('shadow', ['root:*:19000:0:99999:7:::', ...(user ? ['sovereign-alertmanager:!*:19000::::::'] : [])], 0o640);
-    account('gshadow', ['root:*::', `sovereign-alertmanager:!*::${groupMembers}`], 0o640);
+    account('gshadow', ['root:*::', ...(group ? [`sovereign-alertmanager:!*::${groupMembers}`] : [])], 0o640);
     account('login.defs', ['USERGROUPS_ENAB yes']);
   };
   /**
@@ -195,7 +195,7 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   const staleSecret = "a dropped receiver's password file, readable by the group, goes before the group; the other files under secrets stay, a symlink is not followed";
   testWithRealParts(isRoot, staleSecret, 'root (userdel --root, chown)')(staleSecret, () => {
     onMachine((machine) => {
-      accounts(machine.root);
+      accounts(machine.root, { otherGroups: ['other:x:4242:'] });
       const secrets = path.join(machine.root, 'etc/sovereign-monitoring/secrets');
       fs.mkdirSync(secrets, { recursive: true });
       const stale = path.join(secrets, 'smtp_dropped');
@@ -217,7 +217,45 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
       expect([run.status, run.output]).toEqual([0, expect.stringContaining('removed /etc/sovereign-monitoring/secrets/smtp_dropped (readable by the group sovereign-alertmanager, which goes)')]);
       expect(fs.existsSync(stale)).toBe(false);
       expect([fs.existsSync(source), fs.existsSync(other), fs.lstatSync(link).isSymbolicLink(), fs.existsSync(target)]).toEqual([true, true, true, true]);
-      expect(machine.read('/etc/group')).toBe('root:x:0:\n');
+      expect(machine.read('/etc/group')).toBe('root:x:0:\nother:x:4242:\n');
+    });
+  });
+
+  // A run of an earlier version removed the group before it removed its files: the SMTP password stayed 0640 with the
+  // group's gid, which the next system group made would be given. A later run (the setup changed, so the rollout runs
+  // the step again) removes each file under secrets/ whose group is gone; a file of a group that is there stays.
+  const goneGroup = "after an earlier version removed the group, a later run removes the files left with its gid, or any other gone group's; a symlink is not followed";
+  testWithRealParts(isRoot, goneGroup, 'root (chown)')(goneGroup, () => {
+    onMachine((machine) => {
+      const tools = guardAccountTools(machine);
+      accounts(machine.root, { user: false, group: false, otherGroups: ['other:x:4242:'] });
+      const secrets = path.join(machine.root, 'etc/sovereign-monitoring/secrets');
+      fs.mkdirSync(path.join(secrets, 'old'), { recursive: true });
+      const left = [path.join(secrets, 'monitoring_smtp_password_oncall'), path.join(secrets, 'old/web_password')];
+      for (const [file, gid] of [[left[0], 990], [left[1], 4343]] as const) {
+        fs.writeFileSync(file, 'a password', { mode: 0o640 });
+        fs.chownSync(file, 0, gid);
+      }
+      const kept = [path.join(secrets, 'monitoring_smtp_password_oncall.b64'), path.join(secrets, 'web_password')];
+      fs.writeFileSync(kept[0], 'c2VjcmV0', { mode: 0o600 });
+      fs.writeFileSync(kept[1], 'x'.repeat(32), { mode: 0o640 });
+      fs.chownSync(kept[1], 0, 4242);
+      const target = path.join(elsewhere(machine), 'shadow');
+      fs.chownSync(target, 4242, 990);
+      const link = path.join(secrets, 'linked');
+      fs.symlinkSync(target, link);
+      fs.lchownSync(link, 0, 990);
+      const run = retire(machine);
+      expect(run.status).toBe(0);
+      expect(run.output).toContain('removed /etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall (its group 990 is gone, and the next group given that gid could read it)');
+      expect(run.output).toContain('removed /etc/sovereign-monitoring/secrets/old/web_password (its group 4343 is gone, and the next group given that gid could read it)');
+      for (const file of left) expect([file, fs.existsSync(file)]).toEqual([file, false]);
+      for (const file of kept) expect([file, fs.existsSync(file)]).toEqual([file, true]);
+      expect([fs.lstatSync(link).isSymbolicLink(), owner(target)]).toEqual([true, '4242:990']);
+      // Nothing to remove of the accounts: no userdel, no groupdel.
+      expect([tools.userdel(), tools.groupdel()]).toEqual([[], []]);
+      const again = retire(machine);
+      expect([again.status, again.output]).toEqual([0, '']);
     });
   });
 

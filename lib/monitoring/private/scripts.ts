@@ -22,8 +22,9 @@ import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMA
  *   hook's drop-in from units it no longer watches;
  * - `error-monitoring <environment> <hosts>`: writes the DSN into the applications' environment file;
  * - `retire-prober <files>`: on a machine that is not the prober (any longer), stops and disables the
- *   prober's Debian daemons if installed, removes the files the setup derived from its secrets, and removes
- *   ALERTMANAGER_USER and its group (its data directory handed back to `prometheus`, never through a symlink).
+ *   prober's Debian daemons if installed, removes the files the setup derived from its secrets and those under
+ *   secrets/ of ALERTMANAGER_USER's group or of a group that is gone, and removes ALERTMANAGER_USER and its group
+ *   (its data directory handed back to `prometheus`, never through a symlink).
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
@@ -253,10 +254,23 @@ def remove_group_secrets():
     # by the next system group given its gid. Each is an SMTP password derived from a secret (the .b64 cloud-init wrote
     # stays, root-only) and read by Alertmanager alone, which runs here no more: removed, not kept under another group.
     # A receiver dropped earlier left one, which the derived files the rollout names do not list.
-    gid = group_id()
-    if gid is None:
-        return  # no group (never probed, or a run before this one removed it)
-    remove_secret_files(lambda path, st: "readable by the group ${ALERTMANAGER_USER}, which goes" if st.st_gid == gid else None)
+    # A run of an earlier version removed the group and left such files with its gid, free now: they go too, and so does
+    # any file here whose group is gone (Debian's prometheus purged with its package). Removed rather than handed to
+    # root:root 0600: the setup derives every group-readable file here again where a prober runs, and nothing reads them
+    # on this machine, so a copy kept would only be a password more on its disk.
+    groups = group_ids()
+    if groups is None:
+        return  # no account files: no group can be told apart from a gone one
+    gid = groups.get("${ALERTMANAGER_USER}")
+    known = set(groups.values())
+
+    def goes(path, st):
+        if st.st_gid == gid:
+            return "readable by the group ${ALERTMANAGER_USER}, which goes"
+        if st.st_gid not in known:
+            return "its group %d is gone, and the next group given that gid could read it" % st.st_gid
+        return None
+    remove_secret_files(goes)
 
 
 def remove_secret_files(goes):
@@ -285,17 +299,15 @@ def remove_secret_files(goes):
         os.close(fd)
 
 
-def group_id():
-    # From the account files this step changes (under SOVEREIGN_ROOT, that directory's), not the host's.
+def group_ids():
+    # The groups by name, from the account files this step changes (under SOVEREIGN_ROOT, that directory's), not the
+    # host's; None without them. The setup gives files here system groups only, which /etc/group holds.
     try:
         with open(ROOT + "/etc/group") as f:
-            for line in f:
-                fields = line.rstrip("\\n").split(":")
-                if fields[0] == "${ALERTMANAGER_USER}" and len(fields) > 2 and fields[2].isdigit():
-                    return int(fields[2])
+            fields = [line.rstrip("\\n").split(":") for line in f]
     except FileNotFoundError:
-        pass
-    return None
+        return None
+    return {g[0]: int(g[2]) for g in fields if len(g) > 2 and g[2].isdigit()}
 
 
 def listed(accounts):
