@@ -111,6 +111,27 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     }
   };
   const needs = 'root (userdel --root, chown) and the prometheus user';
+  /**
+   * The secrets directory with what retire-prober leaves: the secret cloud-init wrote (root's), a file of a group that
+   * is there (other, 4242; `accounts` must list it), and a symlink of Alertmanager's gid (990) to a file elsewhere.
+   */
+  const secretsToKeep = (machine: FreshMachine) => {
+    const secrets = path.join(machine.root, 'etc/sovereign-monitoring/secrets');
+    fs.mkdirSync(secrets, { recursive: true });
+    const kept = [path.join(secrets, 'monitoring_smtp_password_oncall.b64'), path.join(secrets, 'web_password')];
+    fs.writeFileSync(kept[0], 'c2VjcmV0', { mode: 0o600 });
+    fs.writeFileSync(kept[1], 'x'.repeat(32), { mode: 0o640 });
+    fs.chownSync(kept[1], 0, 4242);
+    const target = path.join(elsewhere(machine), 'shadow');
+    fs.chownSync(target, 4242, 990);
+    const link = path.join(secrets, 'linked');
+    fs.symlinkSync(target, link);
+    fs.lchownSync(link, 0, 990);
+    /** Whether each is still there as it was: the files, the symlink as a symlink, its target with its owner. */
+    const intact = () => [...kept.map((f) => fs.existsSync(f)), fs.lstatSync(link).isSymbolicLink(), owner(target)];
+    return { secrets, intact };
+  };
+  const INTACT = [true, true, true, '4242:990'];
 
   const userGoes = "Phase 3 removes Alertmanager's user and group from the app machine once Alertmanager is stopped, and hands its data directory back to prometheus";
   testWithRealParts(isRoot && hasPrometheus, userGoes, needs)(userGoes, () => {
@@ -196,27 +217,14 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   testWithRealParts(isRoot, staleSecret, 'root (userdel --root, chown)')(staleSecret, () => {
     onMachine((machine) => {
       accounts(machine.root, { otherGroups: ['other:x:4242:'] });
-      const secrets = path.join(machine.root, 'etc/sovereign-monitoring/secrets');
-      fs.mkdirSync(secrets, { recursive: true });
+      const { secrets, intact } = secretsToKeep(machine);
       const stale = path.join(secrets, 'smtp_dropped');
       fs.writeFileSync(stale, 'the dropped relay\'s password', { mode: 0o640 });
       fs.chownSync(stale, 0, 990);
-      // The secret cloud-init wrote (root's) and a file of another group stay.
-      const source = path.join(secrets, 'smtp_dropped.b64');
-      fs.writeFileSync(source, 'c2VjcmV0', { mode: 0o600 });
-      const other = path.join(secrets, 'web_password');
-      fs.writeFileSync(other, 'x'.repeat(32), { mode: 0o640 });
-      fs.chownSync(other, 0, 4242);
-      // A symlink of the group to a file elsewhere: neither goes.
-      const target = path.join(elsewhere(machine), 'shadow');
-      fs.chownSync(target, 4242, 990);
-      const link = path.join(secrets, 'linked');
-      fs.symlinkSync(target, link);
-      fs.lchownSync(link, 0, 990);
       const run = retire(machine);
       expect([run.status, run.output]).toEqual([0, expect.stringContaining('removed /etc/sovereign-monitoring/secrets/smtp_dropped (readable by the group sovereign-alertmanager, which goes)')]);
       expect(fs.existsSync(stale)).toBe(false);
-      expect([fs.existsSync(source), fs.existsSync(other), fs.lstatSync(link).isSymbolicLink(), fs.existsSync(target)]).toEqual([true, true, true, true]);
+      expect(intact()).toEqual(INTACT);
       expect(machine.read('/etc/group')).toBe('root:x:0:\nother:x:4242:\n');
     });
   });
@@ -229,29 +237,19 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     onMachine((machine) => {
       const tools = guardAccountTools(machine);
       accounts(machine.root, { user: false, group: false, otherGroups: ['other:x:4242:'] });
-      const secrets = path.join(machine.root, 'etc/sovereign-monitoring/secrets');
-      fs.mkdirSync(path.join(secrets, 'old'), { recursive: true });
+      const { secrets, intact } = secretsToKeep(machine);
+      fs.mkdirSync(path.join(secrets, 'old'));
       const left = [path.join(secrets, 'monitoring_smtp_password_oncall'), path.join(secrets, 'old/web_password')];
       for (const [file, gid] of [[left[0], 990], [left[1], 4343]] as const) {
         fs.writeFileSync(file, 'a password', { mode: 0o640 });
         fs.chownSync(file, 0, gid);
       }
-      const kept = [path.join(secrets, 'monitoring_smtp_password_oncall.b64'), path.join(secrets, 'web_password')];
-      fs.writeFileSync(kept[0], 'c2VjcmV0', { mode: 0o600 });
-      fs.writeFileSync(kept[1], 'x'.repeat(32), { mode: 0o640 });
-      fs.chownSync(kept[1], 0, 4242);
-      const target = path.join(elsewhere(machine), 'shadow');
-      fs.chownSync(target, 4242, 990);
-      const link = path.join(secrets, 'linked');
-      fs.symlinkSync(target, link);
-      fs.lchownSync(link, 0, 990);
       const run = retire(machine);
       expect(run.status).toBe(0);
       expect(run.output).toContain('removed /etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall (its group 990 is gone, and the next group given that gid could read it)');
       expect(run.output).toContain('removed /etc/sovereign-monitoring/secrets/old/web_password (its group 4343 is gone, and the next group given that gid could read it)');
       for (const file of left) expect([file, fs.existsSync(file)]).toEqual([file, false]);
-      for (const file of kept) expect([file, fs.existsSync(file)]).toEqual([file, true]);
-      expect([fs.lstatSync(link).isSymbolicLink(), owner(target)]).toEqual([true, '4242:990']);
+      expect(intact()).toEqual(INTACT);
       // Nothing to remove of the accounts: no userdel, no groupdel.
       expect([tools.userdel(), tools.groupdel()]).toEqual([[], []]);
       const again = retire(machine);
