@@ -19,6 +19,7 @@ import { addProductionBackups, addRestoreDrill } from './environment-backups';
 import { declareBuiltComponents, PhaseMachines, warnAboutUndeclaredServers } from './environment-components';
 import { componentConstant } from '../lib/roadmap/private/component-constant';
 import { checkNetworkClients } from '../lib/database/private/network-clients';
+import { guardStack } from '../lib/core/private/guard-stack';
 
 /** The environment's private subnet (PrivateNetwork's default) and the addresses pinned in it. */
 const PRIVATE_SUBNET = '10.0.1.0/24';
@@ -133,6 +134,7 @@ export class EnvironmentStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
+    guardStack(this);
     checkProps<EnvironmentStackProps>(this, props, {
       product: is.instance(Product, 'pass the product: { product: new Product({ … }), environment: Environment.PRODUCTION }', 'a Product'),
       environment: is.instance(Environment, 'use Environment.PRODUCTION, Environment.TEST or Environment.STAGING (the object, not its name)', 'an Environment'),

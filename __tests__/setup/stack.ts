@@ -29,6 +29,16 @@ export function withHcl(hcl: boolean, fn: () => void): void {
   }
 }
 
+/** The message of what `fn` throws, or '' when it throws nothing: for tests that match a refusal's text. */
+export function thrownMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return String((e as Error).message);
+  }
+  return '';
+}
+
 /** Parsed `Testing.synth` output with validations run. */
 export function synthJson(stack: TerraformStack): any {
   return JSON.parse(Testing.synth(stack, true));

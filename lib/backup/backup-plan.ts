@@ -27,6 +27,7 @@ import { GIVE_WAY_WAIT, heartbeatCheck, JOB_GRACE, JOB_TIMES, REPOSITORY_LOCK_WA
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, targetNames, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { Retention } from './retention';
 import { Schedule } from './schedule';
+import { guardStack } from '../core/private/guard-stack';
 
 /** What every plan needs; the presets fill in the rest. */
 export interface BackupPlanOptions {
@@ -261,6 +262,7 @@ export class BackupPlan extends Construct {
 
   constructor(scope: Construct, id: string, props: BackupPlanProps) {
     super(scope, id);
+    guardStack(this);
     const schedule = is.optional(is.instance(Schedule, 'use Schedule.daily({ hour: 3 }) or another Schedule'));
     const duration = is.optional(is.instance(Duration, 'use Duration.hours(26) or another Duration'));
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).

@@ -22,6 +22,7 @@ import { RESTORE_DRILL } from './private/scripts';
 import { ensureBasePart, ETC, file, SBIN, script, service, shellConf, STATE, timer, TIME_SYNC_UNIT_LINES, UNITS } from './private/tooling';
 import { RestoreCheck } from './restore-check';
 import { Schedule } from './schedule';
+import { guardStack } from '../core/private/guard-stack';
 
 /** Where the drill runs, where production's backups are, and what it verifies. */
 export interface RestoreDrillProps {
@@ -127,6 +128,7 @@ export class RestoreDrill extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
+    guardStack(this);
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
     props = checkProps<RestoreDrillProps>(this, props, {
       machine: is.checkedLater(),

@@ -3,6 +3,7 @@ import { TerraformVariable } from 'cdktf';
 import { checkProps, is } from '../core/runtime-checks';
 import { frozenSnapshot } from '../core/private/frozen-snapshot';
 import { protectCheckedSecret } from '../core/private/sensitive-variable';
+import { guardStack } from '../core/private/guard-stack';
 
 /** What a secret variable is for. */
 export interface SecretVariableProps {
@@ -20,6 +21,7 @@ export class SecretVariable extends TerraformVariable {
     // One snapshot, taken before super (which needs the description): what is checked below is what the variable got.
     const given = frozenSnapshot(props);
     super(scope, id, { type: 'string', sensitive: true, nullable: false, description: given?.description });
+    guardStack(this);
     checkProps<SecretVariableProps>(this, given, {
       description: is.text("say what the secret is and where to get it, such as 'Password of the app role'"),
     }, "pass { description: 'Password of the app role' }");

@@ -1,7 +1,6 @@
 import { Construct } from 'constructs';
 import { invalidValue, missingValue, ValidationError } from './validation-message';
 import { builtByAClass, frozenSnapshot } from './private/frozen-snapshot';
-import { guardHclRendering } from './private/hcl-rendering';
 import { PACKAGE_NAME } from './private/package-name';
 import { refuseUnlessSensitiveVariable } from './private/sensitive-variable';
 
@@ -339,12 +338,9 @@ export const is = {
  * Checks a props object against its schema: `props` is an object, it has no field the schema does
  * not know (a misspelt one, in JavaScript), and every field passes its check. Returns what was checked: a frozen
  * snapshot of the props (`frozenSnapshot`), taken before the checks, which the caller builds from instead of `given`.
- * For a construct (`at` is `this` in its constructor) it also guards its stack's `--hcl` rendering (hcl-rendering):
- * every construct of the library but Machine and ObjectStorageBackend (guarded by their written-stack check) checks its
- * props here, so a stack holding only such constructs gets the refusal of the stack overrides cdk.tf drops or miswrites.
+ * It only checks: what a construct does to its stack (the `--hcl` guard) is its own `guardStack(this)` (guard-stack).
  */
 export function checkProps<T>(at: At, given: T, schema: Schema<T>, fix: string): NonNullable<T> {
-  if (typeof at !== 'string') guardHclRendering(at);
   const props = frozenSnapshot(given, Object.keys(schema));
   requireProps(at, props, fix);
   refuseUnknownProps(at, undefined, props, Object.keys(schema));

@@ -22,6 +22,7 @@ import { renderDropIn, renderHba, renderSetupConf, renderUnitDropIn, RenderInput
 import { SETUP_CONF, SETUP_SCRIPT, SETUP_SCRIPT_PATH } from './private/setup-script';
 import { PostgresTuning } from './postgres-tuning';
 import { DEFAULT_IMAGE, PostgresVersion } from './postgres-version';
+import { guardStack } from '../core/private/guard-stack';
 
 /** What the product's PostgreSQL is made of: its machine, where it listens, and the app's password. */
 export interface PostgresDatabaseProps {
@@ -144,6 +145,7 @@ export class PostgresDatabase extends Construct {
   /** Configures PostgreSQL in the machine's bundle; fails on a name, port, address or subnet the operating model refuses. */
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
+    guardStack(this);
     // The props checked are the props built from: one frozen snapshot, taken first (a JavaScript getter answered the
     // check with port 5432 and the build with another port; later edits of the caller's object do not reach it).
     props = checkProps<PostgresDatabaseProps>(this, props, {

@@ -14,6 +14,7 @@ import { requireMachine } from './private/require-machine';
 import { checkUniquePerProject } from './private/project-uniqueness';
 import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { volumeBackupsOf } from './private/volume-coverage';
+import { guardStack } from '../core/private/guard-stack';
 
 /** What a data volume is made of: its machine, size and mount path. */
 export interface DataVolumeProps {
@@ -98,6 +99,7 @@ export class DataVolume extends Construct {
   /** Creates, attaches and mounts the volume; fails on a size, mount path or opt-out Hetzner or the operating model refuse. */
   constructor(scope: Construct, id: string, props: DataVolumeProps) {
     super(scope, id);
+    guardStack(this);
     // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
     checkUniquePerProject(this);
     // Copied first, each prop read once, then checked and kept: a JavaScript getter could otherwise answer the check

@@ -11,6 +11,7 @@ import { validateRolloutOptions } from './private/rollout-options';
 import { escapeTemplateSequences, resolveTemplate } from './private/terraform-template';
 import { readableSecretFiles } from './private/readable-secret-files';
 import { recordBuilt } from './private/synthesized-argument';
+import { guardStack } from '../core/private/guard-stack';
 
 /** How `cdktf deploy` reaches a machine to roll its bundle out. */
 export interface MachineRolloutOptions {
@@ -95,6 +96,7 @@ export class MachineRollout extends Construct {
     readonly options?: MachineRolloutOptions;
   }) {
     super(scope, id);
+    guardStack(this);
     // Machine builds its rollout; a JavaScript caller building one directly gets path, value and fix, not a TypeError at synth.
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
     props = checkProps(this, props, {

@@ -39,6 +39,7 @@ import { labelErrors, standardLabels, withUserLabels } from './private/standard-
 import { frozenSnapshot } from '../core/private/frozen-snapshot';
 import { ServerType } from './server-type';
 import { ISshKey } from './ssh-key';
+import { guardStack } from '../core/private/guard-stack';
 
 /**
  * A machine as the constructs that build on one refer to it (volumes, databases, backups,
@@ -259,6 +260,7 @@ export class Machine extends Construct implements IMachine {
   /** Creates the server, its firewall and its addresses; fails on props Hetzner or the operating model refuse. */
   constructor(scope: Construct, id: string, props: MachineProps) {
     super(scope, id);
+    guardStack(this);
     Object.defineProperty(this, MACHINE_SYMBOL, { value: true });
     // Copied first, each prop read once, then checked and kept: a JavaScript getter could otherwise answer the check
     // with one value and the build (or a synth-time check) with another, and the caller's lists stay editable.

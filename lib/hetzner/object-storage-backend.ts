@@ -5,6 +5,7 @@ import { requireTerraform, withTerraformFloor } from '../core/private/terraform-
 import { fail, optionalInstance, optionalString, propNames, refuseUnknownProps, requireProps, requireString } from '../core/runtime-checks';
 import { invalidValue, ValidationError } from '../core/validation-message';
 import { Location } from './location';
+import { guardStack } from '../core/private/guard-stack';
 
 /** Where Hetzner Object Storage is offered. */
 const OBJECT_STORAGE_LOCATIONS = [Location.FSN1, Location.NBG1, Location.HEL1];
@@ -102,6 +103,7 @@ export class ObjectStorageBackend extends S3Backend {
       skipS3Checksum: true,
       usePathStyle: true,
     });
+    guardStack(this);
     this.location = location;
     // S3-native locking (Terraform >= 1.10): a lock file beside the state, no DynamoDB needed.
     this.addOverride('use_lockfile', true);

@@ -10,6 +10,7 @@ import { checkProps, is } from '../core/runtime-checks';
 import { Location } from './location';
 import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
+import { guardStack } from '../core/private/guard-stack';
 
 /** A private network that machines can join. */
 export interface IPrivateNetwork {
@@ -69,6 +70,7 @@ export class PrivateNetwork extends Construct implements IPrivateNetwork {
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
+    guardStack(this);
     // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
     checkUniquePerProject(this);
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).

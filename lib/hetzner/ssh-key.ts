@@ -8,6 +8,7 @@ import {
 } from './private/openssh-public-key';
 import { labelErrors } from './private/standard-labels';
 import { checkUniquePerProject, registerOnceFix } from './private/project-uniqueness';
+import { guardStack } from '../core/private/guard-stack';
 
 /** An SSH key that servers can be created with. */
 export interface ISshKey {
@@ -54,6 +55,7 @@ export class SshKey extends Construct implements ISshKey {
 
   constructor(scope: Construct, id: string, props: SshKeyProps) {
     super(scope, id);
+    guardStack(this);
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
     props = checkProps<SshKeyProps>(this, props, {
       name: is.text("name the key, such as 'acme-ops'"),

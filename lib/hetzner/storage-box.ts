@@ -13,6 +13,7 @@ import { hostnameProblem } from '../boundary/processor';
 import { Location } from './location';
 import { labelErrors, standardLabels, withUserLabels } from './private/standard-labels';
 import { checkUniquePerProject } from './private/project-uniqueness';
+import { guardStack } from '../core/private/guard-stack';
 
 /**
  * A Storage Box product. Sizes and limits as of 2026-06 (shared hetzner-facts.json).
@@ -208,6 +209,7 @@ export class StorageBox extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageBoxProps) {
     super(scope, id);
+    guardStack(this);
     // Hetzner names it once per project, and other stacks of the App may deploy to this one (staging to production's).
     checkUniquePerProject(this);
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
@@ -308,6 +310,7 @@ export class StorageBoxSubaccount extends Construct implements IStorageBoxAccoun
 
   constructor(scope: Construct, id: string, props: StorageBoxSubaccountProps) {
     super(scope, id);
+    guardStack(this);
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
     props = checkProps<StorageBoxSubaccountProps>(this, props, {
       box: is.instance(StorageBox, 'add the sub-account with box.addSubaccount(id, { homeDirectory, password })'),

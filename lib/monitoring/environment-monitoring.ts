@@ -37,6 +37,7 @@ import { ALERT_RELAY_SCRIPT, PROMETHEUS_WATCH_SCRIPT, REDACT_LOG_SCRIPT } from '
 import { secretFile } from './private/secrets';
 import { ensureTooling, monitoringFile } from './private/tooling';
 import { IpFamily, UptimeCheck, UptimeCheckProtocol } from './uptime-check';
+import { guardStack } from '../core/private/guard-stack';
 
 /** The bundle part of the prober's daemons and their configuration. */
 const PROBER_PART = 'sovereign-monitoring prober';
@@ -114,6 +115,7 @@ export class EnvironmentMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvironmentMonitoringProps) {
     super(scope, id);
+    guardStack(this);
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
     props = checkProps<EnvironmentMonitoringProps>(this, props, {
       plan: is.optional(is.instance(MonitoringPlan, 'pass the product\'s new MonitoringPlan({ … })')),

@@ -18,6 +18,7 @@ import { ERROR_MONITORING_ENV, SETUP } from './private/paths';
 import { requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { secretFile } from './private/secrets';
 import { ensureTooling } from './private/tooling';
+import { guardStack } from '../core/private/guard-stack';
 
 /** What error monitoring needs: the machine, the endpoint and the DSN. */
 export interface ErrorMonitoringProps {
@@ -46,6 +47,7 @@ export class ErrorMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: ErrorMonitoringProps) {
     super(scope, id);
+    guardStack(this);
     // The props checked are the props built from: one frozen snapshot (a getter answers once; later edits do not reach it).
     props = checkProps<ErrorMonitoringProps>(this, props, {
       machine: machineCheck(),

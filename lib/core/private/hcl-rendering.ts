@@ -12,10 +12,9 @@ const wrapped = new WeakSet<TerraformStack>();
  * onSynthesize hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is
  * (secrets-at-synth's refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is
  * made in the same state), then refuses the stack-level overrides the HCL would drop or write wrongly; a refused synth
- * removes the stack's earlier files (failed-synth-output). Every construct of the library reaches it: checkProps calls
- * it for the construct it checks, and the written-stack check and secrets-at-synth for theirs (Machine and
- * ObjectStorageBackend, which check their props otherwise, get the written-stack check). A stack holding none of the
- * library's constructs is left as cdktf writes it. Idempotent per stack; nothing outside a stack.
+ * removes the stack's earlier files (failed-synth-output). Every construct of the library reaches it through
+ * `guardStack(this)` (guard-stack), and the written-stack check and secrets-at-synth for the stacks they check. A stack
+ * holding none of the library's constructs is left as cdktf writes it. Idempotent per stack; nothing outside a stack.
  * @internal
  */
 export function guardHclRendering(scope: IConstruct): void {
