@@ -3,10 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, TerraformOutput, TerraformResource, TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
-import { Environment, ObjectStorageBackend, PrivateNetwork } from '../../lib';
+import { Environment, ObjectStorageBackend, PrivateNetwork, SecretVariable } from '../../lib';
 import { terraformBinary } from '../../testing/harness/terraform-cli';
 import { describeWithRealParts, hasTerraform } from '../setup/real-parts';
-import { withHcl } from '../setup/stack';
+import { thrownMessage, withHcl } from '../setup/stack';
 
 // Review (hcl): ObjectStorageBackend recommended stack.addOverride('terraform.required_version', …) for a narrower
 // range; cdktf 0.21's HCL renderer writes the terraform block's plain settings as list indexes (`0 = "required_version"`),
@@ -132,6 +132,44 @@ test('Testing.synthHcl of a guarded stack refuses an override its HCL would misw
   expect(Testing.synthHcl(stack)).toContain('hcloud_network');
   stack.addOverride('terraform.required_version', '>= 1.11');
   expect(() => Testing.synthHcl(stack)).toThrow("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl)");
+});
+
+// Review (guard): every HCL rendering of a guarded stack rendered its JSON first, read only by secrets-at-synth and the
+// written-stack check: a stack with neither rendered twice.
+describe('the JSON rendered before the HCL', () => {
+  test('a stack with no secret and no written-stack check renders its HCL alone, once, and still refuses', () => {
+    withHcl(true, () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'network');
+      new HcloudProvider(stack, 'hcloud', {});
+      new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
+      const json = jest.spyOn(stack, 'toTerraform');
+      const hcl = jest.spyOn(stack, 'toHclTerraform');
+      expect(synthApp(app)).toBe('');
+      expect(fs.readFileSync(path.join(app.outdir, 'stacks', 'network', 'cdk.tf'), 'utf8')).toContain('hcloud_network');
+      expect(json).toHaveBeenCalledTimes(0);
+      expect(hcl).toHaveBeenCalledTimes(1);
+      stack.addOverride('terraform.required_version', '>= 1.11');
+      expect(synthApp(app)).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output");
+      expect(json).toHaveBeenCalledTimes(0);
+    });
+  });
+
+  // The flip is a stack override the HCL guard refuses too: the secret's refusal is the one given, as before.
+  test("a stack with a secret renders its JSON first, so a secret flipped by a stack override is refused as the secret", () => {
+    const stack = new TerraformStack(Testing.app(), 'acme');
+    new HcloudProvider(stack, 'hcloud', {});
+    new SecretVariable(stack, 'api_token', { description: 'Token of the API' });
+    const json = jest.spyOn(stack, 'toTerraform');
+    const hcl = jest.spyOn(stack, 'toHclTerraform');
+    expect(Testing.synthHcl(stack)).toContain('api_token');
+    expect(json).toHaveBeenCalledTimes(1);
+    expect(hcl).toHaveBeenCalledTimes(1);
+    stack.addOverride('variable.api_token.sensitive', false);
+    const message = thrownMessage(() => Testing.synthHcl(stack));
+    expect(message).toMatch(/^acme\/api_token\.sensitive: 'var\.api_token' is not allowed: the variable is not rendered sensitive/);
+    expect(message).not.toContain('stack.addOverride');
+  });
 });
 
 describeWithRealParts(hasTerraform(), 'hcl-rendering', 'terraform on PATH, to parse the HCL cdktf writes')('the HCL cdktf 0.21 writes for a terraform override, parsed by Terraform', () => {

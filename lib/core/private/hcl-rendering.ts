@@ -6,12 +6,18 @@ import { stackOf } from './stack-of';
 /** Per stack: the JSON rendering its latest HCL rendering was made with. */
 const jsonOfHcl = new WeakMap<TerraformStack, Record<string, any>>();
 const wrapped = new WeakSet<TerraformStack>();
+/** The stacks whose JSON rendering checks something (secrets-at-synth), so it is rendered before each HCL rendering. */
+const checkedInJson = new WeakSet<TerraformStack>();
+/** The stacks a written-stack check is synthesizing (jsonRenderedWithHcl), which reads the JSON rendered with the HCL. */
+const collecting = new WeakSet<TerraformStack>();
 
 /**
  * Wraps the HCL rendering of `scope`'s stack (`toHclTerraform`, what `--hcl` writes, rendered after every Aspect and
  * onSynthesize hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is
  * (secrets-at-synth's refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is
- * made in the same state), then refuses the stack-level overrides the HCL would drop or write wrongly; a refused synth
+ * made in the same state), then refuses the stack-level overrides the HCL would drop or write wrongly. The JSON is
+ * rendered only when something reads it: a stack whose rendering checks secrets ({@link checkJsonBeforeHcl}) or one
+ * a written-stack check is synthesizing; any other stack renders its HCL alone, once. A refused synth
  * removes the stack's earlier files (failed-synth-output). Every construct of the library reaches it through
  * `guardStack(this)` (guard-stack), and the written-stack check and secrets-at-synth for the stacks they check. A stack
  * holding none of the library's constructs is left as cdktf writes it. Idempotent per stack; nothing outside a stack.
@@ -25,7 +31,7 @@ export function guardHclRendering(scope: IConstruct): void {
   const renderHcl = stack.toHclTerraform.bind(stack);
   stack.toHclTerraform = () => {
     // The JSON first: a secret's refusal names the secret, also when its flip is an override refused below.
-    jsonOfHcl.set(stack, stack.toTerraform());
+    if (checkedInJson.has(stack) || collecting.has(stack)) jsonOfHcl.set(stack, stack.toTerraform());
     refuseOverridesHclMiswrites(stack);
     return renderHcl();
   };
@@ -39,10 +45,26 @@ export function guardHclRendering(scope: IConstruct): void {
  */
 export function jsonRenderedWithHcl(stack: TerraformStack, synthesize: () => void): Record<string, any> | undefined {
   jsonOfHcl.delete(stack);
-  synthesize();
+  collecting.add(stack);
+  try {
+    synthesize();
+  } finally {
+    collecting.delete(stack);
+  }
   const json = jsonOfHcl.get(stack);
   jsonOfHcl.delete(stack);
   return json;
+}
+
+/**
+ * Guards `stack`'s HCL rendering (as {@link guardHclRendering}) and has its JSON, whose rendering `stack.toTerraform`
+ * checks (secrets-at-synth), rendered before each HCL rendering: cdktf renders the HCL without it, so the check would
+ * otherwise not run under --hcl.
+ * @internal
+ */
+export function checkJsonBeforeHcl(stack: TerraformStack): void {
+  checkedInJson.add(stack);
+  guardHclRendering(stack);
 }
 
 /** The settings of the `terraform` block cdktf 0.21's HCL renderer writes as blocks; it writes the others wrongly. */

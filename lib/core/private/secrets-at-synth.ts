@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { TerraformStack, TerraformVariable } from 'cdktf';
 import { invalidValue, ValidationError } from '../validation-message';
 import { removeOutputOnFailedSynth } from './failed-synth-output';
-import { guardHclRendering } from './hcl-rendering';
+import { checkJsonBeforeHcl } from './hcl-rendering';
 
 /** A secret as a construct took it: where it came in (construct and prop), and the variable it is. */
 interface TakenSecret {
@@ -56,7 +56,7 @@ function checkRenderingOf(stack: TerraformStack): { readonly taken: TakenSecret[
   };
   // With --hcl the JSON is rendered, and so checked, before the HCL; a stack's `variable.<id>.sensitive` override, which
   // cdktf's HCL leaves out, is refused there too (hcl-rendering).
-  guardHclRendering(stack);
+  checkJsonBeforeHcl(stack);
   return entry;
 }
 
