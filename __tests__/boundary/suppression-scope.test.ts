@@ -5,6 +5,7 @@ import { admin, backup, monitoring } from '../setup/product-basics';
 import { EnvironmentStack } from '../../stacks';
 import { checkedStack, machine, policy } from './fixtures';
 import { MESSAGE } from './refusal';
+import { thrownMessage } from '../setup/stack';
 
 // Audit 05: a suppression on the App (above every stack) silenced its rule in every stack, while the
 // boundary document, which lists suppressions per stack, said none applied, and the unused-suppression
@@ -45,13 +46,12 @@ describe('where a suppression may be placed', () => {
   // An entry that is no object was named as a `props` of the suppressions (`production.suppressions.props: missing`),
   // which the caller never wrote; it is the entry, worded as any nested object is (the stack's retire here).
   test('an entry that is no object is named as itself, in the wording of every nested object', () => {
-    const refused = (add: () => unknown) => { try { add(); } catch (e) { return (e as Error).message; } return ''; };
     const stack = checkedStack('production', Testing.app());
-    expect(refused(() => BoundarySuppressions.add(stack, [null as any])))
+    expect(thrownMessage(() => BoundarySuppressions.add(stack, [null as any])))
       .toMatch(/^production\.suppressions\.entries\[0\]: missing: an object of named values is required\. Fix: write entries\[0\] as \{ id: 'Boundary-EuPlacement'/);
-    expect(refused(() => BoundarySuppressions.add(stack, ['Boundary-EuPlacement' as any])))
+    expect(thrownMessage(() => BoundarySuppressions.add(stack, ['Boundary-EuPlacement' as any])))
       .toMatch(/^production\.suppressions\.entries\[0\]: 'Boundary-EuPlacement' is not allowed: it is a string, not an object of named values\. Fix: write entries\[0\]/);
-    const retired = refused(() => new EnvironmentStack(Testing.app(), 'acme-test', {
+    const retired = thrownMessage(() => new EnvironmentStack(Testing.app(), 'acme-test', {
       product: new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring }), environment: Environment.TEST, retire: 'now' as any,
     }));
     expect(retired).toMatch(/acme-test\.retire: 'now' is not allowed: it is a string, not an object of named values\./);

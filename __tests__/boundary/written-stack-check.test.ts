@@ -6,7 +6,7 @@ import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { BoundaryChecks, Environment, Machine, ObjectStorageBackend, SecretVariable, StorageBox } from '../../lib';
 import { checkedStack, machine, policy } from './fixtures';
 import { MESSAGE } from './refusal';
-import { withHcl } from '../setup/stack';
+import { thrownMessage, withHcl } from '../setup/stack';
 
 // Audit 11: the pack checked the stack from the stack's validation; cdktf then runs the children's
 // validations and the onSynthesize hooks, and renders cdk.tf.json again. A change made in between was
@@ -16,15 +16,6 @@ import { withHcl } from '../setup/stack';
 function moveOut(m: Machine): void {
   for (const r of [m.server, m.ipv4!, m.ipv6]) r.location = 'ash';
   m.server.firewallIds = [];
-}
-
-function synthApp(app: ReturnType<typeof Testing.app>): string {
-  try {
-    app.synth();
-    return '';
-  } catch (e) {
-    return String((e as Error).message);
-  }
 }
 
 const written = (app: ReturnType<typeof Testing.app>, stack = 'production') => path.join(app.outdir, 'stacks', stack, 'cdk.tf.json');
@@ -37,7 +28,7 @@ describe('the pack checks what the stack writes', () => {
     const app = Testing.app();
     const m = machine(checkedStack('production', app));
     change(m);
-    const message = synthApp(app);
+    const message = thrownMessage(() => app.synth());
     expect(message).toMatch(/^Validation failed with the following errors:/);
     expect(message).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
     expect(message).toMatch(/Boundary-RestrictedEgress: production\/App\/\w+\.egress: 'allow all' is not allowed/);
@@ -54,7 +45,7 @@ describe('the pack checks what the stack writes', () => {
     new ObjectStorageBackend(stack, { bucket: 'acme-state' });
     const m = machine(stack);
     addCustomSynthesis(m, { onSynthesize: () => moveOut(m) });
-    expect(synthApp(app)).toMatch(/Boundary-EuPlacement: test\/App\/\w+\.location: 'ash'/);
+    expect(thrownMessage(() => app.synth())).toMatch(/Boundary-EuPlacement: test\/App\/\w+\.location: 'ash'/);
   });
 
   // With --hcl the written file is HCL: the check takes the JSON rendered with it, or renders the stack again, never a
@@ -68,7 +59,7 @@ describe('the pack checks what the stack writes', () => {
       // Hooks run leaves first: the server's renders the stack, compliant still; the machine's then moves it out.
       addCustomSynthesis(m.server, { onSynthesize: () => { stack[render](); } });
       addCustomSynthesis(m, { onSynthesize: () => moveOut(m) });
-      expect(synthApp(app)).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
+      expect(thrownMessage(() => app.synth())).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
       expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
     });
   });
@@ -87,7 +78,7 @@ describe('the pack checks what the stack writes', () => {
       const earlier = path.join(app.outdir, 'stacks', 'production', hcl ? 'cdk.tf' : 'cdk.tf.json');
       fs.mkdirSync(path.dirname(earlier), { recursive: true });
       fs.writeFileSync(earlier, hcl ? '# earlier' : '{}');
-      const message = synthApp(app);
+      const message = thrownMessage(() => app.synth());
       if (!hcl) {
         expect(message).toBe('');
         expect(JSON.parse(fs.readFileSync(written(app), 'utf8')).resource.hcloud_server[stack.getLogicalId(m.server)].location).toBe('fsn1');
@@ -115,7 +106,7 @@ describe('the pack checks what the stack writes', () => {
         m.server.location = 'ash';
         stack.addOverride(key, 'fsn1');
       });
-      const message = synthApp(app);
+      const message = thrownMessage(() => app.synth());
       expect(message).toContain(`[production] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf writes only the terraform block`);
       expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
     });
@@ -128,7 +119,7 @@ describe('the pack checks what the stack writes', () => {
       const production = checkedStack('production', app);
       machine(production);
       Aspects.of(production).add({ visit: (node) => { if (node === production && production.dependencies.length === 0) production.addDependency(network); } });
-      expect(synthApp(app)).toBe('');
+      expect(thrownMessage(() => app.synth())).toBe('');
       const manifest = JSON.parse(fs.readFileSync(path.join(app.outdir, 'manifest.json'), 'utf8'));
       expect(manifest.stacks.production.dependencies).toEqual([network.node.path]);
     });
@@ -140,9 +131,9 @@ describe('the pack checks what the stack writes', () => {
       const stack = checkedStack('production', app);
       const m = machine(stack);
       m.server.addOverride('location', 'ash');
-      expect(synthApp(app)).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
+      expect(thrownMessage(() => app.synth())).toMatch(/Boundary-EuPlacement: production\/App\/\w+\.location: 'ash' is not allowed/);
       m.server.addOverride('location', 'fsn1');
-      expect(synthApp(app)).toBe('');
+      expect(thrownMessage(() => app.synth())).toBe('');
       const hclText = fs.readFileSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'), 'utf8');
       expect(hclText).toMatch(/location\s*=\s*"fsn1"/);
     });
@@ -151,7 +142,7 @@ describe('the pack checks what the stack writes', () => {
   test('an unchanged compliant stack is written', () => {
     const app = Testing.app();
     machine(checkedStack('production', app));
-    expect(synthApp(app)).toBe('');
+    expect(thrownMessage(() => app.synth())).toBe('');
     expect(fs.existsSync(written(app))).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { Environment, ObjectStorageBackend, PrivateNetwork, SecretVariable } from '../../lib';
 import { terraformBinary } from '../../testing/harness/terraform-cli';
 import { describeWithRealParts, hasTerraform } from '../setup/real-parts';
-import { thrownMessage, withHcl } from '../setup/stack';
+import { earlierHclFiles, thrownMessage, withHcl } from '../setup/stack';
 
 // Review (hcl): ObjectStorageBackend recommended stack.addOverride('terraform.required_version', …) for a narrower
 // range; cdktf 0.21's HCL renderer writes the terraform block's plain settings as list indexes (`0 = "required_version"`),
@@ -18,24 +18,6 @@ function backendStack(app: App): TerraformStack {
   new HcloudProvider(stack, 'hcloud', {});
   new ObjectStorageBackend(stack, { bucket: 'acme-state' });
   return stack;
-}
-
-/** An earlier --hcl synth's files of the stack, which a refused synth must remove; returns their paths. */
-function earlierHclFiles(app: App, stackName: string): string[] {
-  const dir = path.join(app.outdir, 'stacks', stackName);
-  fs.mkdirSync(dir, { recursive: true });
-  const files = [path.join(dir, 'cdk.tf'), path.join(dir, 'metadata.json')];
-  for (const file of files) fs.writeFileSync(file, file.endsWith('.tf') ? '# earlier\n' : '{}');
-  return files;
-}
-
-function synthApp(app: App): string {
-  try {
-    app.synth();
-    return '';
-  } catch (e) {
-    return String((e as Error).message);
-  }
 }
 
 /** Terraform's parse of an HCL text: `fmt -` exits 0 when it parses, 2 (naming the line) when it does not. */
@@ -51,8 +33,8 @@ describe("a stack's override of a plain terraform setting", () => {
       const stack = backendStack(app);
       stack.addOverride('terraform.required_version', '>= 1.11, < 2.0');
       const file = path.join(app.outdir, 'stacks', 'production', hcl ? 'cdk.tf' : 'cdk.tf.json');
-      const earlier = hcl ? earlierHclFiles(app, 'production') : [];
-      const message = synthApp(app);
+      const earlier = hcl ? earlierHclFiles(app.outdir, 'production') : [];
+      const message = thrownMessage(() => app.synth());
       if (!hcl) {
         expect(message).toBe('');
         expect(JSON.parse(fs.readFileSync(file, 'utf8')).terraform.required_version).toBe('>= 1.11, < 2.0');
@@ -72,7 +54,7 @@ describe("a stack's override of a plain terraform setting", () => {
       const stack = backendStack(app);
       stack.addOverride('terraform.experiments', []);
       stack.addOverride('output.extra.value', 'x');
-      const lines = synthApp(app).split('\n');
+      const lines = thrownMessage(() => app.synth()).split('\n');
       expect(lines[0]).toMatch(/^\[production\] stack\.addOverride\('output\.extra\.value'\): with HCL output .* cdktf writes only the terraform block/);
       expect(lines[1]).toMatch(/^\[production\] stack\.addOverride\('terraform\.experiments'\): with HCL output .*\(such as 0 = "experiments"\)/);
     });
@@ -87,8 +69,8 @@ describe("a stack's override of a plain terraform setting", () => {
       new HcloudProvider(stack, 'hcloud', {});
       new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
       stack.addOverride('terraform.required_version', '>= 1.11');
-      const earlier = earlierHclFiles(app, 'network');
-      expect(synthApp(app)).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 writes a plain setting");
+      const earlier = earlierHclFiles(app.outdir, 'network');
+      expect(thrownMessage(() => app.synth())).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 writes a plain setting");
       for (const f of earlier) expect(fs.existsSync(f)).toBe(false);
     });
   });
@@ -99,7 +81,7 @@ describe("a stack's override of a plain terraform setting", () => {
       const app = Testing.app();
       const stack = backendStack(app);
       stack.addOverride('terraform.required_version', undefined);
-      expect(synthApp(app)).toBe('');
+      expect(thrownMessage(() => app.synth())).toBe('');
       const hcl = fs.readFileSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'), 'utf8');
       expect(hcl).toMatch(/backend "s3"/);
       expect(hcl).not.toMatch(/required_version/);
@@ -118,7 +100,7 @@ describe("a stack's override of a plain terraform setting", () => {
       const key = `resource.hcloud_network.${stack.getLogicalId(resource)}.labels`;
       stack.addOverride(key, undefined);
       expect(JSON.parse(Testing.synth(stack)).resource.hcloud_network[stack.getLogicalId(resource)].labels).toBeUndefined();
-      expect(synthApp(app)).toContain(`[network] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf writes only the terraform block`);
+      expect(thrownMessage(() => app.synth())).toContain(`[network] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf writes only the terraform block`);
     });
   });
 });
@@ -145,12 +127,12 @@ describe('the JSON rendered before the HCL', () => {
       new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
       const json = jest.spyOn(stack, 'toTerraform');
       const hcl = jest.spyOn(stack, 'toHclTerraform');
-      expect(synthApp(app)).toBe('');
+      expect(thrownMessage(() => app.synth())).toBe('');
       expect(fs.readFileSync(path.join(app.outdir, 'stacks', 'network', 'cdk.tf'), 'utf8')).toContain('hcloud_network');
       expect(json).toHaveBeenCalledTimes(0);
       expect(hcl).toHaveBeenCalledTimes(1);
       stack.addOverride('terraform.required_version', '>= 1.11');
-      expect(synthApp(app)).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output");
+      expect(thrownMessage(() => app.synth())).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output");
       expect(json).toHaveBeenCalledTimes(0);
     });
   });
@@ -193,7 +175,7 @@ describeWithRealParts(hasTerraform(), 'hcl-rendering', 'terraform on PATH, to pa
       const stack = backendStack(app);
       stack.addOverride('terraform.required_providers.hcloud.version', '~> 1.52');
       stack.addOverride('terraform.backend.s3.key', 'team/production.tfstate');
-      expect(synthApp(app)).toBe('');
+      expect(thrownMessage(() => app.synth())).toBe('');
       const hcl = fs.readFileSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'), 'utf8');
       expect(hcl).toMatch(/version = "~> 1\.52"/);
       expect(hcl).toMatch(/key = "team\/production\.tfstate"/);

@@ -12,7 +12,7 @@ import * as secretsAtSynth from '../../lib/core/private/secrets-at-synth';
 import * as sensitiveVariable from '../../lib/core/private/sensitive-variable';
 import { glitchTip } from '../monitoring/helpers/fixture';
 import { CHECK_MODULES, takingLibraryFile } from '../setup/library-frames';
-import { withHcl } from '../setup/stack';
+import { earlierHclFiles, thrownMessage, withHcl } from '../setup/stack';
 
 // Review (secrets): each construct refused a secret that was no sensitive variable once, when it was built. A plain
 // JavaScript caller that set the variable's `sensitive` to false afterwards got it synthesized as non-sensitive, and
@@ -182,14 +182,6 @@ const refusal = (at: string, id: string, takenBy = at) => new RegExp(`${escape(a
   + `Fix: keep it sensitive: its \`sensitive\` was set to false, or overridden with addOverride, `
   // A SecretVariable that no construct took names itself: it was declared sensitive.
   + (takenBy === `acme/${id}.sensitive` ? 'after it was declared sensitive' : `after ${escape(takenBy)} took it`));
-const messageOf = (synth: () => unknown): string => {
-  try {
-    synth();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-};
 
 const flips = Object.entries(takers).flatMap(([name, taker]) => taker.secrets.map(([id, at, takenBy]) => [name, id, at, takenBy ?? at, taker] as const));
 
@@ -199,7 +191,7 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
     // Built as it is, the stack synthesizes: the refusal below is the flip's alone.
     expect(() => Testing.synth(stack)).not.toThrow();
     flipSensitive(variables.get(id)!);
-    const message = messageOf(() => Testing.synth(stack));
+    const message = thrownMessage(() => Testing.synth(stack));
     expect(message).toMatch(refusal(at, id, takenBy));
     // One flip, one line (a SecretVariable registers itself, then the construct it is passed to).
     expect(message.split('\n')).toHaveLength(1);
@@ -268,12 +260,8 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
         const key = `resource.${box.terraformResourceType}.${stack.getLogicalId(box)}.location`;
         stack.addOverride(key, 'ash');
         // An earlier --hcl synth's files of the stack: a refused synth leaves none behind.
-        const earlier = ['cdk.tf', 'metadata.json'].map((f) => path.join(outdir, 'stacks', 'acme', f));
-        if (hcl) {
-          fs.mkdirSync(path.dirname(earlier[0]), { recursive: true });
-          for (const f of earlier) fs.writeFileSync(f, f.endsWith('.tf') ? '# earlier\n' : '{}');
-        }
-        const message = messageOf(() => app.synth());
+        const earlier = hcl ? earlierHclFiles(outdir, 'acme') : [];
+        const message = thrownMessage(() => app.synth());
         if (!hcl) {
           expect(message).toBe('');
           expect(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json'), 'utf8')).resource[box.terraformResourceType][stack.getLogicalId(box)].location).toBe('ash');
@@ -297,7 +285,7 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
     });
     expect(() => Testing.synth(stack)).not.toThrow();
     flipSensitive(variables.get('box_password')!);
-    const message = messageOf(() => Testing.synth(stack));
+    const message = thrownMessage(() => Testing.synth(stack));
     expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
     expect(message).not.toContain('acme/box_password');
     expect(message.split('\n')).toHaveLength(1);
@@ -306,7 +294,7 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
   test('every flipped secret of a stack is named in one refusal', () => {
     const { stack, variables } = build(takers.BackupPlan);
     for (const id of ['restic_password', 's3_secret']) flipSensitive(variables.get(id)!);
-    const message = messageOf(() => Testing.synth(stack));
+    const message = thrownMessage(() => Testing.synth(stack));
     expect(message).toMatch(refusal('acme/Backups.resticPassword', 'restic_password'));
     expect(message).toMatch(refusal('acme/Backups.targets', 's3_secret'));
   });
@@ -369,7 +357,7 @@ describe('a secret whose variable lives in another stack than the construct that
 
       const flipped = twoStacks(path.join(outdir, 'flipped'), order);
       flipSensitive(flipped.password);
-      const message = messageOf(() => flipped.app.synth());
+      const message = thrownMessage(() => flipped.app.synth());
       for (const stack of order) expect(fs.existsSync(path.join(outdir, 'flipped', 'stacks', stack, 'cdk.tf.json'))).toBe(false);
       expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
     } finally {
@@ -406,7 +394,7 @@ describe("a synth that a later stack's refusal fails", () => {
           written.push(...files.filter((f) => fs.existsSync(path.join(outdir, 'stacks', 'secrets', f))));
         } };
 
-        expect(messageOf(() => app.synth())).toMatch(refusal('acme/Box.password', 'box_password'));
+        expect(thrownMessage(() => app.synth())).toMatch(refusal('acme/Box.password', 'box_password'));
         // secrets was written by this synth before the refusal (the case would prove nothing otherwise), and is gone.
         expect(written).toEqual(files);
         for (const stack of ['secrets', 'acme']) {
@@ -439,7 +427,7 @@ describe("a synth that a later stack's refusal fails", () => {
         const { app, password } = twoStacks(outdir, ['secrets', 'acme']);
         const acme = app.node.findChild('acme') as TerraformStack;
         Aspects.of(acme).add({ visit: (node: IConstruct) => { if (node === acme) flipSensitive(password); } });
-        const message = messageOf(() => app.synth());
+        const message = thrownMessage(() => app.synth());
         expect(message).toMatch(refusal('acme/Box.password', 'box_password'));
         expect(message).toContain(`These files of the failed synth could not be removed; remove them before a deploy: ${stuck} (`);
         // The removals after the one that failed still ran.

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { SshKey } from '../../lib';
@@ -37,6 +39,15 @@ export function thrownMessage(fn: () => unknown): string {
     return String((e as Error).message);
   }
   return '';
+}
+
+/** Writes an earlier --hcl synth's files of a stack under `outdir` (cdk.tf, metadata.json), which a refused synth must remove; returns their paths. */
+export function earlierHclFiles(outdir: string, stackName: string): string[] {
+  const dir = path.join(outdir, 'stacks', stackName);
+  fs.mkdirSync(dir, { recursive: true });
+  const files = [path.join(dir, 'cdk.tf'), path.join(dir, 'metadata.json')];
+  for (const file of files) fs.writeFileSync(file, file.endsWith('.tf') ? '# earlier\n' : '{}');
+  return files;
 }
 
 /** Parsed `Testing.synth` output with validations run. */

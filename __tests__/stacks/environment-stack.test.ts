@@ -5,7 +5,7 @@ import { App, Testing } from 'cdktf';
 import { Budget, Component, DatabaseStorage, EgressAllowlist, Port, DataVolume, Environment, Location, Machine, Money, Phase, Product, ProductProps, RestoreCheck, S3Provider, ServerType, Size, SshKey, StagingMode } from '../../lib';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { policy } from '../boundary/fixtures';
-import { warningsOf } from '../setup/stack';
+import { thrownMessage, warningsOf } from '../setup/stack';
 import { admin, backup, monitoring } from '../setup/product-basics';
 import { synthesizedBundle } from '../../testing/bundle';
 import { REAPED_COLLECTIONS, StagingReaper } from '../../lib/environments/staging-reaper';
@@ -90,8 +90,7 @@ describe('EnvironmentStack', () => {
     // no known price. Fix: add its us price to lib/cost/hetzner-prices.json", a file inside the installed library.
     const app = Testing.app();
     new ProductStacks(app, product({ locations: { production: Location.ASH }, budget: Budget.monthly(Money.euros(60)) }));
-    let message = '';
-    try { app.synth(); } catch (e) { message = (e as Error).message; }
+    const message = thrownMessage(() => app.synth());
     expect(message).toMatch(/acme-production\/App\.location: 'ash' is not allowed: it is outside the EU, and the machine holds sensitive, secret data, which must stay in the EU\. Fix: use Location\.FSN1/);
     expect(message).not.toMatch(/no known price|hetzner-prices\.json/);
   });
@@ -152,17 +151,16 @@ describe('EnvironmentStack', () => {
   // the refusals named only `register the key once` and, across stacks, SshKey.fromName of staging's worker key.
   test('a worker registering the admin key again is refused at synth, the fix naming [...stack.adminSshKeys] and production\'s key by name', () => {
     const workerKey = (stack: EnvironmentStack) => new SshKey(stack, 'WorkerKey', { name: `${stack.node.id}-worker-ops`, publicKey: admin.sshPublicKeys.ops });
-    const messageOf = (app: App) => { try { app.synth(); } catch (e) { return (e as Error).message; } return ''; };
     const one = Testing.app();
     new EnvironmentStack(one, 'acme-production', { product: product(), environment: Environment.PRODUCTION, networkClients: (stack) => { workerKey(stack); return []; } });
-    expect(messageOf(one)).toMatch(/acme-production\/WorkerKey\.publicKey: '.*' is not allowed: it is the key of acme-production\/AdminKey-ops too .*uniqueness_error\. Fix: in a ProductStacks or EnvironmentStack stack \(acme-production is one\), take the stack's admin keys rather than registering the key again: sshKeys: \[\.\.\.stack\.adminSshKeys\]; otherwise register the key once/);
+    expect(thrownMessage(() => one.synth())).toMatch(/acme-production\/WorkerKey\.publicKey: '.*' is not allowed: it is the key of acme-production\/AdminKey-ops too .*uniqueness_error\. Fix: in a ProductStacks or EnvironmentStack stack \(acme-production is one\), take the stack's admin keys rather than registering the key again: sshKeys: \[\.\.\.stack\.adminSshKeys\]; otherwise register the key once/);
     // Staging from production's snapshot is in production's project: its worker's key is the one to drop, and the
     // name to refer to is production's admin key, not the worker's.
     const both = Testing.app();
     new ProductStacks(both, product({ staging: StagingMode.fromProductionSnapshot() }), {
       stagingExpiresAt: '2099-01-01', networkClients: (stack) => { if (stack.environment === Environment.STAGING) workerKey(stack); return []; },
     });
-    const message = messageOf(both);
+    const message = thrownMessage(() => both.synth());
     expect(message).toContain("Fix: for acme-staging/WorkerKey/Resource, in a ProductStacks or EnvironmentStack stack (acme-staging), take the stack's admin keys rather than registering the key again: "
       + "sshKeys: [...stack.adminSshKeys]; otherwise register the key in one stack only, and refer to it in the other by name: SshKey.fromName('acme-production-ops')");
     expect(message).not.toContain("SshKey.fromName('acme-staging-worker-ops')");
@@ -173,10 +171,9 @@ describe('EnvironmentStack', () => {
   test('a key registered twice that is no admin key is told to register once, not to take the admin keys', () => {
     const deployKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDyW0W92D5ahjAf2ve+VCLHHNwO/yNOkLinc2LJhU2RU ci@acme.eu';
     const workerKey = (stack: EnvironmentStack, id: string) => new SshKey(stack, id, { name: `${stack.node.id}-${id.toLowerCase()}`, publicKey: deployKey });
-    const messageOf = (app: App) => { try { app.synth(); } catch (e) { return (e as Error).message; } return ''; };
     const one = Testing.app();
     new EnvironmentStack(one, 'acme-production', { product: product(), environment: Environment.PRODUCTION, networkClients: (stack) => { workerKey(stack, 'CiKey'); workerKey(stack, 'CiKey2'); return []; } });
-    const sameStack = messageOf(one);
+    const sameStack = thrownMessage(() => one.synth());
     expect(sameStack).toMatch(/acme-production\/CiKey2\.publicKey: '.*' is not allowed: it is the key of acme-production\/CiKey too .*Fix: register the key once, and pass that SshKey wherever it is needed/);
     expect(sameStack).not.toContain('adminSshKeys');
     // Across stacks in one project (staging from production's snapshot), likewise: the fix names the key by name only.
@@ -184,7 +181,7 @@ describe('EnvironmentStack', () => {
     new ProductStacks(both, product({ staging: StagingMode.fromProductionSnapshot() }), {
       stagingExpiresAt: '2099-01-01', networkClients: (stack) => { if (stack.environment !== Environment.TEST) workerKey(stack, 'CiKey'); return []; },
     });
-    const crossStack = messageOf(both);
+    const crossStack = thrownMessage(() => both.synth());
     // The name to keep is production's: staging's key is deleted with staging (its reaper, `cdktf destroy`), under
     // production's servers that would still name it. Staging is built first, so the first key was staging's.
     expect(crossStack).toMatch(/CiKey\/Resource\.public_key: .*Fix: register the key in one stack only, and refer to it in the other by name: SshKey\.fromName\('acme-production-cikey'\)/);
@@ -257,7 +254,7 @@ describe('EnvironmentStack', () => {
         return [worker];
       },
     });
-    const messageOf = (stack: EnvironmentStack) => { try { synth(stack); } catch (e) { return (e as Error).message; } return ''; };
+    const messageOf = (stack: EnvironmentStack) => thrownMessage(() => synth(stack));
 
     // Pre-existing: a worker of networkClients had none of the on-demand labels, so a rehearsal that died before its
     // destroy left it running and billed while the reaper deleted the app and the network around it.
