@@ -41,7 +41,7 @@ describe("a stack's override of a plain terraform setting", () => {
         return;
       }
       expect(message).toContain("[production] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) "
-        + 'cdktf 0.21 writes a plain setting of the terraform block as a list index (such as 0 = "required_version"), '
+        + 'cdktf 0.21 and cdktn 0.24 write a plain setting of the terraform block as a list index (such as 0 = "required_version"), '
         + 'which Terraform cannot parse: init and validate would fail on cdk.tf. '
         + 'Synthesize JSON (without --hcl), which writes it, or leave it out under --hcl: of the terraform block, cdk.tf carries only required_providers, backend and cloud.');
       for (const f of earlier) expect(fs.existsSync(f)).toBe(false);
@@ -70,7 +70,7 @@ describe("a stack's override of a plain terraform setting", () => {
       new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
       stack.addOverride('terraform.required_version', '>= 1.11');
       const earlier = earlierHclFiles(app.outdir, 'network');
-      expect(thrownMessage(() => app.synth())).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 writes a plain setting");
+      expect(thrownMessage(() => app.synth())).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 and cdktn 0.24 write a plain setting");
       for (const f of earlier) expect(fs.existsSync(f)).toBe(false);
     });
   });

@@ -58,7 +58,7 @@ export function unreachedStacks(root: IConstruct): string[] {
   return root.node.findAll().filter(TerraformStack.isStack).flatMap((stack) => {
     if (hookedStacks.has(stack) || packsAbove(stack).length === 0) return [];
     return [`${stack.node.path}.aspects: 'a rule pack added to ${stack.node.scopes.slice(0, -1).map((s) => s.node.path || 'the App').join(' / ')}' is not allowed: `
-      + 'cdktf 0.21 does not invoke aspects added above a stack, and this stack has none of the library\'s constructs through which the pack could reach it, so it would go unchecked. '
+      + 'cdktf 0.21 and cdktn 0.24 do not invoke aspects added above a stack, and this stack has none of the library\'s constructs through which the pack could reach it, so it would go unchecked. '
       + `Fix: add the pack to the stack itself, Aspects.of(stack).add(pack), or call reachStackOf(stack) once`];
   });
 }

@@ -67,7 +67,7 @@ export function checkJsonBeforeHcl(stack: TerraformStack): void {
   guardHclRendering(stack);
 }
 
-/** The settings of the `terraform` block cdktf 0.21's HCL renderer writes as blocks; it writes the others wrongly. */
+/** The settings of the `terraform` block the HCL renderer (cdktf 0.21's, kept by cdktn 0.24) writes as blocks; it writes the others wrongly. */
 const HCL_TERRAFORM_BLOCKS = new Set(['required_providers', 'backend', 'cloud']);
 
 /**
@@ -99,7 +99,7 @@ function refuseOverridesHclMiswrites(stack: TerraformStack): void {
   }
   if (mangled.length > 0) {
     errors.push(named(mangled)
-      + `cdktf 0.21 writes a plain setting of the terraform block as a list index (such as 0 = "${mangled[0].slice('terraform.'.length)}"), `
+      + `cdktf 0.21 and cdktn 0.24 write a plain setting of the terraform block as a list index (such as 0 = "${mangled[0].slice('terraform.'.length)}"), `
       + 'which Terraform cannot parse: init and validate would fail on cdk.tf. '
       + 'Synthesize JSON (without --hcl), which writes it, or leave it out under --hcl: of the terraform block, cdk.tf carries only required_providers, backend and cloud.');
   }
