@@ -26,6 +26,13 @@ function terraformParse(hcl: string): { status: number | null; stderr: string } 
   return { status: run.status, stderr: run.stderr };
 }
 
+/** A stack named network holding only a PrivateNetwork (guarded, with no secret and no written-stack check). */
+function networkStack(app: App): { stack: TerraformStack; network: PrivateNetwork } {
+  const stack = new TerraformStack(app, 'network');
+  new HcloudProvider(stack, 'hcloud', {});
+  return { stack, network: new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' }) };
+}
+
 describe("a stack's override of a plain terraform setting", () => {
   test.each([false, true])('is written as JSON, and refused with --hcl naming the override, why and the fix (hcl %s)', (hcl) => {
     withHcl(hcl, () => {
@@ -65,9 +72,7 @@ describe("a stack's override of a plain terraform setting", () => {
   test('with --hcl, is refused on a stack holding only a PrivateNetwork, and its earlier cdk.tf and metadata.json go', () => {
     withHcl(true, () => {
       const app = Testing.app();
-      const stack = new TerraformStack(app, 'network');
-      new HcloudProvider(stack, 'hcloud', {});
-      new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
+      const { stack } = networkStack(app);
       stack.addOverride('terraform.required_version', '>= 1.11');
       const earlier = earlierHclFiles(app.outdir, 'network');
       expect(thrownMessage(() => app.synth())).toContain("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 and cdktn 0.24 write a plain setting");
@@ -93,9 +98,7 @@ describe("a stack's override of a plain terraform setting", () => {
   test('with --hcl, a deletion of a resource attribute is refused as left out of cdk.tf', () => {
     withHcl(true, () => {
       const app = Testing.app();
-      const stack = new TerraformStack(app, 'network');
-      new HcloudProvider(stack, 'hcloud', {});
-      const network = new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
+      const { stack, network } = networkStack(app);
       const resource = network.node.findAll().find((c) => c instanceof TerraformResource && c.terraformResourceType === 'hcloud_network') as TerraformResource;
       const key = `resource.hcloud_network.${stack.getLogicalId(resource)}.labels`;
       stack.addOverride(key, undefined);
@@ -108,9 +111,7 @@ describe("a stack's override of a plain terraform setting", () => {
 // A team's snapshot test renders HCL with Testing.synthHcl, without --hcl: the guard is on the stack's HCL rendering
 // itself, so it refuses there too (that HCL would be as wrong as cdk.tf), and the message names that way of rendering.
 test('Testing.synthHcl of a guarded stack refuses an override its HCL would miswrite', () => {
-  const stack = new TerraformStack(Testing.app(), 'network');
-  new HcloudProvider(stack, 'hcloud', {});
-  new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
+  const { stack } = networkStack(Testing.app());
   expect(Testing.synthHcl(stack)).toContain('hcloud_network');
   stack.addOverride('terraform.required_version', '>= 1.11');
   expect(() => Testing.synthHcl(stack)).toThrow("[network] stack.addOverride('terraform.required_version'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl)");
@@ -122,9 +123,7 @@ describe('the JSON rendered before the HCL', () => {
   test('a stack with no secret and no written-stack check renders its HCL alone, once, and still refuses', () => {
     withHcl(true, () => {
       const app = Testing.app();
-      const stack = new TerraformStack(app, 'network');
-      new HcloudProvider(stack, 'hcloud', {});
-      new PrivateNetwork(stack, 'Network', { environment: Environment.TEST, subnetRange: '10.0.1.0/24' });
+      const { stack } = networkStack(app);
       const json = jest.spyOn(stack, 'toTerraform');
       const hcl = jest.spyOn(stack, 'toHclTerraform');
       expect(thrownMessage(() => app.synth())).toBe('');
