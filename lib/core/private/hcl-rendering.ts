@@ -13,7 +13,7 @@ const collecting = new WeakSet<TerraformStack>();
 
 /**
  * Wraps the HCL rendering of `scope`'s stack (`toHclTerraform`, what `--hcl` writes, rendered after every Aspect and
- * onSynthesize hook ran) so that it first renders the stack's JSON, through `stack.toTerraform` as it then is
+ * onSynthesize hook ran) so that it first renders the stack's JSON when read, through `stack.toTerraform` as it then is
  * (secrets-at-synth's refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is
  * made in the same state), then refuses the stack-level overrides the HCL would drop or write wrongly. The JSON is
  * rendered only when something reads it: a stack whose rendering checks secrets ({@link checkJsonBeforeHcl}) or one
@@ -30,7 +30,7 @@ export function guardHclRendering(scope: IConstruct): void {
   removeOutputOnFailedSynth(stack);
   const renderHcl = stack.toHclTerraform.bind(stack);
   stack.toHclTerraform = () => {
-    // The JSON first: a secret's refusal names the secret, also when its flip is an override refused below.
+    // The JSON first, when read: a secret's refusal names the secret, also when its flip is an override refused below.
     if (checkedInJson.has(stack) || collecting.has(stack)) jsonOfHcl.set(stack, stack.toTerraform());
     refuseOverridesHclMiswrites(stack);
     return renderHcl();
