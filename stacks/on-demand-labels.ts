@@ -12,9 +12,9 @@ import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument
  * deleted its network. A label set to another value is refused, neither kept (the reaper would miss the resource) nor
  * overwritten (a label its author wrote would be silently untrue). An Aspect, so that it sees what is added later too.
  *
- * The reaper removes only the types of REAPED_COLLECTIONS (servers, load balancers, volumes, primary IPs, firewalls,
- * networks, SSH keys, placement groups); a labelled resource of another type (a floating IP, a snapshot, a
- * certificate, a storage box, a zone) gets the labels too, and a warning that the reaper will not remove it.
+ * The reaper removes only the types of REAPED_COLLECTIONS (servers, load balancers, volumes, primary and floating IPs,
+ * firewalls, networks, SSH keys, placement groups); a labelled resource of another type (a snapshot, a certificate, a
+ * storage box, a zone) gets the labels too, and a warning that the reaper will not remove it.
  */
 export class OnDemandLabels implements IAspect {
   private readonly refused = new Map<TerraformResource, { readonly owner: IConstruct; readonly message: string }>();

@@ -11,7 +11,7 @@ describe('--now names one instant, whatever the time zone of whoever runs the co
   beforeEach(async () => {
     api = new HcloudApiStandIn({
       servers: [{ id: 1, name: 'acme-staging-app', labels: onDemand('2026-11-20') }],
-      load_balancers: [], volumes: [], primary_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [],
+      load_balancers: [], volumes: [], primary_ips: [], floating_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [],
     });
     endpoint = await api.start();
   });

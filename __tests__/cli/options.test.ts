@@ -73,7 +73,7 @@ describe('the Hetzner commands refuse an option they do not take, before any req
         { id: 1, name: 'acme-staging-app', labels: { 'environment': 'staging', 'lifecycle': 'on-demand', 'purpose': 'release-rehearsal', 'expires-at': '2026-11-20' } },
         { id: 2, name: 'acme-production-app', labels: { environment: 'production' } },
       ],
-      images: [], load_balancers: [], volumes: [], primary_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [],
+      images: [], load_balancers: [], volumes: [], primary_ips: [], floating_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [],
     });
     endpoint = await api.start();
   });

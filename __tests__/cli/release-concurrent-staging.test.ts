@@ -52,7 +52,7 @@ describe('two releases started at once, against the Hetzner API stand-in', () =>
   let api: HcloudApiStandIn;
   let endpoint: string;
   beforeAll(async () => {
-    api = new HcloudApiStandIn({ servers: [], load_balancers: [], volumes: [], primary_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [] }, 'stand-in-hcloud-token');
+    api = new HcloudApiStandIn({ servers: [], load_balancers: [], volumes: [], primary_ips: [], floating_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [] }, 'stand-in-hcloud-token');
     endpoint = await api.start();
   });
   afterAll(() => api.stop());

@@ -2,7 +2,7 @@ import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-st
 import { cli } from './cli';
 
 const onDemand = (stack: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-11-28', stack });
-const empty = (): Record<string, StandInResource[]> => ({ servers: [], load_balancers: [], volumes: [], primary_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [] });
+const empty = (): Record<string, StandInResource[]> => ({ servers: [], load_balancers: [], volumes: [], primary_ips: [], floating_ips: [], firewalls: [], networks: [], ssh_keys: [], placement_groups: [] });
 
 // Audit (release): the release path checked that staging was down, then brought it up: two releases at once both
 // passed the check. A claim is a name Hetzner takes once per project, and a release gives up only its own.

@@ -18,9 +18,13 @@ describe('staging delete-expired and a staging server it keeps', () => {
       public_net: { ipv4: { id: 11 }, ipv6: { id: 12 }, firewalls: [{ id: 21 }] }, private_net: [{ network: 31 }],
     };
     const cloud: Record<string, StandInResource[]> = {
-      servers: [kept, { id: 2, name: 'other-staging-app', labels: onDemand('2026-11-20'), public_net: { ipv4: { id: 13 }, firewalls: [{ id: 22 }] }, private_net: [{ network: 32 }] }],
+      servers: [kept, { id: 2, name: 'other-staging-app', labels: onDemand('2026-11-20'), public_net: { ipv4: { id: 13 }, firewalls: [{ id: 22 }] }, private_net: [{ network: 32 }] },
+        // The test machine a rehearsal reuses: no staging label marks it, so the reaper never lists it.
+        { id: 99, name: 'acme-test-app', labels: { environment: 'test', role: 'app' } }],
       load_balancers: [], volumes: [],
       primary_ips: [11, 12, 13].map((id) => ({ id, name: `ip-${id}`, labels: onDemand('2026-11-20') })),
+      // Assigned to the kept server, to the server this run deletes, to the test machine, and to none.
+      floating_ips: ([[51, 1], [52, 2], [53, 99], [54, null]] as const).map(([id, server]) => ({ id, name: `fip-${id}`, labels: onDemand('2026-11-20'), server })),
       firewalls: [21, 22].map((id) => ({ id, name: `firewall-${id}`, labels: onDemand('2026-11-20') })),
       networks: [31, 32].map((id) => ({ id, name: `network-${id}`, labels: onDemand('2026-11-20') })),
       ssh_keys: [], placement_groups: [],
@@ -36,8 +40,29 @@ describe('staging delete-expired and a staging server it keeps', () => {
     expect(code).toBe(0);
     // The kept server is still on its network, with its addresses and firewall.
     expect(api.collections.servers.find((s) => s.id === 1)!.private_net).toEqual([{ network: 31 }]);
-    expect(api.deleted).toEqual(['servers/other-staging-app', 'primary_ips/ip-13', 'firewalls/firewall-22', 'networks/network-32']);
-    expect(out).toMatch(/Deleted 4 expired staging resource\(s\)\./);
+    expect(api.deleted).toEqual(['servers/other-staging-app', 'primary_ips/ip-13', 'floating_ips/fip-52', 'floating_ips/fip-54', 'firewalls/firewall-22', 'networks/network-32']);
+    expect(out).toMatch(/Deleted 6 expired staging resource\(s\)\./);
+  });
+
+  // Floating IPs were never reaped, and billed after every rehearsal that died before its destroy. Hetzner refuses to
+  // delete an assigned one (since 1 May 2026), and unassigning it would take the address from a server that stays.
+  test('deletes the floating IPs no staying server holds, and keeps, with a reason in the log, those assigned to a server that stays', async () => {
+    const { code, out, err } = await cli(['staging', 'delete-expired', '--yes', ...NOW], env);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    // Still assigned where they were: neither deleted nor unassigned.
+    expect(api.collections.floating_ips.map((ip) => [ip.id, ip.server])).toEqual([[51, 1], [53, 99]]);
+    expect(api.requests.filter((r) => r.method !== 'GET' && r.path.includes('floating_ips')).map((r) => `${r.method} ${r.path}`))
+      .toEqual(['DELETE /v1/floating_ips/52', 'DELETE /v1/floating_ips/54']);
+    expect(out).toContain('keeping floating_ips fip-51 (id 51, expired 2026-11-20): in use by server acme-staging-app (id 1), which stays (delete protection is on)');
+    expect(out).toContain('keeping floating_ips fip-53 (id 53, expired 2026-11-20): assigned to server id 99, which the reaper does not remove '
+      + '(it is no on-demand staging server: the test machine, say); unassigning it would take the address from that server. '
+      + 'Fix: once that server no longer needs it, unassign it (hcloud floating-ip unassign 53) and the next run deletes it');
+    // Once unassigned by hand, the next run deletes it.
+    api.collections.floating_ips.find((ip) => ip.id === 53)!.server = null;
+    expect((await cli(['staging', 'delete-expired', '--yes', ...NOW], env)).code).toBe(0);
+    expect(api.deleted).toContain('floating_ips/fip-53');
+    expect(api.collections.servers.map((s) => s.id)).toEqual([1, 99]);
   });
 
   test('list names the server that holds each of them', async () => {
@@ -48,6 +73,10 @@ describe('staging delete-expired and a staging server it keeps', () => {
       expect(out).toContain(`${line}\texpires-at 2026-11-20\tkept: in use by server acme-staging-app (id 1), which stays (delete protection is on)`);
     }
     expect(out).toMatch(/^networks\tnetwork-32\t\(id 32\)\texpires-at 2026-11-20\texpired$/m);
+    expect(out).toContain('floating_ips\tfip-51\t(id 51)\texpires-at 2026-11-20\tkept: in use by server acme-staging-app (id 1), which stays (delete protection is on)');
+    expect(out).toMatch(/^floating_ips\tfip-53\t\(id 53\)\texpires-at 2026-11-20\tkept: assigned to server id 99, which the reaper does not remove/m);
+    // Assigned to a server this run deletes, which unassigns it: it goes after the server.
+    expect(out).toMatch(/^floating_ips\tfip-52\t\(id 52\)\texpires-at 2026-11-20\texpired$/m);
   });
 
   test('an unexpired server keeps what it uses even where those labels say it has expired (an apply that stopped part-way)', async () => {

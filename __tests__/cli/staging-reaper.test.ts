@@ -23,6 +23,7 @@ function cloud(): Record<string, StandInResource[]> {
       { id: 12, name: 'acme-staging-app-ipv6', labels: onDemand('2026-11-20') },
       { id: 13, name: 'acme-staging-locked', labels: onDemand('2026-11-20'), protection: { delete: true } },
     ],
+    floating_ips: [],
     firewalls: [{ id: 21, name: 'acme-staging-app-firewall', labels: onDemand('2026-11-20') }],
     networks: [
       { id: 31, name: 'acme-staging-network', labels: onDemand('2026-11-20') },

@@ -14,6 +14,8 @@ export interface StandInResource {
   public_net?: { ipv4?: { id: number } | null; ipv6?: { id: number } | null; firewalls?: Array<{ id: number }> };
   /** Servers: the private networks they are attached to. */
   private_net?: Array<{ network: number }>;
+  /** Floating IPs: the ID of the server the address is assigned to, null when unassigned. */
+  server?: number | null;
 }
 
 /**
@@ -116,7 +118,10 @@ export class HcloudApiStandIn {
       if (collection === 'firewalls' && servers.some((sv) => sv.public_net?.firewalls?.some((f) => f.id === item.id))) {
         return send(422, { error: { code: 'resource_in_use', message: 'firewall still applied to a resource' } });
       }
+      // Since 1 May 2026 Hetzner refuses to delete an assigned floating IP; deleting its server unassigns it.
+      if (collection === 'floating_ips' && item.server != null) return send(422, { error: { code: 'must_be_unassigned', message: 'floating ip must be unassigned' } });
       if (collection === 'networks') for (const sv of servers) sv.private_net = sv.private_net?.filter((n) => n.network !== item.id);
+      if (collection === 'servers') for (const ip of this.collections.floating_ips ?? []) if (ip.server === item.id) ip.server = null;
       items.splice(items.indexOf(item), 1);
       this.deleted.push(`${collection}/${item.name}`);
       if (collection !== 'servers') return send(204);

@@ -10,6 +10,7 @@ import { admin, backup, monitoring } from '../setup/product-basics';
 import { synthesizedBundle } from '../../testing/bundle';
 import { REAPED_COLLECTIONS, StagingReaper } from '../../lib/environments/staging-reaper';
 import { FloatingIp } from '../../generated/providers/hcloud/floating-ip';
+import { ManagedCertificate } from '../../generated/providers/hcloud/managed-certificate';
 import { Volume } from '../../generated/providers/hcloud/volume';
 import { HcloudApiClient } from '../../lib/environments/hcloud-api-client';
 import { HcloudApiStandIn } from '../environments/hcloud-api-stand-in';
@@ -259,7 +260,10 @@ describe('EnvironmentStack', () => {
     // Pre-existing: a worker of networkClients had none of the on-demand labels, so a rehearsal that died before its
     // destroy left it running and billed while the reaper deleted the app and the network around it.
     test("a networkClients worker carries the on-demand labels, and the reaper's own selector finds every labelled resource but those it warns of", async () => {
-      const stack = stagingWithWorker({ team: 'data' }, (s) => new FloatingIp(s, 'Spare', { type: 'ipv4', homeLocation: 'fsn1', name: 'acme-staging-spare' }));
+      const stack = stagingWithWorker({ team: 'data' }, (s) => {
+        new FloatingIp(s, 'Spare', { type: 'ipv4', homeLocation: 'fsn1', name: 'acme-staging-spare' });
+        new ManagedCertificate(s, 'Cert', { name: 'acme-staging-cert', domainNames: ['staging.example.com'] });
+      });
       const json = synth(stack);
       const worker = resources(json, 'hcloud_server').find((r) => r.labels?.role === 'worker');
       expect(worker.labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': '2026-12-31', stack: 'acme-staging', team: 'data', role: 'worker' });
@@ -269,7 +273,7 @@ describe('EnvironmentStack', () => {
       // The map as written out, in deletion order (its entries' order is the order the reaper deletes in): servers first,
       // since their IPs, volumes and firewalls go only once nothing uses them.
       expect(Object.entries(REAPED_COLLECTIONS)).toEqual(Object.entries({
-        hcloud_server: 'servers', hcloud_load_balancer: 'load_balancers', hcloud_volume: 'volumes', hcloud_primary_ip: 'primary_ips',
+        hcloud_server: 'servers', hcloud_load_balancer: 'load_balancers', hcloud_volume: 'volumes', hcloud_primary_ip: 'primary_ips', hcloud_floating_ip: 'floating_ips',
         hcloud_firewall: 'firewalls', hcloud_network: 'networks', hcloud_ssh_key: 'ssh_keys', hcloud_placement_group: 'placement_groups',
       }));
       const collections: Record<string, Array<{ id: number; name: string; labels: Record<string, string> }>> = Object.fromEntries(Object.values(REAPED_COLLECTIONS).map((c) => [c, []]));
@@ -284,8 +288,8 @@ describe('EnvironmentStack', () => {
           else collections[collection].push({ id: id++, name: r.name, labels: r.labels });
         }
       }
-      expect(notReaped).toEqual(['hcloud_floating_ip acme-staging-spare']);
-      expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Staging-NotReaped: acme-staging\/Spare is a hcloud_floating_ip, which the staging reaper does not remove \(it removes hcloud_server, .*hcloud_placement_group\).*Fix: put it in another stack, or destroy it by hand/));
+      expect(notReaped).toEqual(['hcloud_managed_certificate acme-staging-cert']);
+      expect(warningsOf(stack)).toContainEqual(expect.stringMatching(/^Staging-NotReaped: acme-staging\/Cert is a hcloud_managed_certificate, which the staging reaper does not remove \(it removes hcloud_server, .*hcloud_floating_ip, .*hcloud_placement_group\).*Fix: put it in another stack, or destroy it by hand/));
       expect(warningsOf(stack).filter((w) => w.startsWith('Staging-NotReaped'))).toHaveLength(1);
       const api = new HcloudApiStandIn(collections);
       const endpoint = await api.start();
@@ -296,6 +300,7 @@ describe('EnvironmentStack', () => {
         expect(found.map((r) => r.name).sort()).toEqual(all);
         expect(found.find((r) => r.name === worker.name)).toMatchObject({ collection: 'servers', expired: true, stack: 'acme-staging' });
         expect(found.filter((r) => r.collection === 'servers')).toHaveLength(2);
+        expect(found.find((r) => r.name === 'acme-staging-spare')).toMatchObject({ collection: 'floating_ips', expired: true, stack: 'acme-staging' });
       } finally {
         await api.stop();
       }

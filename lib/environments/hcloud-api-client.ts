@@ -1,7 +1,7 @@
 import { HETZNER_API_ENDPOINTS, redirectedEndpoints } from './private/hetzner-endpoints';
 
 /** The resource collections of the Hetzner Cloud API the operational commands touch. */
-export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'primary_ips' | 'firewalls' | 'networks' | 'ssh_keys' | 'placement_groups' | 'images';
+export type HcloudCollection = 'servers' | 'load_balancers' | 'volumes' | 'primary_ips' | 'floating_ips' | 'firewalls' | 'networks' | 'ssh_keys' | 'placement_groups' | 'images';
 
 /** The fields of a Hetzner Cloud resource these commands read. */
 export interface HcloudResource {
@@ -26,6 +26,8 @@ export interface HcloudResource {
   readonly volumes?: readonly number[];
   /** Servers only: the placement group the server is in. */
   readonly placement_group?: { readonly id: number } | null;
+  /** Floating IPs only: the ID of the server the address is assigned to, null when unassigned. */
+  readonly server?: number | null;
 }
 
 export interface HcloudApiClientOptions {

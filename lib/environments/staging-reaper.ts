@@ -20,13 +20,14 @@ export interface StagingResource {
 /**
  * The Terraform resource types the reaper removes, each with its API collection, in deletion order: servers first,
  * since their IPs, volumes and firewalls can only go once nothing uses them. A staging stack's labelled resource of
- * another type (a floating IP, a snapshot, a certificate, a storage box, a zone) is never reaped: OnDemandLabels warns.
+ * another type (a snapshot, a certificate, a storage box, a zone) is never reaped: OnDemandLabels warns.
  */
 export const REAPED_COLLECTIONS: Readonly<Record<string, HcloudCollection>> = Object.freeze({
   hcloud_server: 'servers',
   hcloud_load_balancer: 'load_balancers',
   hcloud_volume: 'volumes',
   hcloud_primary_ip: 'primary_ips',
+  hcloud_floating_ip: 'floating_ips',
   hcloud_firewall: 'firewalls',
   hcloud_network: 'networks',
   hcloud_ssh_key: 'ssh_keys',
@@ -41,7 +42,8 @@ const SELECTOR = ['environment=staging', ...Object.entries(ON_DEMAND_LABELS).map
  * It touches only resources labelled `environment=staging`, `lifecycle=on-demand` and
  * `purpose=release-rehearsal` with a valid `expires-at` date in the past, checks those labels
  * again itself rather than trusting the API's filter, and never deletes a delete-protected one, nor what a server
- * it keeps uses (its primary IPs, firewalls, network, volumes, placement group).
+ * it keeps uses (its primary IPs, firewalls, network, volumes, placement group), nor a floating IP assigned to any
+ * server it does not delete in the same run.
  */
 export class StagingReaper {
   constructor(private readonly client: HcloudApiClient) {}
@@ -66,9 +68,23 @@ export class StagingReaper {
     // A server that stays keeps what it uses. Judged alone, its network went (Hetzner deletes a network in use and
     // detaches its servers), and its addresses and firewall failed every run (Hetzner refuses those while in use).
     const heldBy = new Map<string, string>();
+    const kept = new Map<number, string>();
     for (const server of found.filter((r) => r.collection === 'servers' && (!r.expired || r.skipReason))) {
       const why = `in use by server ${server.name} (id ${server.id}), which stays (${server.skipReason ?? `it expires on ${server.expiresAt}`})`;
+      kept.set(server.id, why);
       for (const used of resourcesUsedBy(server.resource)) if (!heldBy.has(used)) heldBy.set(used, why);
+    }
+    // A floating IP stays while assigned to a server this run does not delete (deleting a server unassigns its floating
+    // IPs). Hetzner refuses to delete an assigned one since 1 May 2026 (must_be_unassigned), so every daily run would
+    // fail on it; and unassigning it first would take the address from a server that stays: a kept staging server, or
+    // one no staging label marks, such as the test machine a staging stack may reuse.
+    const deleted = new Set(found.filter((r) => r.collection === 'servers' && r.expired && !r.skipReason).map((r) => r.id));
+    for (const ip of found.filter((r) => r.collection === 'floating_ips')) {
+      const server = ip.resource.server;
+      if (server === undefined || server === null || deleted.has(server)) continue;
+      heldBy.set(`floating_ips/${ip.id}`, kept.get(server) ?? `assigned to server id ${server}, which the reaper does not remove (it is no on-demand staging `
+        + `server: the test machine, say); unassigning it would take the address from that server. Fix: once that server no longer needs it, `
+        + `unassign it (hcloud floating-ip unassign ${ip.id}) and the next run deletes it`);
     }
     return found.map(({ resource: _resource, ...r }) => {
       const held = heldBy.get(`${r.collection}/${r.id}`);
@@ -80,7 +96,10 @@ export class StagingReaper {
   public async deleteExpired(now: Date, log: (line: string) => void = () => undefined): Promise<StagingResource[]> {
     const deleted: StagingResource[] = [];
     const failed: string[] = [];
-    const expired = (await this.find(now)).filter((r) => r.expired && !r.skipReason);
+    const found = await this.find(now);
+    // Expired and still billed: the run's log says why each one stays, not only `staging list`.
+    for (const r of found.filter((f) => f.expired && f.skipReason)) log(`keeping ${r.collection} ${r.name} (id ${r.id}, expired ${r.expiresAt}): ${r.skipReason}`);
+    const expired = found.filter((r) => r.expired && !r.skipReason);
     for (const [i, resource] of expired.entries()) {
       log(`deleting ${resource.collection} ${resource.name} (id ${resource.id}, expired ${resource.expiresAt})`);
       // One refusal (an address still assigned to a kept server) must not leave every later resource billed.
