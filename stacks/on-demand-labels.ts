@@ -30,11 +30,19 @@ export class OnDemandLabels implements IAspect {
     this.refused.delete(node);
     // A Machine's server, firewall and addresses share its labels: one refusal for the Machine, not one for each.
     const owner = ownerOf(node);
+    const fix = `write them out at synth as an object of labels, such as { team: 'data' }, or leave them out: the stack adds ${JSON.stringify(this.labels)}`;
+    // The generated constructor (from JavaScript, or `as any`) writes a list as an object of its indices ({"0": "team"})
+    // and a number as {}: as synthesized, they would pass for labels and be labelled. An override merges into that.
+    const given = (node as { labelsInput?: unknown }).labelsInput;
+    if (Array.isArray(given) || typeof given === 'number' || typeof given === 'boolean') {
+      this.refused.set(node, { owner, message: invalidValue(owner, 'labels', given, `${notLabels(given)}, which the generated constructor would write out as `
+        + `${JSON.stringify(synthesizedArgument(node, 'labels'))}, so the staging reaper's labels cannot be added to them`, fix) });
+      return;
+    }
     // As synthesized, overrides included: an addOverride('labels', …) replaces what the constructor was given.
     const written = synthesizedArgument(node, 'labels');
     if (written !== undefined && (written === null || typeof written !== 'object' || Array.isArray(written))) {
-      this.refused.set(node, { owner, message: invalidValue(owner, 'labels', written, `${notLabels(written)}, so the staging reaper's labels cannot be added to them`,
-        `write them out at synth as an object of labels, such as { team: 'data' }, or leave them out: the stack adds ${JSON.stringify(this.labels)}`) });
+      this.refused.set(node, { owner, message: invalidValue(owner, 'labels', written, `${notLabels(written)}, so the staging reaper's labels cannot be added to them`, fix) });
       return;
     }
     const current = (written ?? {}) as Record<string, unknown>;

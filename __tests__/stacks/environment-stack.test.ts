@@ -332,6 +332,17 @@ describe('EnvironmentStack', () => {
       expect(message).toContain(`is not allowed: ${why}, so the staging reaper's labels cannot be added to them. Fix: write them out at synth as an object of labels`);
     });
 
+    // A list given to a generated constructor was written out as {"0": "team"}, labelled and passed: from the value given.
+    test.each([
+      [['team'], 'they are a list, not an object of labels, which the generated constructor would write out as {"0":"team"}'],
+      [7, 'they are a number, not an object of labels, which the generated constructor would write out as {}'],
+    ])('a generated constructor given labels %p is refused, naming what it would have written', (labels, why) => {
+      const message = messageOf(stagingWithWorker({}, (s) => new Volume(s, 'Scratch', { name: 'acme-staging-scratch', size: 10, location: 'fsn1', labels: labels as any })));
+      expect(message).toContain(`acme-staging/Scratch.labels: ${JSON.stringify(labels)} is not allowed: ${why}, so the staging reaper's labels cannot be added to them. `
+        + `Fix: write them out at synth as an object of labels, such as { team: 'data' }, or leave them out: the stack adds {"environment":"staging",`);
+      expect(message.match(/acme-staging\/Scratch\.labels/g)).toHaveLength(1);
+    });
+
     // Audit (lifecycle): production's database on a volume (Phase 3's default) is not in a Hetzner snapshot, so
     // staging built from one rehearsed on an empty database, and nothing said so.
     test('warns when production\'s database is on a volume, which the snapshot staging is built from does not hold', () => {
