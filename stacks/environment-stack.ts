@@ -127,6 +127,13 @@ export class EnvironmentStack extends TerraformStack {
    * For a machine of your own in the stack (a `networkClients` worker): `sshKeys: [...stack.adminSshKeys]`. A
    * `new SshKey` of the same public key registers it again in the same Hetzner project, which is refused at synth
    * (Hetzner's `uniqueness_error` at deploy).
+   *
+   * In test, production and a staging not built from production's snapshot, each is an `SshKey` this stack
+   * registers. In a staging built from production's snapshot (`StagingMode.fromProductionSnapshot()`), which lives in
+   * production's project, each is only a reference by name to production's key (`sshKeyReference`
+   * `<product>-production-<name>`, and its `publicKey`): no `SshKey`, so no `.resource` to read or depend on, and
+   * staging neither registers nor deletes it. Read only `sshKeyReference` and `publicKey` (the `ISshKey` fields) to
+   * work in both.
    */
   public readonly adminSshKeys: readonly ISshKey[];
   /** Staging only: gives the stack's labelled resources its on-demand labels (the reaper's), refusing other values, and warns of a type the reaper does not remove. */
