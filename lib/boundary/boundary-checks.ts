@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { IAspect, TerraformStack } from 'cdktf';
 import { warnOnce } from '../core/private/warn-once';
 import { quote, redactSecrets } from '../core/validation-message';
-import { suppressionCoverage } from './private/suppression-coverage';
+import { suppressionCoverage } from '../core/private/suppression-coverage';
 import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
 import { fail, leaveOutFix, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
 import { BoundaryPolicy, requireCheckedPolicy } from './boundary-policy';

@@ -1,0 +1,120 @@
+import { IConstruct } from 'constructs';
+import { TerraformStack } from 'cdktf';
+import { quote, ValidationError } from '../validation-message';
+import { suppressionCoverage } from './suppression-coverage';
+import { checkProps, fail, is, optionalArray, propNames, refuseUnknownProps, requireArray, requireProps } from '../runtime-checks';
+import { isReason, MIN_DIFFERENT_REASON_LETTERS } from '../reason';
+
+/** A deliberate exception to one rule, with the reason it is safe (cdk-nag's shape). */
+export interface RuleSuppression {
+  readonly id: string;
+  readonly reason: string;
+  readonly appliesTo?: readonly string[];
+}
+
+/** A rule a suppression may name; `targets` set when its findings name what they are about (so `appliesTo` can match). */
+export interface SuppressibleRule {
+  readonly id: string;
+  readonly targets?: unknown;
+}
+
+/** What the refusals of one kind of suppression call things. */
+export interface SuppressionWording {
+  /** The class whose `add` places them, such as `BoundarySuppressions`. */
+  readonly className: string;
+  /** A rule id to show in a fix, such as `Boundary-EuPlacement`. */
+  readonly exampleId: string;
+  /** What the rules are, such as `a boundary rule`. */
+  readonly ruleKind: string;
+  /** Where a stack records its suppressions, such as `boundary document`. */
+  readonly record: string;
+}
+
+/**
+ * Suppressions of one set of rules, cdk-nag style: placed on a construct (in a stack), they apply to it and everything
+ * below it; each names a known rule and a real reason. BoundarySuppressions and StagingSuppressions are each one, so
+ * that both check an entry the same way.
+ */
+export class SuppressionRegistry {
+  private readonly placed = new WeakMap<IConstruct, RuleSuppression[]>();
+
+  constructor(private readonly rules: () => readonly SuppressibleRule[], private readonly wording: SuppressionWording) {}
+
+  public add(scope: IConstruct, entries: readonly RuleSuppression[]): void {
+    const { className, exampleId, ruleKind, record } = this.wording;
+    const at = `${scope?.node?.path ?? className}.suppressions`;
+    // Each entry is read once, into a frozen copy that is checked and kept: a getter (from JavaScript)
+    // could otherwise answer the checks with a real reason and the stack's record with another.
+    const copies = requireArray(at, 'entries', entries, `list suppressions such as [{ id: '${exampleId}', reason: '…' }]`, (e, prop) => {
+      const fix = `write ${prop} as { id: '${exampleId}', reason: '…' }`;
+      requireProps(at, e, fix, prop);
+      // A plain object is read whole, once (its unknown keys are refused from the copy); an instance by its two fields.
+      const read: Record<string, unknown> = Object.getPrototypeOf(e) === Object.prototype
+        ? Object.fromEntries(Object.entries(e as object))
+        : { id: (e as RuleSuppression).id, reason: (e as RuleSuppression).reason, appliesTo: (e as RuleSuppression).appliesTo };
+      refuseUnknownProps(at, prop, read, propNames<RuleSuppression>({ id: true, reason: true, appliesTo: true }));
+      // null (from JavaScript) is refused, never read as left out: that would widen the suppression to every finding of the rule.
+      const appliesTo = optionalArray(at, `${prop}.appliesTo`, read.appliesTo, "list what it covers, such as ['TCP 587']; left out, the suppression covers every finding of the rule", (t, tProp) => {
+        if (typeof t !== 'string' || t.trim() === '') fail(at, tProp, t, 'it does not name what a finding is about', "write it as the finding names it, such as 'TCP 587'");
+        return t as string;
+      });
+      if (appliesTo?.length === 0) {
+        throw new ValidationError(`${at}.${prop}.appliesTo: [] is not allowed: a suppression that covers nothing is no exception. Fix: name what it covers, such as ['TCP 587'], or leave appliesTo out to cover every finding of the rule`);
+      }
+      return Object.freeze(checkProps<RuleSuppression>(at, { id: read.id as string, reason: read.reason as string, ...(appliesTo ? { appliesTo: Object.freeze(appliesTo) } : {}) }, {
+        id: is.text(`use a rule id such as '${exampleId}'`),
+        reason: is.text('say why the finding is acceptable, in at least 20 characters'),
+        appliesTo: is.checkedLater(), // above, element by element
+      }, fix));
+    });
+    // Findings and their record are per stack; a suppression above every stack would silence the rule in all of them
+    // while no stack's record listed it.
+    if (!scope.node.scopes.some((c) => TerraformStack.isStack(c))) {
+      const where = scope.node.path || 'App';
+      throw new ValidationError(`${where}.suppressions: ${quote(copies.map((e) => e.id).join(', '))} is not allowed: ${where === 'App' ? 'the App' : `'${where}'`} is above every stack, `
+        + `so the suppression would apply to every stack below it while no stack's ${record} lists it. `
+        + `Fix: add it to the stack, or to the construct the finding is on, such as ${className}.add(stack, [...])`);
+    }
+    const rules = this.rules();
+    const placed = [...(this.placed.get(scope) ?? [])];
+    for (const entry of copies) {
+      const rule = rules.find((r) => r.id === entry.id);
+      if (!rule) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: it is not ${ruleKind}. Fix: use one of ${rules.map((r) => r.id).join(', ')}`);
+      }
+      // appliesTo names what a finding is about: a rule whose findings name nothing would leave it matching no finding.
+      if (entry.appliesTo && rule.targets === undefined) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' appliesTo ${quote(entry.appliesTo.join(', '))} is not allowed: ${entry.id}'s findings name nothing appliesTo can match. `
+          + 'Fix: leave appliesTo out; the suppression then covers every finding of the rule on the construct and below it');
+      }
+      // Two of one rule on one construct: the first found covers the findings both name, and the other was refused later as matching none.
+      const twin = placed.find((p) => p.id === entry.id && (!p.appliesTo || !entry.appliesTo || p.appliesTo.some((t) => entry.appliesTo!.includes(t))));
+      if (twin) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' (${suppressionCoverage(entry)}, reason ${quote(entry.reason)}) is not allowed: `
+          + `${scope.node.path} has a suppression of '${entry.id}' covering the same findings already (${suppressionCoverage(twin)}, reason ${quote(twin.reason)}), so one of them would match no finding. `
+          + 'Fix: keep one suppression of the rule on the construct (list every port it covers in its appliesTo), or give each its own appliesTo entries');
+      }
+      placed.push(entry);
+      // Letters, not characters: twenty spaces, dots or zero-width characters say nothing to an auditor,
+      // nor does one letter or word repeated ('xxxxxxxxxxxxxxxxxxxx', 'TODO TODO TODO TODO TODO').
+      if (!isReason(entry.reason)) {
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' is not allowed: a suppression needs a specific reason of at least 20 characters (letters, at least ${MIN_DIFFERENT_REASON_LETTERS} different ones; spaces, punctuation and invisible characters do not count). Fix: say why the exception is safe here`);
+      }
+    }
+    // The checked copies: the caller's objects stay editable from JavaScript after this check.
+    this.placed.set(scope, [...(this.placed.get(scope) ?? []), ...copies]);
+  }
+
+  /** Every suppression of `ruleId` that covers a finding about `target` at `scope`, nearest first (at most one per construct). */
+  public covering(scope: IConstruct, ruleId: string, target?: string): Array<{ owner: IConstruct; suppression: RuleSuppression }> {
+    return [...scope.node.scopes].reverse().flatMap((owner) => {
+      const suppression = this.placed.get(owner)?.find((s) => s.id === ruleId && (s.appliesTo === undefined || (target !== undefined && s.appliesTo.includes(target))));
+      return suppression ? [{ owner, suppression }] : [];
+    });
+  }
+
+  /** Every suppression placed on `scope` or below it, as it was kept (the object `covering` returns), with where. */
+  public keptIn(scope: IConstruct): Array<{ readonly path: string; readonly suppression: RuleSuppression }> {
+    return scope.node.findAll().flatMap((c) => (this.placed.get(c) ?? []).map((suppression) => ({ path: c.node.path, suppression })));
+  }
+}
