@@ -48,6 +48,7 @@ export type {
 export * from './environments/admin-access';
 export * from './environments/product';
 export { StagingMode } from './environments/staging';
+export { StagingSuppressions, StagingSuppression } from './environments/staging-suppressions';
 export type { EnvironmentDatabaseRecord, EnvironmentRecord } from './environments/product-documents';
 
 // Roadmap: phases, thresholds, the honest list

@@ -8,6 +8,7 @@ import {
 import { writeProductDocuments } from '../lib/environments/product-documents';
 import { OnDemandLabels } from './on-demand-labels';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
+import { STAGING_NOT_REAPED, StagingSuppressions } from '../lib/environments/staging-suppressions';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { checkProps, fail, is, leaveOutFix, withFix } from '../lib/core/runtime-checks';
@@ -395,7 +396,9 @@ export class EnvironmentStack extends TerraformStack {
         ? missingValue(this, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
         : invalidValue(this, 'expiresAt', this.expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'"));
     }
-    errors.push(...this.onDemandLabelling?.errors() ?? []);
+    // Outside staging nothing warns Staging-NotReaped: a suppression of it there matches nothing.
+    errors.push(...this.onDemandLabelling?.errors(this)
+      ?? StagingSuppressions.unused(this, new Set(), `${this.node.path} is a ${this.environment.name} stack, and only a staging stack warns ${STAGING_NOT_REAPED}`));
     if (this.environment === Environment.STAGING && this.product.staging.name === StagingMode.fromProductionSnapshot().name) {
       errors.push(...this.productionCopyDataClassProblems("staging is built from production's snapshot, a copy of production's disk"));
     }

@@ -1,7 +1,9 @@
 import { Annotations, IAspect, TerraformResource } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { invalidValue } from '../lib/core/validation-message';
+import { RuleSuppression } from '../lib/core/private/suppression-registry';
 import { REAPED_COLLECTIONS } from '../lib/environments/staging-reaper';
+import { STAGING_NOT_REAPED, StagingSuppressions } from '../lib/environments/staging-suppressions';
 import { Machine } from '../lib/hetzner/machine';
 import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument';
 
@@ -14,11 +16,14 @@ import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument
  *
  * The reaper removes only the types of REAPED_COLLECTIONS (servers, load balancers, volumes, primary and floating IPs,
  * firewalls, networks, SSH keys, placement groups); a labelled resource of another type (a snapshot, a certificate, a
- * storage box, a zone) gets the labels too, and a warning that the reaper will not remove it.
+ * storage box, a zone) gets the labels too, and a warning that the reaper will not remove it, unless a
+ * StagingSuppressions entry accepts that with a reason: then an info annotation records the reason.
  */
 export class OnDemandLabels implements IAspect {
   private readonly refused = new Map<TerraformResource, { readonly owner: IConstruct; readonly message: string }>();
   private readonly warned = new Set<TerraformResource>();
+  /** The suppressions that accepted a warning: any other one placed in the stack matches nothing, and is refused. */
+  private readonly accepted = new Set<RuleSuppression>();
 
   constructor(private readonly labels: Readonly<Record<string, string>>) {}
 
@@ -57,20 +62,32 @@ export class OnDemandLabels implements IAspect {
     for (const [key, value] of Object.entries(this.labels)) if (current[key] === undefined) node.addOverride(`labels.${key}`, value);
   }
 
-  /** The resources whose labels could not be made the stack's, with why: once for each Machine, or resource outside one. */
-  public errors(): string[] {
+  /**
+   * The resources whose labels could not be made the stack's, with why: once for each Machine, or resource outside one;
+   * and the suppressions of Staging-NotReaped in `stack` that accepted no warning.
+   */
+  public errors(stack: IConstruct): string[] {
     const byOwner = new Map<IConstruct, string>();
     for (const { owner, message } of this.refused.values()) if (!byOwner.has(owner)) byOwner.set(owner, message);
-    return [...byOwner.values()];
+    return [...byOwner.values(), ...StagingSuppressions.unused(stack, this.accepted,
+      `no resource on it or below it is of a type the staging reaper does not remove (it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')})`)];
   }
 
   /** A labelled type the reaper has no collection for: labelled, it still outlives a rehearsal that died, billed. */
   private warnIfNotReaped(node: TerraformResource): void {
     if (REAPED_COLLECTIONS[node.terraformResourceType] !== undefined || this.warned.has(node)) return;
     this.warned.add(node);
-    Annotations.of(node).addWarning(`Staging-NotReaped: ${node.node.path} is a ${node.terraformResourceType}, which the staging reaper does not remove `
+    const finding = `${node.node.path} is a ${node.terraformResourceType}, which the staging reaper does not remove `
       + `(it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')}): after a rehearsal that died before its destroy, it stays, billed, and \`staging list\` `
-      + 'does not show it. Fix: put it in another stack, or destroy it by hand when the rehearsal is over');
+      + 'does not show it';
+    const accepted = StagingSuppressions.find(node, STAGING_NOT_REAPED);
+    if (accepted) {
+      this.accepted.add(accepted.suppression);
+      Annotations.of(node).addInfo(`${STAGING_NOT_REAPED} (accepted at ${accepted.owner.node.path}, reason: ${accepted.suppression.reason}): ${finding}`);
+      return;
+    }
+    Annotations.of(node).addWarning(`${STAGING_NOT_REAPED}: ${finding}. Fix: put it in another stack, or destroy it by hand when the rehearsal is over; `
+      + `if it may outlive a rehearsal, accept it with a reason: StagingSuppressions.add(<it, or the stack>, [{ id: '${STAGING_NOT_REAPED}', reason: '…' }])`);
   }
 
   private fix(owner: IConstruct, keys: readonly string[]): string {

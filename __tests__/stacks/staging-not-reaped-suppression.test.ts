@@ -1,0 +1,68 @@
+import { Testing } from 'cdktf';
+import { Environment, Phase, Product, StagingMode, StagingSuppressions } from '../../lib';
+import { EnvironmentStack } from '../../stacks';
+import { ManagedCertificate } from '../../generated/providers/hcloud/managed-certificate';
+import { Zone } from '../../generated/providers/hcloud/zone';
+import { policy } from '../boundary/fixtures';
+import { admin, backup, monitoring } from '../setup/product-basics';
+import { warningsOf } from '../setup/stack';
+
+// Staging-NotReaped could not be accepted: a staging stack that keeps a certificate on purpose warned on every synth,
+// with nothing to record why it may outlive a rehearsal that dies before its destroy.
+describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => {
+  const product = () => new Product({ name: 'acme', phase: Phase.ONE, admin, stateBucket: 'acme-state', boundary: policy, backup, monitoring, staging: StagingMode.fromProductionSnapshot() });
+  const staging = (environment = Environment.STAGING) => new EnvironmentStack(Testing.app(), `acme-${environment.name}`, { product: product(), environment, expiresAt: '2026-12-31' });
+  const certificate = (stack: EnvironmentStack) => new ManagedCertificate(stack, 'Cert', { name: 'acme-staging-cert', domainNames: ['staging.example.com'] });
+  const REASON = 'the certificate is free and Let us Encrypt limits how often staging may ask for a new one';
+  const infosOf = (stack: EnvironmentStack) => stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === '@cdktf/info').map((m) => String(m.data));
+  const synthError = (stack: EnvironmentStack) => { try { Testing.synth(stack, true); } catch (e) { return (e as Error).message; } return ''; };
+
+  test('on the resource: no warning, an info that records the reason and where it was accepted; the resource is still labelled', () => {
+    const stack = staging();
+    StagingSuppressions.add(certificate(stack), [{ id: 'Staging-NotReaped', reason: REASON }]);
+    const json = JSON.parse(Testing.synth(stack, true));
+    expect(warningsOf(stack).filter((w) => w.includes('Staging-NotReaped'))).toEqual([]);
+    expect(infosOf(stack)).toEqual([expect.stringMatching(new RegExp(`^Staging-NotReaped \\(accepted at acme-staging/Cert, reason: ${REASON}\\): acme-staging/Cert is a hcloud_managed_certificate, which the staging reaper does not remove`))]);
+    expect(Object.values<any>(json.resource.hcloud_managed_certificate)[0].labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand' });
+  });
+
+  test('on the stack it covers every such resource below it, each recorded; without one, each warns and names the way to accept it', () => {
+    const accepted = staging();
+    certificate(accepted);
+    new Zone(accepted, 'Zone', { name: 'staging.example.com', mode: 'primary' });
+    StagingSuppressions.add(accepted, [{ id: 'Staging-NotReaped', reason: REASON }]);
+    Testing.synth(accepted, true);
+    expect(infosOf(accepted).map((i) => i.replace(/\).*/, ')'))).toEqual([`Staging-NotReaped (accepted at acme-staging, reason: ${REASON})`, `Staging-NotReaped (accepted at acme-staging, reason: ${REASON})`]);
+    expect(warningsOf(accepted).filter((w) => w.includes('Staging-NotReaped'))).toEqual([]);
+    const plain = staging();
+    certificate(plain);
+    Testing.synth(plain, true);
+    expect(warningsOf(plain)).toContainEqual(expect.stringMatching(/^Staging-NotReaped: acme-staging\/Cert is a hcloud_managed_certificate.*Fix: put it in another stack, or destroy it by hand when the rehearsal is over; if it may outlive a rehearsal, accept it with a reason: StagingSuppressions\.add\(<it, or the stack>, \[\{ id: 'Staging-NotReaped', reason: '…' \}\]\)$/));
+    expect(infosOf(plain)).toEqual([]);
+  });
+
+  test.each([
+    ['', 'empty'], ['temporary', 'short'], ['TODO TODO TODO TODO TODO TODO', 'repeated'],
+  ])('a reason %p (%s) is refused, naming the path and the fix', (reason) => {
+    const stack = staging();
+    expect(() => StagingSuppressions.add(certificate(stack), [{ id: 'Staging-NotReaped', reason }]))
+      .toThrow("acme-staging/Cert.suppressions: 'Staging-NotReaped' is not allowed: a suppression needs a specific reason of at least 20 characters (letters, at least 8 different ones; "
+        + 'spaces, punctuation and invisible characters do not count). Fix: say why the exception is safe here');
+  });
+
+  test('an id that is no acceptable staging warning, and a suppression above every stack, are refused', () => {
+    const stack = staging();
+    expect(() => StagingSuppressions.add(stack, [{ id: 'Boundary-EuPlacement', reason: REASON }]))
+      .toThrow("acme-staging.suppressions: 'Boundary-EuPlacement' is not allowed: it is not a staging warning that can be accepted. Fix: use one of Staging-NotReaped");
+    expect(() => StagingSuppressions.add(stack.node.scope!, [{ id: 'Staging-NotReaped', reason: REASON }])).toThrow(/^App\.suppressions: .*is above every stack.*Fix: add it to the stack, or to the construct the finding is on, such as StagingSuppressions\.add\(stack, \[\.\.\.\]\)/);
+  });
+
+  test('one that accepts nothing is refused at synth: in a staging stack with no such resource, and in a stack of another environment', () => {
+    const nothing = staging();
+    StagingSuppressions.add(nothing, [{ id: 'Staging-NotReaped', reason: REASON }]);
+    expect(synthError(nothing)).toMatch(/acme-staging\.suppressions: 'Staging-NotReaped' is not allowed: the suppression matches no finding \(no resource on it or below it is of a type the staging reaper does not remove \(it removes hcloud_server, .*\)\)\. Fix: remove it/);
+    const production = staging(Environment.PRODUCTION);
+    StagingSuppressions.add(production, [{ id: 'Staging-NotReaped', reason: REASON }]);
+    expect(synthError(production)).toContain("acme-production.suppressions: 'Staging-NotReaped' is not allowed: the suppression matches no finding (acme-production is a production stack, and only a staging stack warns Staging-NotReaped). Fix: remove it");
+  });
+});
