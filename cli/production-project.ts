@@ -1,5 +1,6 @@
 import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { projectTokenVariable } from '../lib/environments/release-plan';
+import { STAND_IN_TOKEN } from '../testing/harness/stand-in-names';
 
 /**
  * The client of production's Hetzner project, where `snapshot` and `staging` act (staging is built from production's
@@ -8,14 +9,26 @@ import { projectTokenVariable } from '../lib/environments/release-plan';
  */
 export function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient {
   // The same rules as the release's: both project tokens or neither, and two different ones.
-  if (!usesProjectTokens(env)) return HcloudApiClient.fromEnvironment(env);
+  if (!usesProjectTokens(env)) return HcloudApiClient.fromEnvironment(notStandIn(env, 'HCLOUD_TOKEN'));
   const name = projectTokenVariable('production');
   const production = env[name]!;
   if (env.HCLOUD_TOKEN && env.HCLOUD_TOKEN !== production) {
     throw new Error(`HCLOUD_TOKEN and ${name} are both set, to different tokens: this command acts in production's Hetzner project (its `
       + `snapshots, and staging built from them), which ${name} names. Fix: unset HCLOUD_TOKEN, or set it to production's token.`);
   }
-  return HcloudApiClient.fromEnvironment({ ...env, HCLOUD_TOKEN: production });
+  return HcloudApiClient.fromEnvironment(notStandIn({ ...env, HCLOUD_TOKEN: production }, name));
+}
+
+/**
+ * `env`, unless `name` holds the stand-in's token with no HCLOUD_ENDPOINT: the shell of a rehearsal against the stand-in
+ * (docs/testing.md) has it, and the stand-in serves Terraform alone, so the command would send it to Hetzner's API and
+ * report a 401 about a token nobody issued.
+ */
+function notStandIn(env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
+  if (env[name] !== STAND_IN_TOKEN || env.HCLOUD_ENDPOINT) return env;
+  throw new Error(`${name} is the stand-in's token (docs/testing.md): this command talks to Hetzner's API, which the stand-in does not `
+    + `serve (it stands in for the provider under Terraform only), so nothing was asked. Fix: run it with a token of the Hetzner Cloud project `
+    + `(in a shell without the stand-in's environment); against the stand-in, bring staging up and down with cdktf deploy and destroy.`);
 }
 
 /**

@@ -4,6 +4,7 @@ import { runCli } from '../../cli/run-cli';
 import { freePort } from '../setup/ports';
 import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
 import { cli } from './cli';
+import { STAND_IN_TOKEN } from '../../testing/harness/stand-in-names';
 
 const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt, stack: 'acme-staging' });
 
@@ -204,6 +205,19 @@ describe('cdktf-sovereign-hetzner staging', () => {
     const code = await runCli(['staging', 'list'], { env: {}, out: () => undefined, err: (l) => err.push(l) });
     expect(code).toBe(1);
     expect(err.join()).toMatch(/HCLOUD_TOKEN is not set\. Fix: export HCLOUD_TOKEN/);
+  });
+
+  // The shell of a rehearsal against the stand-in (docs/testing.md) holds its token: without an endpoint the command
+  // would send it to Hetzner's API, which answers 401 about a token the stand-in made up.
+  test("refuses the stand-in's token before any request: the stand-in serves Terraform, not Hetzner's API", async () => {
+    for (const command of [['staging', 'list', ...NOW], ['snapshot', '--server', 'acme-production-app']]) {
+      const err: string[] = [];
+      const code = await runCli(command, { env: { HCLOUD_TOKEN: STAND_IN_TOKEN }, out: () => undefined, err: (l) => err.push(l) });
+      expect(code).toBe(1);
+      expect(err.join('\n')).toMatch(/HCLOUD_TOKEN is the stand-in's token \(docs\/testing\.md\): .*Hetzner's API.* Fix: run it with a token of the Hetzner Cloud project/);
+    }
+    const withProjects = await cli(['staging', 'list', ...NOW], { HCLOUD_TOKEN_TEST: 'test-project-token', HCLOUD_TOKEN_PRODUCTION: STAND_IN_TOKEN });
+    expect(withProjects.err).toMatch(/HCLOUD_TOKEN_PRODUCTION is the stand-in's token/);
   });
 
   // A variable left over in a shell or in CI would send the token to another host.
