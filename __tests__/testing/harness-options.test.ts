@@ -18,6 +18,9 @@ describe('the stand-in harness checks its options', () => {
       .toMatch(/^writeStandInOverride\.options\.rolloutTraget: .*did you mean 'rolloutTarget'\?/);
     expect(refusal(() => writeStandInOverride(dir, cloud, {}, { rolloutTarget: { host: '127.0.0.1', port: '22', privateKeyFile: '/k' } } as any)))
       .toMatch(/^writeStandInOverride\.options\.rolloutTarget\.port: '22' is not allowed: it is a string, not a number/);
+    // The options in the stack's place: read as the stack, it had no rollouts to point anywhere and no backend to make local.
+    expect(refusal(() => writeStandInOverride(dir, cloud, { rolloutTarget: { host: '127.0.0.1', port: 2222, privateKeyFile: '/k' } })))
+      .toMatch(/^writeStandInOverride\.stackJson: .*rolloutTarget.* is not allowed: \{ rolloutTarget \} is an option, the fourth argument, not a synthesized stack\. Fix: writeStandInOverride\(stackDir, cloudFile, undefined, \{ rolloutTarget \}\)/);
     expect(refusal(() => writeStandInOverride(null as any, cloud))).toMatch(/^writeStandInOverride\.stackDir: missing: a text value is required/);
     // The valid call still writes the override.
     expect(fs.existsSync(writeStandInOverride(dir, cloud, {}, { rolloutTarget: { host: '127.0.0.1', port: 2222, privateKeyFile: '/k' } }))).toBe(true);

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'url';
 import { ENDPOINT_FILE } from '../provider/peer-environment';
 import { checkOptions, is, orNothing, requireString } from '../../lib/core/runtime-checks';
 import { OVERRIDE_FILE } from './stand-in-names';
+import { invalidValue, ValidationError } from '../../lib/core/validation-message';
 
 /** Where the machines' bundles go when a stand-in stack is applied. */
 export interface RolloutTarget {
@@ -63,6 +64,12 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
       timeout: is.optional(is.text("write it as Terraform does, such as '30s'")),
     }, '{ host, port, privateKeyFile }')),
   }, orNothing('pass { rolloutTarget }'));
+  // The options passed third, in the stack's place, were read as a stack without rollouts or backend: the deploy then
+  // rolled nothing out and went for the declared backend (Object Storage), which a rehearsal never reaches.
+  if (stackJson !== null && typeof stackJson === 'object' && 'rolloutTarget' in stackJson) {
+    throw new ValidationError(invalidValue('writeStandInOverride', 'stackJson', stackJson, '{ rolloutTarget } is an option, the fourth argument, not a synthesized stack',
+      'writeStandInOverride(stackDir, cloudFile, undefined, { rolloutTarget }) (undefined reads the stack from stackDir/cdk.tf.json)'));
+  }
   const config = stackJson ?? JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const override: Record<string, unknown> = {};
   const rollouts = rolloutOverrides(config, options.rolloutTarget);
