@@ -25,7 +25,7 @@ export function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient
  * report a 401 about a token nobody issued.
  */
 function notStandIn(env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
-  if (env[name] !== STAND_IN_TOKEN || env.HCLOUD_ENDPOINT) return env;
+  if (!standInTokenIn(env, name)) return env;
   throw new Error(`${name} is the stand-in's token (docs/testing.md): this command talks to Hetzner's API, which the stand-in does not `
     + `serve (it stands in for the provider under Terraform only), so nothing was asked. Fix: run it with a token of the Hetzner Cloud project `
     + `(in a shell without the stand-in's environment); against the stand-in, bring staging up and down with cdktf deploy and destroy.`);
@@ -49,4 +49,9 @@ export function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
       + `act in production's. Fix: export each project's own token, or only HCLOUD_TOKEN (one project for all).`);
   }
   return true;
+}
+
+/** Whether `name` holds the stand-in's token and no HCLOUD_ENDPOINT points the API client at a server of this machine. */
+export function standInTokenIn(env: NodeJS.ProcessEnv, name: string): boolean {
+  return env[name] === STAND_IN_TOKEN && !env.HCLOUD_ENDPOINT;
 }

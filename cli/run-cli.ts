@@ -30,7 +30,7 @@ import { REHEARSAL_PASS_PREFIX, rehearsalEnvironment, ScratchHome, scratchHome, 
 import { UnsafeRehearsalHome } from './rehearsal-ssh';
 import { exitCodeOf, UsageError } from './usage-error';
 import { ParsedArgs, stringFlag } from './parsed-args';
-import { productionProjectClient, usesProjectTokens } from './production-project';
+import { productionProjectClient, standInTokenIn, usesProjectTokens } from './production-project';
 import { noneUp } from './staging-none-up';
 import { STAGING_CLAIM_USAGE, STAGING_UNCLAIM_USAGE, stagingClaimCommand } from './staging-claim-command';
 import { type Cdk, ownCdk } from './cdk';
@@ -358,6 +358,16 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     cdkCommand: ownCdk().command,
   });
   const credentials: ReleaseCredentials = { projectTokens: usesProjectTokens(io.env), projectStateKeys: usesProjectStateKeys(io.env) };
+  // A rehearsal's shell against the stand-in (docs/testing.md): the release's deploys run without --skip-provider-lock
+  // (the lock asks the public registry) and its snapshot and staging steps ask Hetzner's API, after test was deployed.
+  const standIn = (credentials.projectTokens ? RELEASE_PROJECTS.map(projectTokenVariable) : ['HCLOUD_TOKEN']).find((name) => standInTokenIn(io.env, name));
+  if (standIn) {
+    const problem = `${standIn} is the stand-in's token (docs/testing.md): the release runs against Hetzner (its snapshot and staging steps ask `
+      + `Hetzner's API, which the stand-in does not serve, and its deploys lock the provider from the public registry).`;
+    if (!dryRun) throw new Error(`${problem} Nothing was run. Fix: against the stand-in, run its steps by hand as docs/testing.md shows `
+      + '(cdktf deploy and destroy with --skip-provider-lock); release with the Hetzner projects\' own tokens.');
+    io.err(`note: the release would refuse to start: ${problem}`);
+  }
   const synthesized = synthesizedStacks(outdir, environments);
   const requirements = requirementsOfStacks(synthesized);
   refuseSharedSecrets(requirements, io.env);

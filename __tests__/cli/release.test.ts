@@ -11,6 +11,7 @@ import { Phase, Product, StagingMode } from '../../lib';
 import { ProductStacks } from '../../stacks';
 import { cliProcess, deployEnvironment, NO_ACCOUNT_HOME, ownPasswdViewAvailable, sameRelease } from './cli';
 import { testWhereHostHas } from '../setup/real-parts';
+import { STAND_IN_TOKEN } from '../../testing/harness/stand-in-names';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -390,6 +391,19 @@ describe('cdktf-sovereign-hetzner release with a variable unset', () => {
     expect(err).toMatch(new RegExp('^error: SSH_AUTH_SOCK, TF_VAR_database_app_password_staging are not set, which the release\'s stacks need: a step lacking one '
       + 'would stop part-way, after test is deployed or production snapshotted .* Nothing was run\\. Fix: set them \\(`cdktf-sovereign-hetzner check --out '));
     expect(err).not.toMatch(/stand-in-/);
+  });
+
+  // The shell of a rehearsal against the stand-in (docs/testing.md) holds its token, and its deploys need
+  // --skip-provider-lock: the release's would ask the public registry for the provider's lock, and its snapshot and
+  // staging steps Hetzner's API, after test was deployed.
+  test("refuses the stand-in's token before any step, and the dry run says it would", async () => {
+    const standIn = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN });
+    expect(standIn).toMatchObject({ code: 1, ran: false });
+    expect(standIn.err).toMatch(/^error: HCLOUD_TOKEN is the stand-in's token \(docs\/testing\.md\): the release runs against Hetzner .* Nothing was run\. Fix: /);
+    const projects = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: '', HCLOUD_TOKEN_TEST: STAND_IN_TOKEN, HCLOUD_TOKEN_PRODUCTION: 'production-token-value' });
+    expect(projects).toMatchObject({ code: 1, ran: false, err: expect.stringMatching(/^error: HCLOUD_TOKEN_TEST is the stand-in's token/) });
+    const dry = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN }, ['--dry-run']);
+    expect(dry).toMatchObject({ code: 0, ran: false, err: expect.stringMatching(/^note: the release would refuse to start: HCLOUD_TOKEN is the stand-in's token/m) });
   });
 
   test('with a project per environment HCLOUD_TOKEN is not asked for; an empty variable counts as unset', async () => {
