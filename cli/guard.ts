@@ -197,8 +197,21 @@ export function guardCommand(argv: readonly string[], io: CliIo): number {
   if (shrinks.length > 0) io.err(`guard: ${stack}'s plan shrinks ${shrinks.length} volume${shrinks.length === 1 ? '' : 's'}, which Hetzner refuses: do not deploy it.`);
   if (losses.length > 0 || shrinks.length > 0) return 1;
   const { add, change, destroy } = new PlannedChanges(plan).summary;
-  io.out(`guard: ${stack}'s plan deletes no protected resource (${add} to add, ${change} to change, ${destroy} to destroy).`);
+  // A day-2 change reads "1 to destroy" in the counts: say which of those are rollouts, which replace nothing on Hetzner.
+  const rollouts = rolloutReplacements(plan);
+  const ofThem = rollouts.length === 0 ? '' : `; of them, ${rollouts.length === 1 ? 'a machine\'s rollout' : `${rollouts.length} machines' rollouts`} replaced `
+    + `(${rollouts.join(', ')}): a bundle or a secret it uses changed, and the deploy rolls it out to the running machine, replacing nothing on Hetzner`;
+  io.out(`guard: ${stack}'s plan deletes no protected resource (${add} to add, ${change} to change, ${destroy} to destroy${ofThem}).`);
   return 0;
+}
+
+/**
+ * The machines' rollouts a plan replaces (`terraform_data` keyed on a bundle, docs/day-2.md "What the plan shows"):
+ * each counts once to add and once to destroy in the plan's summary, and replaces nothing on Hetzner.
+ */
+export function rolloutReplacements(plan: any): string[] {
+  const changes = new PlannedChanges(Array.isArray(plan?.resource_changes) ? plan : { resource_changes: [] });
+  return changes.replacements.filter((c) => c.type === 'terraform_data' && typeof c.before?.triggers_replace?.bundle === 'string').map((c) => c.address);
 }
 
 /**

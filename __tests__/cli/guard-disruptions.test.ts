@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Environment, Machine, MachineProps, ServerType, SshKey } from '../../lib';
-import { disruptiveUpdates } from '../../cli/guard';
+import { disruptiveUpdates, rolloutReplacements } from '../../cli/guard';
 import { deployedForGuard, guard } from './cli';
 import { HetznerStandIn, stackJson, StandInWorkspace } from '../../testing';
 import { ADMIN_CIDRS, testStack } from '../setup/stack';
@@ -77,5 +77,34 @@ describe('disruptiveUpdates', () => {
     ] };
     expect(disruptiveUpdates(plan)).toEqual([]);
     expect(disruptiveUpdates(undefined)).toEqual([]);
+  });
+});
+
+// A day-2 change (a new egress host, a rotated secret) replaces the machine's rollout: the plan reads "1 to add, 1 to
+// destroy", and guard's line repeated it without saying that nothing on Hetzner goes.
+describe('rolloutReplacements', () => {
+  const dataChange = (name: string, actions: string[], triggers: unknown) =>
+    ({ address: `terraform_data.${name}`, type: 'terraform_data', name, change: { actions, before: { triggers_replace: triggers }, after: {} } });
+  const rollout = { agent: 'sha256:aa', bundle: 'sha256:bb', image: 'debian-12', inputs: 'sha256:cc' };
+
+  test('names the replaced rollouts, and nothing else that is replaced or kept', () => {
+    const plan = { resource_changes: [
+      dataChange('App_Rollout_D52A5066', ['delete', 'create'], rollout),
+      dataChange('Monitoring_Rollout_0A1B2C3D', ['no-op'], rollout),
+      dataChange('App_Architecture_7955D201', ['delete', 'create'], { architecture: 'x86' }),
+      { address: 'hcloud_server.App', type: 'hcloud_server', name: 'App', change: { actions: ['delete', 'create'], before: { triggers_replace: rollout }, after: {} } },
+    ] };
+    expect(rolloutReplacements(plan)).toEqual(['terraform_data.App_Rollout_D52A5066']);
+    expect(rolloutReplacements(undefined)).toEqual([]);
+  });
+
+  test("guard's summary says the rollout it counts replaces nothing on Hetzner", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-rollout-'));
+    const plan = path.join(dir, 'plan.json');
+    fs.writeFileSync(plan, JSON.stringify({ format_version: '1.2', resource_changes: [dataChange('App_Rollout_D52A5066', ['delete', 'create'], rollout)] }));
+    expect(await guard(['acme-production', '--plan-json', plan], {})).toMatchObject({ code: 0, out: "guard: acme-production's plan deletes no protected resource "
+      + "(1 to add, 0 to change, 1 to destroy; of them, a machine's rollout replaced (terraform_data.App_Rollout_D52A5066): a bundle or a secret it uses "
+      + 'changed, and the deploy rolls it out to the running machine, replacing nothing on Hetzner).' });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

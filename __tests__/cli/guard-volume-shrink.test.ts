@@ -54,7 +54,8 @@ describe('guard refuses a plan that shrinks a volume (stand-in, real Terraform)'
   test('growing the volume passes', async () => {
     ws.setConfiguration(production(30));
     const result = await guard([stack, '--out', outdir], env);
-    expect(result).toMatchObject({ code: 0, err: '', out: expect.stringMatching(/deletes no protected resource \(\d+ to add, \d+ to change, \d+ to destroy\)/) });
+    // The volume's bundle part names the size (resize2fs after the grow), so the machine's rollout is replaced too.
+    expect(result).toMatchObject({ code: 0, err: '', out: expect.stringMatching(/deletes no protected resource \(\d+ to add, \d+ to change, \d+ to destroy; of them, a machine's rollout replaced \(terraform_data\.\w+_Rollout_[0-9A-F]{8}\): .*replacing nothing on Hetzner\)\.$/) });
   }, 120_000);
 
   test('what guard stops: applied anyway, the stand-in (like Hetzner) refuses the resize, and the volume keeps its size', () => {
