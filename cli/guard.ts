@@ -200,7 +200,7 @@ export function guardCommand(argv: readonly string[], io: CliIo): number {
   // A day-2 change reads "1 to destroy" in the counts: say which of those are rollouts, which replace nothing on Hetzner.
   const rollouts = rolloutReplacements(plan);
   const ofThem = rollouts.length === 0 ? '' : `; of them, ${rollouts.length === 1 ? 'a machine\'s rollout' : `${rollouts.length} machines' rollouts`} replaced `
-    + `(${rollouts.join(', ')}): a bundle or a secret it uses changed, and the deploy rolls it out to the running machine, replacing nothing on Hetzner`;
+    + `(${rollouts.join(', ')}): its bundle, a secret it uses, the agent or the disk's image changed, and the deploy rolls it out to the running machine, replacing nothing on Hetzner`;
   io.out(`guard: ${stack}'s plan deletes no protected resource (${add} to add, ${change} to change, ${destroy} to destroy${ofThem}).`);
   return 0;
 }

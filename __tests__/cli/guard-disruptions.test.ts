@@ -103,8 +103,8 @@ describe('rolloutReplacements', () => {
     const plan = path.join(dir, 'plan.json');
     fs.writeFileSync(plan, JSON.stringify({ format_version: '1.2', resource_changes: [dataChange('App_Rollout_D52A5066', ['delete', 'create'], rollout)] }));
     expect(await guard(['acme-production', '--plan-json', plan], {})).toMatchObject({ code: 0, out: "guard: acme-production's plan deletes no protected resource "
-      + "(1 to add, 0 to change, 1 to destroy; of them, a machine's rollout replaced (terraform_data.App_Rollout_D52A5066): a bundle or a secret it uses "
-      + 'changed, and the deploy rolls it out to the running machine, replacing nothing on Hetzner).' });
+      + "(1 to add, 0 to change, 1 to destroy; of them, a machine's rollout replaced (terraform_data.App_Rollout_D52A5066): its bundle, a secret it uses, "
+      + "the agent or the disk's image changed, and the deploy rolls it out to the running machine, replacing nothing on Hetzner)." });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
