@@ -257,6 +257,58 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     });
   });
 
+  // Review: the gone-group rule removed any file whose gid /etc/group lacked, so a group file that lost its root line, or
+  // an empty one, made every file under secrets/ "gone". Only a file its group may read can be read by the next group
+  // given the gid; root's group is never gone; a group file with no group in it tells none apart from a gone one.
+  const narrow = "only a file its gone group may read goes: one readable by its owner alone, or of root's group, stays; an empty group file makes no group gone";
+  testWithRealParts(isRoot, narrow, 'root (chown)')(narrow, () => {
+    onMachine((machine) => {
+      guardAccountTools(machine);
+      accounts(machine.root, { user: false, group: false });
+      const secrets = path.join(machine.root, 'etc/sovereign-monitoring/secrets');
+      fs.mkdirSync(secrets, { recursive: true });
+      const plant = (name: string, mode: number, gid: number) => {
+        fs.writeFileSync(path.join(secrets, name), 'a secret', { mode });
+        fs.chownSync(path.join(secrets, name), 0, gid);
+        return path.join(secrets, name);
+      };
+      const present = (files: string[]) => files.map((f) => [path.basename(f), fs.existsSync(f)]);
+      // The group file lost its root line: root's group is known all the same.
+      fs.writeFileSync(path.join(machine.root, 'etc/group'), 'other:x:4242:\n');
+      const kept = [plant('error_monitoring_dsn.b64', 0o640, 0), plant('owner_only', 0o600, 4343)];
+      const gone = plant('group_readable', 0o640, 4343);
+      const run = retire(machine);
+      expect([run.status, run.output]).toEqual([0, 'sovereign-monitoring-setup: removed /etc/sovereign-monitoring/secrets/group_readable (its group 4343 is gone, and the next group given that gid could read it)\n']);
+      expect(present([...kept, gone])).toEqual([['error_monitoring_dsn.b64', true], ['owner_only', true], ['group_readable', false]]);
+      // An empty group file: no group is known, so none is gone.
+      fs.writeFileSync(path.join(machine.root, 'etc/group'), '');
+      const other = plant('monitoring_smtp_password_oncall', 0o640, 4242);
+      expect(retire(machine)).toEqual({ status: 0, output: '' });
+      expect(present([...kept, other])).toEqual([['error_monitoring_dsn.b64', true], ['owner_only', true], ['monitoring_smtp_password_oncall', true]]);
+    });
+  });
+
+  // Review: on the machine itself a group may come from NSS (nss-systemd, a directory) and not from /etc/group: the
+  // setup asks NSS before it calls a group gone. Its own function, run without SOVEREIGN_ROOT, touches no file.
+  test('without SOVEREIGN_ROOT a group NSS knows is not gone though the group file lacks it; under SOVEREIGN_ROOT only that file counts', () => {
+    const hostGroup = spawnSync('getent', ['group'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(':')).find((g) => g.length > 2 && Number(g[2]) > 0);
+    expect(hostGroup).toBeDefined();
+    const gid = Number(hostGroup![2]);
+    const script = path.join(machine.dir, 'setup-functions');
+    fs.writeFileSync(script, SETUP_SCRIPT);
+    // The script's definitions, its dispatch refusing the missing action (SystemExit), then group_gone on its own.
+    const gone = (root: string | undefined) => {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.SOVEREIGN_ROOT;
+      if (root !== undefined) env.SOVEREIGN_ROOT = root;
+      const code = `import sys\nns = {"__name__": "setup"}\nsys.argv = ["setup"]\ntry:\n    exec(open(${JSON.stringify(script)}).read(), ns)\nexcept SystemExit:\n    pass\nprint(ns["group_gone"](${gid}, set()), ns["group_gone"](${gid}, {${gid}}))`;
+      const run = spawnSync(MACHINE_PYTHON, ['-c', code], { env, encoding: 'utf8' });
+      return `${run.stdout}${run.stderr}`.trim();
+    };
+    expect(gone(undefined)).toBe('False False');
+    expect(gone(machine.root)).toBe('True False');
+  });
+
   // Review (small): userdel keeps a group with other members (saying so, exit 0), and a run that found the user gone
   // never looked at the group again.
   const group = 'a group userdel leaves because it has other members is removed after it, userdel\'s word shown; so is one whose user went before';

@@ -23,8 +23,8 @@ import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMA
  * - `error-monitoring <environment> <hosts>`: writes the DSN into the applications' environment file;
  * - `retire-prober <files>`: on a machine that is not the prober (any longer), stops and disables the
  *   prober's Debian daemons if installed, removes the files the setup derived from its secrets and those under
- *   secrets/ of ALERTMANAGER_USER's group or of a group that is gone, and removes ALERTMANAGER_USER and its group
- *   (its data directory handed back to `prometheus`, never through a symlink).
+ *   secrets/ readable by ALERTMANAGER_USER's group or by a group that is gone, and removes ALERTMANAGER_USER and its
+ *   group (its data directory handed back to `prometheus`, never through a symlink).
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
@@ -253,21 +253,25 @@ def remove_group_secrets():
     # Before userdel (which may remove the group) and groupdel: a file left readable by the group (0640) would be readable
     # by the next system group given its gid. Each is an SMTP password derived from a secret (the .b64 cloud-init wrote
     # stays, root-only) and read by Alertmanager alone, which runs here no more: removed, not kept under another group.
-    # A receiver dropped earlier left one, which the derived files the rollout names do not list.
+    # On a machine deployed by an earlier version, a receiver dropped then left one, which the derived files the rollout
+    # names do not list (the alertmanager action now removes them at the deploy that drops the receiver).
     # A run of an earlier version removed the group and left such files with its gid, free now: they go too, and so does
-    # any file here whose group is gone (Debian's prometheus purged with its package). Removed rather than handed to
-    # root:root 0600: the setup derives every group-readable file here again where a prober runs, and nothing reads them
-    # on this machine, so a copy kept would only be a password more on its disk.
+    # any file here readable by a group that is gone (Debian's prometheus purged with its package). Only a file whose
+    # group bits grant access: the next group given the gid could read no other. Removed rather than handed to root:root
+    # 0600: the setup derives every group-readable file here again where a prober runs, and nothing reads them on this
+    # machine, so a copy kept would only be a password more on its disk.
     groups = group_ids()
-    if groups is None:
-        return  # no account files: no group can be told apart from a gone one
+    if not groups:
+        return  # no account files, or none read from them: no group can be told apart from a gone one
     gid = groups.get("${ALERTMANAGER_USER}")
-    known = set(groups.values())
+    known = set(groups.values()) | {0}  # root's group is never gone, even from a damaged file
 
     def goes(path, st):
+        if not st.st_mode & 0o070:
+            return None
         if st.st_gid == gid:
             return "readable by the group ${ALERTMANAGER_USER}, which goes"
-        if st.st_gid not in known:
+        if group_gone(st.st_gid, known):
             return "its group %d is gone, and the next group given that gid could read it" % st.st_gid
         return None
     remove_secret_files(goes)
@@ -299,9 +303,24 @@ def remove_secret_files(goes):
         os.close(fd)
 
 
+def group_gone(gid, known):
+    # On the machine itself (no SOVEREIGN_ROOT) a group /etc/group lacks may come from NSS (nss-systemd, a directory):
+    # it is there, not gone.
+    if gid in known:
+        return False
+    if not ROOT:
+        try:
+            grp.getgrgid(gid)
+            return False
+        except KeyError:
+            pass
+    return True
+
+
 def group_ids():
     # The groups by name, from the account files this step changes (under SOVEREIGN_ROOT, that directory's), not the
-    # host's; None without them. The setup gives files here system groups only, which /etc/group holds.
+    # host's; None without them, empty when no line of them parses. The setup gives files here system groups only, which
+    # /etc/group holds.
     try:
         with open(ROOT + "/etc/group") as f:
             fields = [line.rstrip("\\n").split(":") for line in f]
