@@ -135,7 +135,7 @@ export function monitoringPhaseDocument(phase: Phase): string {
       + (monitoring ? ` On the monitoring machine the caps add up to ${dedicated.memoryMaxTotalMib} MiB of its ${monitoring.preferred.memory}; the production app machine carries node exporter only. `
         + 'An app machine that probed before (Phase 2) stops at its first deploy in this phase (`sovereign-monitoring-setup retire-prober`): '
         + 'Prometheus, Alertmanager and the blackbox exporter are stopped and disabled and the files made from the alert secrets removed, '
-        + 'with any file under `/etc/sovereign-monitoring/secrets` of Alertmanager\'s group or of a group that is gone (an earlier version removed the group first); then Alertmanager\'s '
+        + 'with any file under `/etc/sovereign-monitoring/secrets` readable by Alertmanager\'s group or by any group that is gone (such as Alertmanager\'s, which an earlier version removed first): the next group given its number could read it; then Alertmanager\'s '
         + `data directory \`${ALERTMANAGER_DATA_DIR}\` is handed back to \`prometheus\`, and its user \`sovereign-alertmanager\` and that user's group are removed `
         + '(their sysusers.d file and the unit that applied it went with the prober\'s part). '
         + 'The metrics history stays in /var/lib/prometheus.' : ''),
