@@ -34,12 +34,15 @@ describeDeploys("a receiver dropped from the plan: its password file goes at the
     return { status: run.status, output: `${run.stdout}${run.stderr}` };
   };
   const listing = () => fs.readdirSync(path.join(machine.root, SECRETS)).sort();
+  /** The host's gid of Alertmanager's group: the setup gives the password files the group the host's NSS names. */
+  const alertmanagerGid = () => Number(spawnSync('getent', ['group', 'sovereign-alertmanager'], { encoding: 'utf8' }).stdout.split(':')[2]);
 
   test('the first deploy turns both receivers\' passwords into files of Alertmanager\'s group', () => {
     const run = machine.deploy(synth([ops, oncall]), secrets);
     expect([run.status, run.output]).toEqual([0, expect.stringMatching(/now runs bundle/)]);
     expect(fs.readFileSync(file('monitoring_smtp_password_oncall'), 'utf8')).toBe(FAKE_SECRETS.monitoring_smtp_password_oncall);
-    expect(fs.statSync(file('monitoring_smtp_password_oncall')).mode & 0o777).toBe(0o640);
+    const st = fs.statSync(file('monitoring_smtp_password_oncall'));
+    expect([st.mode & 0o777, st.uid, st.gid]).toEqual([0o640, 0, alertmanagerGid()]);
   });
 
   test('the deploy without it removes its password file (the .b64 with the bundle) and keeps the configured one\'s', () => {
@@ -52,6 +55,15 @@ describeDeploys("a receiver dropped from the plan: its password file goes at the
     expect(fs.readFileSync(file('monitoring_smtp_password_pager'), 'utf8')).toBe('the pager relay password');
     expect(fs.readFileSync(file('monitoring_smtp_password_oncall.old'), 'utf8')).toBe('kept by hand');
     expect(machine.read('/etc/sovereign-monitoring/alertmanager.yml')).not.toContain('monitoring_smtp_password_oncall');
+  });
+
+  test('the setup says which file it removed and why (the rollout agent shows only its own summary)', () => {
+    // The file as the first deploy left it, its receiver still dropped: the setup's own run, as the rollout's.
+    fs.writeFileSync(file('monitoring_smtp_password_oncall'), FAKE_SECRETS.monitoring_smtp_password_oncall, { mode: 0o640 });
+    fs.chownSync(file('monitoring_smtp_password_oncall'), 0, alertmanagerGid());
+    expect(setupAlertmanager()).toEqual({ status: 0,
+      output: 'sovereign-monitoring-setup: removed /etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall (its receiver is no longer configured)\n' });
+    expect(fs.existsSync(file('monitoring_smtp_password_oncall'))).toBe(false);
   });
 
   test('a second run finds nothing to remove', () => {
@@ -67,5 +79,14 @@ describeDeploys("a receiver dropped from the plan: its password file goes at the
     expect(setupAlertmanager()).toEqual({ status: 0, output: '' });
     expect(fs.readFileSync(target, 'utf8')).toBe('not the setup\'s');
     expect(fs.lstatSync(file('monitoring_smtp_password_oncall')).isSymbolicLink()).toBe(true);
+  });
+
+  test('an e-mail receiver turned into a webhook of the same name loses its password file; its URL goes to the relay', () => {
+    const hook = AlertReceiver.webhook('pager', { hostname: 'hooks.acme.eu' });
+    const run = machine.deploy(synth([ops, hook]), { ...FAKE_SECRETS, monitoring_webhook_pager: 'https://hooks.acme.eu/alerts?token=not-a-real-token' });
+    expect([run.status, run.output]).toEqual([0, expect.stringMatching(/now runs bundle/)]);
+    expect(fs.existsSync(file('monitoring_smtp_password_pager'))).toBe(false);
+    expect(Object.keys(JSON.parse(fs.readFileSync(file('webhook-urls.json'), 'utf8')))).toContain('monitoring_webhook_pager');
+    expect(machine.read('/etc/sovereign-monitoring/alertmanager.yml')).not.toContain('monitoring_smtp_password_pager');
   });
 });
