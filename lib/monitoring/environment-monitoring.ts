@@ -207,6 +207,11 @@ export class EnvironmentMonitoring extends Construct {
           ...(remoteTargets ? [monitoringFile(`${ETC}/targets/nodes.json`, () => renderNodeTargets(this.model()) ?? '[]\n')] : []),
         ],
         commands: [
+          // A renamed or dropped receiver's password file goes here, seconds before the restart below. The running
+          // Alertmanager reads it at each send: one to that receiver meanwhile fails and is retried until the restart
+          // ends it, as the restart would anyway. Alertmanager keeps alerts in memory only: Prometheus sends the firing
+          // ones again, and the renamed receiver, new to the notification log, is notified of them (a resolved notice
+          // due in those seconds is lost, as with any rename).
           [SETUP, 'alertmanager'],
           ['systemctl', 'daemon-reload'],
           ['systemctl', 'enable', SERVICES.prometheus.unit, SERVICES.alertmanager.unit, SERVICES.blackbox.unit, PROMETHEUS_WATCH_UNIT, ALERT_RELAY_UNIT],
