@@ -290,7 +290,7 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
 
   // Review: on the machine itself a group may come from NSS (nss-systemd, a directory) and not from /etc/group: the
   // setup asks NSS before it calls a group gone. Its own function, run without SOVEREIGN_ROOT, touches no file.
-  test('without SOVEREIGN_ROOT a group NSS knows is not gone though the group file lacks it; under SOVEREIGN_ROOT only that file counts', () => {
+  test('without SOVEREIGN_ROOT a gid missing from the groups read but known to NSS is not gone; under SOVEREIGN_ROOT the groups read alone count', () => {
     const hostGroup = spawnSync('getent', ['group'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(':')).find((g) => g.length > 2 && Number(g[2]) > 0);
     expect(hostGroup).toBeDefined();
     const gid = Number(hostGroup![2]);
