@@ -92,6 +92,17 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
   };
   /** The restore's work directories left in a path. */
   const leftovers = (dir: string): string[] => fs.readdirSync(dir).filter((n) => n.startsWith('.sovereign-restore'));
+  /**
+   * The environment of a restore whose restic writes `file` (as an app would) when it restores, after the check and
+   * before the restored files are put in place: of any path, or only of `include`. Every restic call runs as it is.
+   */
+  const resticWritingOn = (file: string, include?: string): Record<string, string> => {
+    const bin = path.join(tmp, 'bin-restic-writes');
+    fs.mkdirSync(bin, { recursive: true });
+    const restoring = include === undefined ? '*" restore "*' : `*" restore "*" --include ${include} "*`;
+    fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in ${restoring}) printf 'written during the restore\\n' >'${file}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
+    return { PATH: `${bin}:${PATH_ENV}` };
+  };
   const ok = (result: RunResult): RunResult => {
     if (result.code !== 0) throw new Error(result.stderr);
     // Run by hand: it reports on the terminal only.
@@ -287,15 +298,10 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
     const emptyTree = skeleton(exports);
     const arrived = path.join(exports, 'avatars', 'during-restore.csv');
     try {
-      const bin = path.join(tmp, 'bin-restic-writes');
-      fs.mkdirSync(bin, { recursive: true });
-      // The app writes as restic restores (after the check, before the restored files are put in place); every restic
-      // call runs as it is.
-      fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
       // The snapshot this run takes for the exports (their newest): the command the refusal names pins it (review, fifteenth
       // pass: it took the newest again, which a backup-push made meanwhile of the app's new files would be).
       const taken = newestOf(exports);
-      const during = await restore(['--path', exports], { env: { PATH: `${bin}:${PATH_ENV}` } });
+      const during = await restore(['--path', exports], { env: resticWritingOn(arrived) });
       expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
       refused(during, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
         + 'written since (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
@@ -307,8 +313,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       expect(tree(exports)).toBe(emptyTree);
       // Both paths: the exports, checked before the uploads' restore began, gain the file while the uploads are restored.
       skeleton(uploads);
-      fs.writeFileSync(path.join(bin, 'restic'), `#!/bin/bash\ncase " $* " in *" restore "*" --include ${uploads} "*) printf 'written during the restore\\n' >'${arrived}' ;; esac\nexec /usr/bin/restic "$@"\n`, { mode: 0o755 });
-      const second = await restore([], { env: { PATH: `${bin}:${PATH_ENV}` } });
+      const second = await restore([], { env: resticWritingOn(arrived, uploads) });
       expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
       refused(second, new RegExp(esc(`FAILED: refusing to put the restored ${exports} in place: it held no file with content when checked, and now holds ${withContent(exports)}, `
         + `written since (an app may be using it). ${exports} was not changed (already restored: ${uploads}). Fix: stop what writes there, then run `)
@@ -336,10 +341,48 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       ok(await restore([...args, '--replace']));
       expect(tree(exports)).toBe(v2.exports);
     } finally {
-      // The exports as the tests after this one take them (the newest snapshot's), also after a failed expect above.
+      // Both paths as the tests after this one take them (the newest snapshot's), also after a failed expect above: the
+      // exports, and the uploads this test emptied (the both-paths run restores them only when it gets that far).
       fs.rmSync(arrived, { force: true });
-      ok(await restore(['--path', exports, '--replace']));
-      expect(tree(exports)).toBe(v2.exports);
+      ok(await restore(['--path', uploads, '--path', exports, '--replace']));
+      expect([tree(uploads), tree(exports)]).toEqual([v2.uploads, v2.exports]);
+    }
+  });
+
+  // The refusal after the walk again names a command for each path not restored yet, each pinned to the snapshot this
+  // run took for it. The refused path was the last one in the test above, so those later commands were never printed.
+  test('a refused path that is not the last names, for each path after it, a command pinned to its snapshot that restores it as printed', async () => {
+    const emptyUploads = skeleton(uploads);
+    const emptyExports = skeleton(exports);
+    const arrived = path.join(uploads, 'avatars', 'during-restore.png');
+    try {
+      const taken = { uploads: newestOf(uploads), exports: newestOf(exports) };
+      // The uploads come first: the app writes into them while they are restored, and the exports wait their turn.
+      const refusal = await restore([], { env: resticWritingOn(arrived, uploads) });
+      expect(fs.readFileSync(arrived, 'utf8')).toBe('written during the restore\n');
+      const held = withContent(uploads);
+      refused(refusal, new RegExp(esc(`FAILED: refusing to put the restored ${uploads} in place: it held no file with content when checked, and now holds ${held}, `
+        + 'written since (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
+        + `backup-restore-files --path ${esc(uploads)} --from (\\S+) --snapshot ${taken.uploads} ${esc(`(it holds ${held}: ${addReplace})`)}`
+        + `, and for the paths not restored yet, (backup-restore-files --path ${esc(exports)} --from \\1 --snapshot ${taken.exports})\n`));
+      const later = refusal.stderr.match(new RegExp(`for the paths not restored yet, (backup-restore-files --path ${esc(exports)} --from \\S+ --snapshot ${taken.exports})\n`))![1];
+      // Neither path changed, nor marked: the exports were not reached.
+      expect(leftovers(uploads)).toEqual([]);
+      expect(fs.existsSync(markerOf(uploads))).toBe(false);
+      expect(fs.existsSync(markerOf(exports))).toBe(false);
+      fs.rmSync(arrived);
+      expect([tree(uploads), tree(exports)]).toEqual([emptyUploads, emptyExports]);
+      // The later path's command, run as printed (no --replace: the exports are as empty as when counted), restores the
+      // snapshot this run took for them, and leaves the uploads as they are.
+      const [command, ...args] = later.split(' ');
+      expect(command).toBe('backup-restore-files');
+      ok(await restore(args));
+      expect([tree(uploads), tree(exports)]).toEqual([emptyUploads, v2.exports]);
+    } finally {
+      // Both paths as the tests after this one take them (the newest snapshot's), also after a failed expect above.
+      fs.rmSync(arrived, { force: true });
+      ok(await restore(['--path', uploads, '--path', exports, '--replace']));
+      expect([tree(uploads), tree(exports)]).toEqual([v2.uploads, v2.exports]);
     }
   });
 
