@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -323,4 +324,42 @@ test('tv_to and ssh_options_to refuse a variable named as one of their locals, a
   expect(outcomes[8]).toContain('-o Port=23 -o User=u');
   expect(result.stderr).toContain("tv_to: cannot set __n: a local of tv_to has that name, so printf -v would set the local, not the caller's variable");
   expect(result.stderr).toContain("ssh_options_to: cannot set __o: a local of ssh_options_to has that name");
+});
+
+// restic_by_hand and target_identity read a target's settings with tv_to, ssh_options_to and password_file_to (no
+// command substitution for each, which forked). A setting is printed as it is: one with spaces, quotes and a glob is
+// neither split into words (printf would repeat its format), nor expanded, nor cut.
+test('restic_by_hand and target_identity print a target\'s settings as they are, spaces, quotes and globs included', async () => {
+  const user = "u 'x' *";
+  const shellQuote = (v: string): string => `'${v.replace(/'/g, "'\\''")}'`;
+  // The secret files target_identity digests (the password file by password_file_to's name for it).
+  const secrets = path.join(tmp, 'etc', 'secrets');
+  fs.mkdirSync(secrets, { recursive: true });
+  const digest = (name: string, content: string): string => {
+    fs.writeFileSync(path.join(secrets, name), content, { mode: 0o600 });
+    return createHash('sha256').update(content).digest('hex').slice(0, 16);
+  };
+  const keys = { box: digest('box.restic.b64', 'Ym94Cg==\n'), s3box: digest('s3box.restic.b64', 'czNib3gK\n'), env: digest('s3box.s3.env', 'BUCKET_B64=Yg==\n') };
+  const result = await runJob([
+    `box_KIND=sftp box_AUTH=key box_USER=${shellQuote(user)} box_HOST=h.example box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes`,
+    `s3box_KIND=s3 s3box_REPO_PATH=${shellQuote('p "q" *')}`,
+    `cd '${tmp}'`,
+    `{ printf '%s\\n' "$SB_ETC"; restic_by_hand box forget 'a b' '*'; echo; restic_by_hand s3box forget 0123abcd; echo; target_identity box; target_identity s3box; } >'${tmp}/printed'`,
+    'ok done',
+    '',
+  ].join('\n'));
+  expect(result.code).toBe(0);
+  const [etc, sftp, s3, sftpIdentity, s3Identity] = fs.readFileSync(path.join(tmp, 'printed'), 'utf8').split('\n');
+  expect(etc).toBe(path.join(tmp, 'etc'));
+  const byHand = "as root, in sudo -i or sudo bash -c '…': ";
+  expect(sftp).toBe(`${byHand}RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/box.restic.b64" restic -o sftp.command="ssh -F /dev/null -o Port=23 -o User=${user} `
+    + `-o HostKeyAlias=sovereign-box -o UserKnownHostsFile=${etc}/ssh/known_hosts.box -o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 `
+    + `-o ServerAliveCountMax=4 -o LogLevel=ERROR -o BatchMode=yes -o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i ${etc}/ssh/id_ed25519 h.example -s sftp" `
+    + `-r sftp:${user}@h.example:r --no-cache forget a b *`);
+  expect(s3).toBe(`${byHand}(. ${etc}/secrets/s3box.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/p "q" *" `
+    + 'AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") '
+    + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3box.restic.b64" restic --no-cache forget 0123abcd)`);
+  expect(sftpIdentity).toBe(`sftp ${user}@h.example:23/r key ${keys.box}`);
+  expect(s3Identity).toBe(`s3 ${keys.env} p "q" * key ${keys.s3box}`);
+  fs.rmSync(secrets, { recursive: true });
 });

@@ -119,6 +119,9 @@ describeAsRoot('a target that does not answer: each job connects to it once, and
     expect(connections).toBe(1);
     expect(ran.code).toBe(1);
     expect(ran.stderr).toMatch(/FAILED: storagebox cannot be reached \(ssh: Connection timed out during banner exchange\), so this machine's key was not installed there nor its repository opened/);
+    // The fix names the address the login went to (the bootstrap reads the host and the port with tv_to).
+    const host = /^storagebox_HOST='?([^'\n]*)'?$/m.exec(fs.readFileSync(path.join(etc, 'backup.conf'), 'utf8'))![1];
+    expect(ran.stderr).toContain(`Fix: see why ${host} port ${silent.port} does not answer from this machine, then run backup-bootstrap again`);
     expect(ran.stderr).not.toMatch(/installing this machine's key/);
   });
 

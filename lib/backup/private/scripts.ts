@@ -544,7 +544,8 @@ gives_way() {
 }
 
 # Per-target settings are <target>_<NAME> variables of the configuration. tv_to <variable> <target> <NAME> sets the
-# variable to one with no fork (restic_on runs for every restic call; a $(tv …) costs a subshell); tv prints it.
+# variable to one with no fork (restic_on runs for every restic call; a command substitution costs a subshell). No
+# helper prints a setting: a $(…) of it would bring the fork back.
 # The locals are __-named: printf -v sets the caller's variable only when no local of these functions has its name.
 # setter_name_free <function> <variable> <its locals>...: a variable named as one of them would set that local and
 # leave the caller's as it was, unsaid: refused, said, and returns 2 (a job under set -e stops there).
@@ -552,7 +553,6 @@ setter_name_free() {
   case " \${*:3} " in *" "$2" "*) printf '%s: cannot set %s: a local of %s has that name, so printf -v would set the local, not the caller'"'"'s variable\n' "$1" "$2" "$1" >&2; return 2 ;; esac
 }
 tv_to() { setter_name_free tv_to "$1" __n || return; local __n="\${2}_$3"; printf -v "$1" '%s' "\${!__n:-}"; }
-tv() { local __v; tv_to __v "$1" "$2"; printf '%s' "$__v"; }
 
 # restic_by_hand <target> <restic arguments...>: the command line that runs restic on a target's repository as this
 # tooling does, for an operator's shell on this machine, after how to run it: as root, whose files (the key, the
@@ -562,19 +562,21 @@ tv() { local __v; tv_to __v "$1" "$2"; printf '%s' "$__v"; }
 # (bash goes on after a failed dot command), rather than running restic on "s3:/" without keys. --no-cache, as the jobs' own
 # cache lives for their run only: none is left in root's home.
 restic_by_hand() {
-  local t=$1
+  local t=$1 kind repo options host user
   shift
+  tv_to kind "$t" KIND; tv_to repo "$t" REPO_PATH
   printf "as root, in sudo -i or sudo bash -c '…': "
-  case "$(tv "$t" KIND)" in
-    sftp) printf 'RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -o sftp.command="ssh %s %s -s sftp" -r sftp:%s@%s:%s --no-cache %s' "$SB_ETC/secrets/$t.restic.b64" \\
-      "$(ssh_options "$t")" "$(tv "$t" HOST)" "$(tv "$t" USER)" "$(tv "$t" HOST)" "$(tv "$t" REPO_PATH)" "$*" ;;
+  case $kind in
+    sftp)
+      ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER
+      printf 'RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -o sftp.command="ssh %s %s -s sftp" -r sftp:%s@%s:%s --no-cache %s' "$SB_ETC/secrets/$t.restic.b64" \\
+        "$options" "$host" "$user" "$host" "$repo" "$*" ;;
     *) printf '(. %s || exit 1; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND="base64 -d %s" restic --no-cache %s)' \\
-      "$SB_ETC/secrets/$t.s3.env" "$(tv "$t" REPO_PATH)" "$SB_ETC/secrets/$t.restic.b64" "$*" ;;
+      "$SB_ETC/secrets/$t.s3.env" "$repo" "$SB_ETC/secrets/$t.restic.b64" "$*" ;;
   esac
 }
 
-# ssh_options_to <variable> <target>: sets the variable to ssh's options for the target, with no fork (as tv_to);
-# ssh_options <target> prints them.
+# ssh_options_to <variable> <target>: sets the variable to ssh's options for the target, with no fork (as tv_to).
 ssh_options_to() {
   setter_name_free ssh_options_to "$1" __t __o __port __user __keys __auth || return
   local __t=$2 __o __port __user __keys __auth
@@ -588,7 +590,6 @@ ssh_options_to() {
     printf -v "$1" '%s' "$__o -o BatchMode=yes -o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i $SB_ETC/ssh/id_ed25519"
   fi
 }
-ssh_options() { local __v; ssh_options_to __v "$1"; printf '%s' "$__v"; }
 
 ensure_key() {
   # A test first (a builtin): restic_on calls this before every restic call on an SFTP target that logs in with a key.
@@ -630,13 +631,12 @@ s3_redact() {
 }
 
 # password_file_to <variable> <target>: sets the variable to the target's restic password file (its name, never the
-# password) as the job opened it (load_conf), else the file itself, with no fork (as tv_to); password_file prints it.
+# password) as the job opened it (load_conf), else the file itself, with no fork (as tv_to).
 # It has no locals, so no variable named is one of them (setter_name_free).
 password_file_to() {
   if [ -n "\${SB_PASSWORD_FD[$2]:-}" ]; then printf -v "$1" '/proc/%s/fd/%s' "$$" "\${SB_PASSWORD_FD[$2]}"
   else printf -v "$1" '%s' "$SB_ETC/secrets/$2.restic.b64"; fi
 }
-password_file() { local __v; password_file_to __v "$1"; printf '%s' "$__v"; }
 
 # pinned_host_keys: notes in SB_PINNED the SFTP targets whose known_hosts file holds their host key before the job's first
 # restic call (load_conf): ssh checks every login to them against it. Most restic calls run in subshells, which inherit
@@ -1142,12 +1142,15 @@ stray_markers() {
 
 # Where a target's repository is, and with which password: a marker of a verified copy names it.
 target_identity() {
-  local t=$1
-  case "$(tv "$t" KIND)" in
-    sftp) printf 'sftp %s@%s:%s/%s' "$(tv "$t" USER)" "$(tv "$t" HOST)" "$(tv "$t" PORT)" "$(tv "$t" REPO_PATH)" ;;
-    *) printf '%s %s %s' "$(tv "$t" KIND)" "$(sha256sum <"$SB_ETC/secrets/$t.s3.env" 2>/dev/null | cut -c1-16)" "$(tv "$t" REPO_PATH)" ;;
+  local t=$1 kind repo user host port pw
+  tv_to kind "$t" KIND; tv_to repo "$t" REPO_PATH; password_file_to pw "$t"
+  case $kind in
+    sftp)
+      tv_to user "$t" USER; tv_to host "$t" HOST; tv_to port "$t" PORT
+      printf 'sftp %s@%s:%s/%s' "$user" "$host" "$port" "$repo" ;;
+    *) printf '%s %s %s' "$kind" "$(sha256sum <"$SB_ETC/secrets/$t.s3.env" 2>/dev/null | cut -c1-16)" "$repo" ;;
   esac
-  printf ' key %s\\n' "$(sha256sum <"$(password_file "$t")" 2>/dev/null | cut -c1-16)"
+  printf ' key %s\\n' "$(sha256sum <"$pw" 2>/dev/null | cut -c1-16)"
 }
 
 # Prints the snapshot ID from \`restic backup --json\` output; \`snapshot_id counts\` adds the files and bytes the backup
@@ -1713,28 +1716,35 @@ repo_lock
 
 # sftp_login <target>: a login with this machine's key that does nothing; ssh's messages (stderr) as restic_on relays them.
 sftp_login() {
-  # shellcheck disable=SC2046
-  sftp -b /dev/null $(ssh_options "$1") "$(tv "$1" HOST)" 2>&1 >/dev/null | ssh_lines >&2
+  local options host
+  ssh_options_to options "$1"; tv_to host "$1" HOST
+  # The options split into words, as restic_on's sftp.command does.
+  # shellcheck disable=SC2086
+  sftp -b /dev/null $options "$host" 2>&1 >/dev/null | ssh_lines >&2
 }
 
 run_dir
 for t in $TARGETS; do
-  if [ "$(tv "$t" KIND)" = sftp ] && [ "$(tv "$t" AUTH)" = key ]; then
+  tv_to kind "$t" KIND; tv_to auth "$t" AUTH
+  if [ "$kind" = sftp ] && [ "$auth" = key ]; then
+    ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to port "$t" PORT
     ensure_key
     login=0
     judged "$t" 'logging in with the key (sftp)' "$SB_RUN/login.$t.err" sftp_login "$t" || login=$?
     if [ "$login" != 0 ]; then
       # A login whose connection timed out fails the bootstrap at once: installing the key connects to the same port and
       # would wait out another timeout.
-      [ "$login" != 2 ] || die "$t cannot be reached (\${SB_UNREACHABLE[$t]}), so this machine's key was not installed there nor its repository opened. Fix: see why $(tv "$t" HOST) port $(tv "$t" PORT) does not answer from this machine, then run backup-bootstrap again"
+      [ "$login" != 2 ] || die "$t cannot be reached (\${SB_UNREACHABLE[$t]}), so this machine's key was not installed there nor its repository opened. Fix: see why $host port $port does not answer from this machine, then run backup-bootstrap again"
       [ -r "$SB_ETC/secrets/$t.password.b64" ] || die "the key does not work on $t and there is no password to install it"
       log "installing this machine's key on $t"
-      # shellcheck disable=SC2046
+      # The key's options with the password's login in place of the key's (no batch mode: ssh asks the askpass).
+      password_options=\${options/-o BatchMode=yes/}
+      password_options=\${password_options/PreferredAuthentications=publickey/PreferredAuthentications=password}
+      # shellcheck disable=SC2086
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
-        ssh $(ssh_options "$t" | sed 's/-o BatchMode=yes//; s/PreferredAuthentications=publickey/PreferredAuthentications=password/') \\
-        "$(tv "$t" HOST)" install-ssh-key <"$SB_ETC/ssh/id_ed25519.pub" >>"$SB_LOG" 2>&1 || die "install-ssh-key on $t failed"
-      # shellcheck disable=SC2046
-      sftp -b /dev/null $(ssh_options "$t") "$(tv "$t" HOST)" >>"$SB_LOG" 2>&1 || die "the key still does not work on $t"
+        ssh $password_options "$host" install-ssh-key <"$SB_ETC/ssh/id_ed25519.pub" >>"$SB_LOG" 2>&1 || die "install-ssh-key on $t failed"
+      # shellcheck disable=SC2086
+      sftp -b /dev/null $options "$host" >>"$SB_LOG" 2>&1 || die "the key still does not work on $t"
     fi
   fi
   # This machine's record that the repository at this place, with this password, opened once (target_identity).
@@ -2529,7 +2539,8 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
   drop_earlier_scratch
   passed=() failed=()
   for t in $copies; do
-    copy="$t ($(tv "$t" LABEL))"
+    tv_to label "$t" LABEL
+    copy="$t ($label)"
     step "drilling the copy $copy"
     result="$SB_LOG.$t.result"
     at_exit "rm -f '$result'"
