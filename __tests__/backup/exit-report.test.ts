@@ -340,14 +340,19 @@ test('restic_by_hand and target_identity print a target\'s settings as they are,
     return createHash('sha256').update(content).digest('hex').slice(0, 16);
   };
   const keys = { box: digest('box.restic.b64', 'Ym94Cg==\n'), s3box: digest('s3box.restic.b64', 'czNib3gK\n'), env: digest('s3box.s3.env', 'BUCKET_B64=Yg==\n') };
-  const result = await runJob([
-    `box_KIND=sftp box_AUTH=key box_USER=${shellQuote(user)} box_HOST=h.example box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes`,
-    `s3box_KIND=s3 s3box_REPO_PATH=${shellQuote('p "q" *')}`,
-    `cd '${tmp}'`,
-    `{ printf '%s\\n' "$SB_ETC"; restic_by_hand box forget 'a b' '*'; echo; restic_by_hand s3box forget 0123abcd; echo; target_identity box; target_identity s3box; } >'${tmp}/printed'`,
-    'ok done',
-    '',
-  ].join('\n'));
+  let result: Finished;
+  try {
+    result = await runJob([
+      `box_KIND=sftp box_AUTH=key box_USER=${shellQuote(user)} box_HOST=h.example box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes`,
+      `s3box_KIND=s3 s3box_REPO_PATH=${shellQuote('p "q" *')}`,
+      `cd '${tmp}'`,
+      `{ printf '%s\\n' "$SB_ETC"; restic_by_hand box forget 'a b' '*'; echo; restic_by_hand s3box forget 0123abcd; echo; target_identity box; target_identity s3box; } >'${tmp}/printed'`,
+      'ok done',
+      '',
+    ].join('\n'));
+  } finally {
+    for (const name of ['box.restic.b64', 's3box.restic.b64', 's3box.s3.env']) fs.rmSync(path.join(secrets, name));
+  }
   expect(result.code).toBe(0);
   const [etc, sftp, s3, sftpIdentity, s3Identity] = fs.readFileSync(path.join(tmp, 'printed'), 'utf8').split('\n');
   expect(etc).toBe(path.join(tmp, 'etc'));
@@ -361,5 +366,4 @@ test('restic_by_hand and target_identity print a target\'s settings as they are,
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3box.restic.b64" restic --no-cache forget 0123abcd)`);
   expect(sftpIdentity).toBe(`sftp ${user}@h.example:23/r key ${keys.box}`);
   expect(s3Identity).toBe(`s3 ${keys.env} p "q" * key ${keys.s3box}`);
-  fs.rmSync(secrets, { recursive: true });
 });
