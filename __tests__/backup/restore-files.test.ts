@@ -364,7 +364,7 @@ describeAsRoot('backup-restore-files on a rebuilt machine', () => {
       refused(refusal, new RegExp(esc(`FAILED: refusing to put the restored ${uploads} in place: it held no file with content when checked, and now holds ${held}, `
         + 'written since (an app may be using it). Nothing was changed. Fix: stop what writes there, then run ')
         + `backup-restore-files --path ${esc(uploads)} --from (\\S+) --snapshot ${taken.uploads} ${esc(`(it holds ${held}: ${addReplace})`)}`
-        + `, and for the paths not restored yet, (backup-restore-files --path ${esc(exports)} --from \\1 --snapshot ${taken.exports})\n`));
+        + `, and for the paths not restored yet, backup-restore-files --path ${esc(exports)} --from \\1 --snapshot ${taken.exports}\n`));
       const later = refusal.stderr.match(new RegExp(`for the paths not restored yet, (backup-restore-files --path ${esc(exports)} --from \\S+ --snapshot ${taken.exports})\n`))![1];
       // Neither path changed, nor marked: the exports were not reached.
       expect(leftovers(uploads)).toEqual([]);
