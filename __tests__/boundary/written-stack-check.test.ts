@@ -64,6 +64,25 @@ describe('the pack checks what the stack writes', () => {
     });
   });
 
+  // Review (mend): the JSON the check reads with --hcl is rendered once after the validations (the pack's own renders):
+  // before the HCL when the stack checks a secret (and kept for the check), after it when not.
+  test.each([false, true])('with --hcl, the check renders the stack\'s JSON once after its validation (the stack holds a secret: %s)', (withSecret) => {
+    withHcl(true, () => {
+      const app = Testing.app();
+      const stack = checkedStack('production', app);
+      machine(stack);
+      if (withSecret) new StorageBox(stack, 'Box', { environment: Environment.PRODUCTION, password: new SecretVariable(stack, 'box_password', { description: 'Password of the box' }) });
+      const json = jest.spyOn(stack, 'toTerraform');
+      const hcl = jest.spyOn(stack, 'toHclTerraform');
+      expect(thrownMessage(() => app.synth())).toBe('');
+      expect(hcl).toHaveBeenCalledTimes(1);
+      // The validations render before the writer's HCL; every render from its call on is the check's.
+      const [writer] = hcl.mock.invocationCallOrder;
+      expect(json.mock.invocationCallOrder.filter((order) => order < writer).length).toBeGreaterThan(0);
+      expect(json.mock.invocationCallOrder.filter((order) => order > writer)).toHaveLength(1);
+    });
+  });
+
   // Review (mend): toHclTerraform writes only the terraform block of a stack's overrides, toTerraform applies them all
   // (cdktf 0.21, cdktn 0.24 alike): the JSON the check read said fsn1, the cdk.tf written said ash.
   test.each([false, true])('a stack override of a resource is checked as written with JSON, and refused with --hcl (hcl: %s)', (hcl) => {

@@ -31,8 +31,9 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
     synthesize(session: ISynthesisSession): void {
       const rendered = jsonRenderedWithHcl(stack, () => original.synthesize(session));
       const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
-      // With --hcl the file is HCL: the JSON rendered with it (the same state, see hcl-rendering, which also refuses the
-      // stack overrides the HCL would leave out) is what is checked, or the stack rendered again when none came.
+      // With --hcl the file is HCL: the JSON rendered with it (a stack that checks secrets renders it first, see
+      // hcl-rendering, which also refuses the stack overrides the HCL would leave out) is what is checked, or the stack
+      // rendered now, in the state the writer, which renders last, wrote.
       const written = readJson(file) ?? rendered ?? stack.toTerraform();
       const errors = [...new Set(packsOf(stack))].flatMap((pack) => pack.checkStack(stack, written));
       // skipValidation (which cdktf's own error message suggests) skips every validation, the packs'

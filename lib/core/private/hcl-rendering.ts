@@ -8,16 +8,14 @@ const jsonOfHcl = new WeakMap<TerraformStack, Record<string, any>>();
 const wrapped = new WeakSet<TerraformStack>();
 /** The stacks whose JSON rendering checks something (secrets-at-synth), so it is rendered before each HCL rendering. */
 const checkedInJson = new WeakSet<TerraformStack>();
-/** The stacks a written-stack check is synthesizing (jsonRenderedWithHcl), which reads the JSON rendered with the HCL. */
-const collecting = new WeakSet<TerraformStack>();
 
 /**
  * Wraps the HCL rendering of `scope`'s stack (`toHclTerraform`, what `--hcl` writes, rendered after every Aspect and
- * onSynthesize hook ran) so that it first renders the stack's JSON when read, through `stack.toTerraform` as it then is
- * (secrets-at-synth's refusal wraps it), keeping it for {@link jsonRenderedWithHcl} (made right before the HCL, it is
- * made in the same state), then refuses the stack-level overrides the HCL would drop or write wrongly. The JSON is
- * rendered only when something reads it: a stack whose rendering checks secrets ({@link checkJsonBeforeHcl}) or one
- * a written-stack check is synthesizing; any other stack renders its HCL alone, once. A refused synth
+ * onSynthesize hook ran) so that it first renders the stack's JSON when that rendering checks something, through
+ * `stack.toTerraform` as it then is (secrets-at-synth's refusal wraps it, {@link checkJsonBeforeHcl}), keeping it for
+ * {@link jsonRenderedWithHcl} (made right before the HCL, it is made in the same state), then refuses the stack-level
+ * overrides the HCL would drop or write wrongly. Any other stack renders its HCL alone, once: a written-stack check of
+ * it renders the JSON after the writer, which renders last, so in the same state. A refused synth
  * removes the stack's earlier files (failed-synth-output). Every construct of the library reaches it through
  * `guardStack(this)` (guard-stack), and the written-stack check and secrets-at-synth for the stacks they check. A stack
  * holding none of the library's constructs is left as cdktf writes it. Idempotent per stack; nothing outside a stack.
@@ -30,8 +28,8 @@ export function guardHclRendering(scope: IConstruct): void {
   removeOutputOnFailedSynth(stack);
   const renderHcl = stack.toHclTerraform.bind(stack);
   stack.toHclTerraform = () => {
-    // The JSON first, when read: a secret's refusal names the secret, also when its flip is an override refused below.
-    if (checkedInJson.has(stack) || collecting.has(stack)) jsonOfHcl.set(stack, stack.toTerraform());
+    // The JSON first, when it checks secrets: a secret's refusal names the secret, also when its flip is an override refused below.
+    if (checkedInJson.has(stack)) jsonOfHcl.set(stack, stack.toTerraform());
     refuseOverridesHclMiswrites(stack);
     return renderHcl();
   };
@@ -39,18 +37,14 @@ export function guardHclRendering(scope: IConstruct): void {
 
 /**
  * Runs `synthesize` and returns the JSON its last HCL rendering of `stack` was made with, or `undefined` when it
- * rendered no HCL. The writer renders last, after every Aspect and onSynthesize hook: a rendering a hook made before a
+ * rendered no HCL or `stack`'s JSON checks nothing (then the caller renders it, once, in the same state: the writer
+ * renders last). The writer renders after every Aspect and onSynthesize hook: a rendering a hook made before a
  * later hook changed the stack is replaced by the writer's, and one from before `synthesize` is never taken.
  * @internal
  */
 export function jsonRenderedWithHcl(stack: TerraformStack, synthesize: () => void): Record<string, any> | undefined {
   jsonOfHcl.delete(stack);
-  collecting.add(stack);
-  try {
-    synthesize();
-  } finally {
-    collecting.delete(stack);
-  }
+  synthesize();
   const json = jsonOfHcl.get(stack);
   jsonOfHcl.delete(stack);
   return json;
