@@ -103,7 +103,7 @@ describe('the pack checks what the stack writes', () => {
         expect(JSON.parse(fs.readFileSync(written(app), 'utf8')).resource.hcloud_server[stack.getLogicalId(m.server)].location).toBe('fsn1');
         return;
       }
-      expect(message).toContain(`[production] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf writes only the terraform block`);
+      expect(message).toContain(`[production] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 and cdktn 0.24 write only the terraform block`);
       expect(message).toMatch(/Put it on the element instead .*, or synthesize JSON \(without --hcl\)/);
       expect(fs.existsSync(earlier)).toBe(false);
     });
@@ -126,7 +126,7 @@ describe('the pack checks what the stack writes', () => {
         stack.addOverride(key, 'fsn1');
       });
       const message = thrownMessage(() => app.synth());
-      expect(message).toContain(`[production] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf writes only the terraform block`);
+      expect(message).toContain(`[production] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 and cdktn 0.24 write only the terraform block`);
       expect(fs.existsSync(path.join(app.outdir, 'stacks', 'production', 'cdk.tf'))).toBe(false);
     });
   });

@@ -45,7 +45,7 @@ const BUILT_WITH_PROPS: Record<string, (scope: Construct) => void> = {
 /** Whether `stack`'s HCL rendering refuses a stack override cdk.tf would drop: the guard guardStack installs. */
 function refusesDroppedOverride(stack: TerraformStack): boolean {
   stack.addOverride('resource.hcloud_server.app.name', 'elsewhere');
-  return /cdktf writes only the terraform block of a stack's overrides into cdk\.tf/.test(thrownMessage(() => stack.toHclTerraform()));
+  return /cdktf 0\.21 and cdktn 0\.24 write only the terraform block of a stack's overrides into cdk\.tf/.test(thrownMessage(() => stack.toHclTerraform()));
 }
 
 /** A construct of `type` in `app`, built with no props (refused, after it joined the tree) or with those it takes. */

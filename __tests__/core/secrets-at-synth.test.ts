@@ -267,7 +267,7 @@ describe("a secret's sensitive flag, set to false by a plain JavaScript caller a
           expect(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'acme', 'cdk.tf.json'), 'utf8')).resource[box.terraformResourceType][stack.getLogicalId(box)].location).toBe('ash');
           return;
         }
-        expect(message).toContain(`[acme] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf writes only the terraform block of a stack's overrides into cdk.tf`);
+        expect(message).toContain(`[acme] stack.addOverride('${key}'): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) cdktf 0.21 and cdktn 0.24 write only the terraform block of a stack's overrides into cdk.tf`);
         expect(message).toMatch(/Put it on the element instead \(resource\.addOverride\('location', \.\.\.\), which cdk\.tf carries\), or synthesize JSON \(without --hcl\)/);
         for (const f of earlier) expect(fs.existsSync(f)).toBe(false);
       });

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { IStackSynthesizer, ISynthesisSession, TerraformStack } from 'cdktf';
 import { removeOutputOnFailedSynth } from './private/failed-synth-output';
 import { guardHclRendering, jsonRenderedWithHcl } from './private/hcl-rendering';
+import { PACKAGE_NAME } from './private/package-name';
 
 /** A rule pack as the written-stack check sees it: checks one stack's Terraform and returns its errors. */
 export interface WrittenStackPack {
@@ -45,7 +46,7 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
       throw new Error('Validation failed with the following errors:\n'
         + errors.map((e) => `  [${stack.node.path}] ${e}`).join('\n')
         + (session.skipValidation
-          ? `\n\nskipValidation skips cdktf's validations, not the rule packs of cdktf-sovereign-hetzner (the data boundary): ${file} was removed, so that nothing unchecked is deployed. `
+          ? `\n\nskipValidation skips the CDK's validations (cdktf's or cdktn's), not the rule packs of ${PACKAGE_NAME} (the data boundary): ${file} was removed, so that nothing unchecked is deployed. `
             + 'Fix the findings, or accept one with BoundarySuppressions.add(construct, [{ id, reason }]), which boundary.md lists.'
           : `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${file} was removed, so that nothing unchecked is deployed.`));
     },

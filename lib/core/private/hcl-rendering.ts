@@ -88,7 +88,7 @@ function refuseOverridesHclMiswrites(stack: TerraformStack): void {
   const named = (paths: string[]) => `[${stack.node.path}] stack.addOverride(${paths.map((p) => `'${p}'`).join(', ')}): with HCL output (--hcl, SYNTH_HCL_OUTPUT, Testing.synthHcl) `;
   if (dropped.length > 0) {
     errors.push(named(dropped)
-      + 'cdktf writes only the terraform block of a stack\'s overrides into cdk.tf, so it would be left out of what is deployed while the library\'s checks read it. '
+      + 'cdktf 0.21 and cdktn 0.24 write only the terraform block of a stack\'s overrides into cdk.tf, so it would be left out of what is deployed while the library\'s checks read it. '
       + 'Put it on the element instead (resource.addOverride(\'location\', ...), which cdk.tf carries), or synthesize JSON (without --hcl).');
   }
   if (mangled.length > 0) {
