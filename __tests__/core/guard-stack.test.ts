@@ -48,11 +48,17 @@ function refusesDroppedOverride(stack: TerraformStack): boolean {
   return /cdktf 0\.21 and cdktn 0\.24 write only the terraform block of a stack's overrides into cdk\.tf/.test(thrownMessage(() => stack.toHclTerraform()));
 }
 
-/** A construct of `type` in `app`, built with no props (refused, after it joined the tree) or with those it takes. */
-function builtIn(app: App, name: string, type: new (...args: any[]) => IConstruct): IConstruct | undefined {
+/**
+ * A construct of `type` in `app`, built with no props (refused, after it joined the tree) or with those it takes; one
+ * refused before it joined the tree must have left the stack unguarded.
+ */
+function builtIn(app: App, name: string, type: new (...args: any[]) => IConstruct, guarded: ReadonlyMap<IConstruct, number>): IConstruct | undefined {
   const stack = new TerraformStack(app, 'production');
   thrownMessage(() => new type(stack, 'Built', undefined));
-  if (!stack.node.findAll().some((c) => c instanceof type)) BUILT_WITH_PROPS[name.split(' ').pop()!]?.(stack);
+  if (!stack.node.findAll().some((c) => c instanceof type)) {
+    expect([...guarded.keys()]).toEqual([]);
+    BUILT_WITH_PROPS[name.split(' ').pop()!]?.(stack);
+  }
   return stack.node.findAll().find((c) => c instanceof type);
 }
 
@@ -78,10 +84,11 @@ describe('every construct of the library guards the stack it is in', () => {
   });
 
   // A construct added later that forgets guardStack(this), or calls it only after building a child (whose own guard
-  // would guard the stack anyway), fails here; one that cannot be built without props needs an entry in
-  // BUILT_WITH_PROPS, or this fails naming it.
-  test.each(constructClasses)('%s: guards its stack itself, first once it is in the tree, also when its props are refused', (name, type) => {
-    const built = builtIn(Testing.app(), name, type);
+  // would guard the stack anyway), fails here; so does one that checks its props before calling it once in the tree
+  // (built with none, it is refused unguarded). One that refuses them before joining the tree (before super) needs an
+  // entry in BUILT_WITH_PROPS, or this fails naming it.
+  test.each(constructClasses)('%s: guards its stack itself, first once it is in the tree (its props refused, where it joins the tree before checking them)', (name, type) => {
+    const built = builtIn(Testing.app(), name, type, guarded);
     if (built === undefined) throw new Error(`${name} was not built: it checks its props before it joins the tree, so add a builder with valid props to BUILT_WITH_PROPS`);
     expect(guarded.has(built)).toBe(true);
     expect(guarded.get(built)).toBe(0);
