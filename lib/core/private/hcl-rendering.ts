@@ -15,10 +15,10 @@ const checkedInJson = new WeakSet<TerraformStack>();
  * `stack.toTerraform` as it then is (secrets-at-synth's refusal wraps it, {@link checkJsonBeforeHcl}), keeping it for
  * {@link jsonRenderedWithHcl} (made right before the HCL, it is made in the same state), then refuses the stack-level
  * overrides the HCL would drop or write wrongly. Any other stack renders its HCL alone, once: a written-stack check of
- * it renders the JSON after the writer, which renders last, so in the same state. A refused synth
- * removes the stack's earlier files (failed-synth-output). Every construct of the library reaches it through
- * `guardStack(this)` (guard-stack), and the written-stack check and secrets-at-synth for the stacks they check. A stack
- * holding none of the library's constructs is left as cdktf writes it. Idempotent per stack; nothing outside a stack.
+ * it renders the JSON after the writer, which renders last, so in the same state. A refused synth removes the stack's
+ * earlier files (failed-synth-output). Every construct of the library reaches it through `guardStack(this)`
+ * (guard-stack), and the written-stack check and secrets-at-synth for the stacks they check. A stack holding none of
+ * the library's constructs is left as cdktf writes it. Idempotent per stack; nothing outside a stack.
  * @internal
  */
 export function guardHclRendering(scope: IConstruct): void {
@@ -28,7 +28,8 @@ export function guardHclRendering(scope: IConstruct): void {
   removeOutputOnFailedSynth(stack);
   const renderHcl = stack.toHclTerraform.bind(stack);
   stack.toHclTerraform = () => {
-    // The JSON first, when it checks secrets: a secret's refusal names the secret, also when its flip is an override refused below.
+    // The JSON first, when it checks secrets: a secret's refusal names the secret, also when its flip is an override
+    // refused below.
     if (checkedInJson.has(stack)) jsonOfHcl.set(stack, stack.toTerraform());
     refuseOverridesHclMiswrites(stack);
     return renderHcl();
