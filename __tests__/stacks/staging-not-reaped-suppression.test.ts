@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { Environment, Phase, Product, StagingMode, StagingSuppressions } from '../../lib';
+import { BoundarySuppressions, Environment, Phase, Product, StagingMode, StagingSuppressions, ValidationError } from '../../lib';
 import { EnvironmentStack } from '../../stacks';
 import { ManagedCertificate } from '../../generated/providers/hcloud/managed-certificate';
 import { Zone } from '../../generated/providers/hcloud/zone';
@@ -64,5 +64,32 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
     const production = staging(Environment.PRODUCTION);
     StagingSuppressions.add(production, [{ id: 'Staging-NotReaped', reason: REASON }]);
     expect(synthError(production)).toContain("acme-production.suppressions: 'Staging-NotReaped' is not allowed: the suppression matches no finding (acme-production is a production stack, and only a staging stack warns Staging-NotReaped). Fix: remove it");
+  });
+
+  // The refusals were the boundary suppressions': they spoke of ports and appliesTo, which Staging-NotReaped never takes.
+  test('a second suppression on one construct, and appliesTo in any form, are refused without the boundary rules\' wording', () => {
+    const stack = staging();
+    StagingSuppressions.add(stack, [{ id: 'Staging-NotReaped', reason: REASON }]);
+    expect(() => StagingSuppressions.add(stack, [{ id: 'Staging-NotReaped', reason: `${REASON}, again` }]))
+      .toThrow(new ValidationError(`acme-staging.suppressions: 'Staging-NotReaped' (every finding, reason '${REASON}, again') is not allowed: acme-staging has a suppression of 'Staging-NotReaped' `
+        + `covering the same findings already (every finding, reason '${REASON}'), so one of them would match no finding. Fix: keep one suppression of the rule on the construct`));
+    for (const appliesTo of [[], null, ['acme-staging/Cert']]) {
+      expect(() => StagingSuppressions.add(certificate(staging()), [{ id: 'Staging-NotReaped', reason: REASON, appliesTo } as any]))
+        .toThrow(new ValidationError("acme-staging/Cert.suppressions.entries[0].appliesTo: 'appliesTo' is not allowed: there is no property of this name, so its value would be ignored and the default used. Fix: remove it; the properties are id, reason"));
+    }
+  });
+});
+
+// From plain JavaScript, a scope left out read scope.node and threw a TypeError that named neither the call nor the fix.
+describe('StagingSuppressions.add and BoundarySuppressions.add, from plain JavaScript', () => {
+  test.each([
+    ['StagingSuppressions', (scope: unknown) => StagingSuppressions.add(scope as any, [{ id: 'Staging-NotReaped', reason: 'the certificate is free and renewing it is rate limited' }]), 'Staging-NotReaped'],
+    ['BoundarySuppressions', (scope: unknown) => BoundarySuppressions.add(scope as any, [{ id: 'Boundary-EuPlacement', reason: 'a load balancer in ash for the US marketing site only' }]), 'Boundary-EuPlacement'],
+  ])('%s.add refuses a scope that is missing or no construct, naming the value and the fix', (className, add, id) => {
+    const fix = `Fix: pass the construct the finding is on, or its stack: ${className}.add(stack, [{ id: '${id}', reason: '…' }])`;
+    for (const missing of [undefined, null]) {
+      expect(() => add(missing)).toThrow(new ValidationError(`${className}.add.scope: missing: a suppression is placed on a construct (a stack, or a construct in one). ${fix}`));
+    }
+    expect(() => add('acme-staging')).toThrow(new ValidationError(`${className}.add.scope: 'acme-staging' is not allowed: it is a string, not a construct. ${fix}`));
   });
 });

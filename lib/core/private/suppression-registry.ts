@@ -1,8 +1,8 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { TerraformStack } from 'cdktf';
-import { quote, ValidationError } from '../validation-message';
+import { missingValue, quote, ValidationError } from '../validation-message';
 import { suppressionCoverage } from './suppression-coverage';
-import { checkProps, fail, is, optionalArray, propNames, refuseUnknownProps, requireArray, requireProps } from '../runtime-checks';
+import { aType, checkProps, fail, is, optionalArray, propNames, refuseUnknownProps, requireArray, requireProps } from '../runtime-checks';
 import { isReason, MIN_DIFFERENT_REASON_LETTERS } from '../reason';
 
 /** A deliberate exception to one rule, with the reason it is safe (cdk-nag's shape). */
@@ -42,17 +42,25 @@ export class SuppressionRegistry {
 
   public add(scope: IConstruct, entries: readonly RuleSuppression[]): void {
     const { className, exampleId, ruleKind, record } = this.wording;
-    const at = `${scope?.node?.path ?? className}.suppressions`;
+    // From JavaScript: a TypeError from reading scope.node told neither which call nor what to pass.
+    const scopeFix = `pass the construct the finding is on, or its stack: ${className}.add(stack, [{ id: '${exampleId}', reason: '…' }])`;
+    if (scope === undefined || scope === null) throw new ValidationError(missingValue(`${className}.add`, 'scope', 'a suppression is placed on a construct (a stack, or a construct in one)', scopeFix));
+    if (!Construct.isConstruct(scope)) fail(`${className}.add`, 'scope', scope, `it is ${aType(scope)}, not a construct`, scopeFix);
+    const at = `${scope.node.path}.suppressions`;
+    const rules = this.rules();
+    // appliesTo narrows a suppression to what findings name: where no rule's findings name anything (Staging-NotReaped),
+    // it is no property at all, and its refusals do not speak of ports.
+    const targeted = rules.some((r) => r.targets !== undefined);
     // Each entry is read once, into a frozen copy that is checked and kept: a getter (from JavaScript)
     // could otherwise answer the checks with a real reason and the stack's record with another.
     const copies = requireArray(at, 'entries', entries, `list suppressions such as [{ id: '${exampleId}', reason: '…' }]`, (e, prop) => {
       const fix = `write ${prop} as { id: '${exampleId}', reason: '…' }`;
       requireProps(at, e, fix, prop);
-      // A plain object is read whole, once (its unknown keys are refused from the copy); an instance by its two fields.
+      // A plain object is read whole, once (its unknown keys are refused from the copy); an instance by its fields.
       const read: Record<string, unknown> = Object.getPrototypeOf(e) === Object.prototype
         ? Object.fromEntries(Object.entries(e as object))
         : { id: (e as RuleSuppression).id, reason: (e as RuleSuppression).reason, appliesTo: (e as RuleSuppression).appliesTo };
-      refuseUnknownProps(at, prop, read, propNames<RuleSuppression>({ id: true, reason: true, appliesTo: true }));
+      refuseUnknownProps(at, prop, read, targeted ? propNames<RuleSuppression>({ id: true, reason: true, appliesTo: true }) : ['id', 'reason']);
       // null (from JavaScript) is refused, never read as left out: that would widen the suppression to every finding of the rule.
       const appliesTo = optionalArray(at, `${prop}.appliesTo`, read.appliesTo, "list what it covers, such as ['TCP 587']; left out, the suppression covers every finding of the rule", (t, tProp) => {
         if (typeof t !== 'string' || t.trim() === '') fail(at, tProp, t, 'it does not name what a finding is about', "write it as the finding names it, such as 'TCP 587'");
@@ -75,7 +83,6 @@ export class SuppressionRegistry {
         + `so the suppression would apply to every stack below it while no stack's ${record} lists it. `
         + `Fix: add it to the stack, or to the construct the finding is on, such as ${className}.add(stack, [...])`);
     }
-    const rules = this.rules();
     const placed = [...(this.placed.get(scope) ?? [])];
     for (const entry of copies) {
       const rule = rules.find((r) => r.id === entry.id);
@@ -92,7 +99,8 @@ export class SuppressionRegistry {
       if (twin) {
         throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' (${suppressionCoverage(entry)}, reason ${quote(entry.reason)}) is not allowed: `
           + `${scope.node.path} has a suppression of '${entry.id}' covering the same findings already (${suppressionCoverage(twin)}, reason ${quote(twin.reason)}), so one of them would match no finding. `
-          + 'Fix: keep one suppression of the rule on the construct (list every port it covers in its appliesTo), or give each its own appliesTo entries');
+          + (targeted ? 'Fix: keep one suppression of the rule on the construct (list every port it covers in its appliesTo), or give each its own appliesTo entries'
+            : 'Fix: keep one suppression of the rule on the construct'));
       }
       placed.push(entry);
       // Letters, not characters: twenty spaces, dots or zero-width characters say nothing to an auditor,
