@@ -1,6 +1,6 @@
 import { Annotations, IAspect, TerraformResource } from 'cdktf';
 import { IConstruct } from 'constructs';
-import { invalidValue } from '../lib/core/validation-message';
+import { invalidValue, quote } from '../lib/core/validation-message';
 import { RuleSuppression } from '../lib/core/private/suppression-registry';
 import { REAPED_COLLECTIONS } from '../lib/environments/staging-reaper';
 import { STAGING_NOT_REAPED, StagingSuppressions } from '../lib/environments/staging-suppressions';
@@ -24,6 +24,8 @@ export class OnDemandLabels implements IAspect {
   private readonly warned = new Set<TerraformResource>();
   /** The suppressions that accepted a warning: any other one placed in the stack matches nothing, and is refused. */
   private readonly accepted = new Set<RuleSuppression>();
+  /** The suppressions a nearer one shadowed on a warning, with the nearer ones and where they are: refused naming them. */
+  private readonly shadowed = new Map<RuleSuppression, Map<RuleSuppression, string>>();
 
   constructor(private readonly labels: Readonly<Record<string, string>>) {}
 
@@ -70,7 +72,7 @@ export class OnDemandLabels implements IAspect {
     const byOwner = new Map<IConstruct, string>();
     for (const { owner, message } of this.refused.values()) if (!byOwner.has(owner)) byOwner.set(owner, message);
     return [...byOwner.values(), ...StagingSuppressions.unused(stack, this.accepted,
-      `no resource on it or below it is of a type the staging reaper does not remove (it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')})`)];
+      `no resource on it or below it is of a type the staging reaper does not remove (it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')})`, this.shadowed)];
   }
 
   /** A labelled type the reaper has no collection for: labelled, it still outlives a rehearsal that died, billed. */
@@ -80,10 +82,12 @@ export class OnDemandLabels implements IAspect {
     const finding = `${node.node.path} is a ${node.terraformResourceType}, which the staging reaper does not remove `
       + `(it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')}): after a rehearsal that died before its destroy, it stays, billed, and \`staging list\` `
       + 'does not show it';
-    const accepted = StagingSuppressions.find(node, STAGING_NOT_REAPED);
+    const [accepted, ...farther] = StagingSuppressions.covering(node, STAGING_NOT_REAPED);
     if (accepted) {
       this.accepted.add(accepted.suppression);
-      Annotations.of(node).addInfo(`${STAGING_NOT_REAPED} (accepted at ${accepted.owner.node.path}, reason: ${accepted.suppression.reason}): ${finding}`);
+      // A farther one covered this resource too: if it covers nothing else, its refusal names the nearer one, not "no such resource".
+      for (const { suppression } of farther) this.shadowed.set(suppression, (this.shadowed.get(suppression) ?? new Map()).set(accepted.suppression, accepted.owner.node.path));
+      Annotations.of(node).addInfo(`${STAGING_NOT_REAPED} (accepted at ${accepted.owner.node.path}, reason ${quote(accepted.suppression.reason)}): ${finding}`);
       return;
     }
     Annotations.of(node).addWarning(`${STAGING_NOT_REAPED}: ${finding}. Fix: put it in another stack, or destroy it by hand when the rehearsal is over; `

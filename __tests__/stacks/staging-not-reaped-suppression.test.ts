@@ -22,7 +22,7 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
     StagingSuppressions.add(certificate(stack), [{ id: 'Staging-NotReaped', reason: REASON }]);
     const json = JSON.parse(Testing.synth(stack, true));
     expect(warningsOf(stack).filter((w) => w.includes('Staging-NotReaped'))).toEqual([]);
-    expect(infosOf(stack)).toEqual([expect.stringMatching(new RegExp(`^Staging-NotReaped \\(accepted at acme-staging/Cert, reason: ${REASON}\\): acme-staging/Cert is a hcloud_managed_certificate, which the staging reaper does not remove`))]);
+    expect(infosOf(stack)).toEqual([expect.stringMatching(new RegExp(`^Staging-NotReaped \\(accepted at acme-staging/Cert, reason '${REASON}'\\): acme-staging/Cert is a hcloud_managed_certificate, which the staging reaper does not remove`))]);
     expect(Object.values<any>(json.resource.hcloud_managed_certificate)[0].labels).toMatchObject({ environment: 'staging', lifecycle: 'on-demand' });
   });
 
@@ -32,7 +32,7 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
     new Zone(accepted, 'Zone', { name: 'staging.example.com', mode: 'primary' });
     StagingSuppressions.add(accepted, [{ id: 'Staging-NotReaped', reason: REASON }]);
     Testing.synth(accepted, true);
-    expect(infosOf(accepted).map((i) => i.replace(/\).*/, ')'))).toEqual([`Staging-NotReaped (accepted at acme-staging, reason: ${REASON})`, `Staging-NotReaped (accepted at acme-staging, reason: ${REASON})`]);
+    expect(infosOf(accepted).map((i) => i.replace(/\).*/, ')'))).toEqual([`Staging-NotReaped (accepted at acme-staging, reason '${REASON}')`, `Staging-NotReaped (accepted at acme-staging, reason '${REASON}')`]);
     expect(warningsOf(accepted).filter((w) => w.includes('Staging-NotReaped'))).toEqual([]);
     const plain = staging();
     certificate(plain);
@@ -66,6 +66,16 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
     expect(synthError(production)).toContain("acme-production.suppressions: 'Staging-NotReaped' is not allowed: the suppression matches no finding (acme-production is a production stack, and only a staging stack warns Staging-NotReaped). Fix: remove it");
   });
 
+  // The reason was printed bare: a credential pasted into it went to the CI log as written, where every other
+  // message of the library (boundary suppressions' included) quotes it, redacted.
+  test('the info quotes the reason as every message does: a credential in it is redacted', () => {
+    const stack = staging();
+    StagingSuppressions.add(certificate(stack), [{ id: 'Staging-NotReaped', reason: 'kept on purpose, as https://ops:hunter2hunter2@wiki.acme.eu/staging explains in detail' }]);
+    Testing.synth(stack, true);
+    expect(infosOf(stack)).toEqual([expect.stringContaining("reason 'kept on purpose, as https://<redacted>@wiki.acme.eu/staging explains in detail')")]);
+    expect(infosOf(stack).join('\n')).not.toContain('hunter2');
+  });
+
   // The refusals were the boundary suppressions': they spoke of ports and appliesTo, which Staging-NotReaped never takes.
   test('a second suppression on one construct, and appliesTo in any form, are refused without the boundary rules\' wording', () => {
     const stack = staging();
@@ -77,6 +87,26 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
       expect(() => StagingSuppressions.add(certificate(staging()), [{ id: 'Staging-NotReaped', reason: REASON, appliesTo } as any]))
         .toThrow(new ValidationError("acme-staging/Cert.suppressions.entries[0].appliesTo: 'appliesTo' is not allowed: there is no property of this name, so its value would be ignored and the default used. Fix: remove it; the properties are id, reason"));
     }
+  });
+
+  // The farther one was said to match no finding "(no resource on it or below it is of a type the staging reaper does
+  // not remove …)", though the certificate below it is one: the nearer suppression covered it.
+  test('a suppression a nearer one shadows everywhere is refused naming the nearer one, not as covering no such resource', () => {
+    const stack = staging();
+    const cert = certificate(stack);
+    StagingSuppressions.add(stack, [{ id: 'Staging-NotReaped', reason: REASON }]);
+    StagingSuppressions.add(cert, [{ id: 'Staging-NotReaped', reason: 'this one certificate is free and renewing it is rate limited by the issuer' }]);
+    const error = synthError(stack);
+    expect(error).toContain("acme-staging.suppressions: 'Staging-NotReaped' is not allowed: every resource it covers is covered by the suppression of the warning on acme-staging/Cert "
+      + "(reason 'this one certificate is free and renewing it is rate limited by the issuer'), the nearer one, which applies there and whose reason the info annotation records. "
+      + 'Fix: keep one suppression for each resource (remove this one, or the nearer one if this reason is the one to keep)');
+    expect(error).not.toContain('matches no finding');
+    // One that also covers a resource no nearer one does is used, and stays.
+    const both = staging();
+    StagingSuppressions.add(certificate(both), [{ id: 'Staging-NotReaped', reason: 'this one certificate is free and renewing it is rate limited by the issuer' }]);
+    new Zone(both, 'Zone', { name: 'staging.example.com', mode: 'primary' });
+    StagingSuppressions.add(both, [{ id: 'Staging-NotReaped', reason: REASON }]);
+    expect(synthError(both)).toBe('');
   });
 });
 

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { quote } from '../core/validation-message';
 import { RuleSuppression, SuppressionRegistry } from '../core/private/suppression-registry';
 
 /** The warning a staging stack gives a labelled resource of a type the staging reaper does not remove. */
@@ -28,18 +29,32 @@ export class StagingSuppressions {
     registry.add(scope, entries);
   }
 
-  /** The suppression of `id` that applies to `scope` (on it or the nearest ancestor that has one), with where it was placed. */
-  public static find(scope: IConstruct, id: string): { owner: IConstruct; suppression: StagingSuppression } | undefined {
-    return registry.covering(scope, id)[0];
+  /**
+   * Every suppression of `id` that covers `scope` (on it or an ancestor), nearest first, with where it was placed: the
+   * first applies, the others are shadowed by it there. At most one per construct (`add` refuses a second).
+   * @internal
+   */
+  public static covering(scope: IConstruct, id: string): Array<{ owner: IConstruct; suppression: StagingSuppression }> {
+    return registry.covering(scope, id);
   }
 
   /**
-   * The refusals of the suppressions placed on `scope` or below it that covered no warning (not in `used`).
+   * The refusals of the suppressions placed on `scope` or below it that covered no warning (not in `used`): one a
+   * nearer suppression took everywhere (`shadowedBy`: the nearer ones, with where they are) is told so, naming them.
    * @internal
    */
-  public static unused(scope: IConstruct, used: ReadonlySet<RuleSuppression>, why: string): string[] {
-    return registry.keptIn(scope).filter(({ suppression }) => !used.has(suppression)).map(({ path, suppression }) =>
-      `${path}.suppressions: '${suppression.id}' is not allowed: the suppression matches no finding (${why}). `
-      + 'Fix: remove it, so that what a staging stack leaves billed is accepted only where it really does');
+  public static unused(scope: IConstruct, used: ReadonlySet<RuleSuppression>, why: string,
+    shadowedBy: ReadonlyMap<RuleSuppression, ReadonlyMap<RuleSuppression, string>> = new Map()): string[] {
+    return registry.keptIn(scope).filter(({ suppression }) => !used.has(suppression)).map(({ path, suppression }) => {
+      const nearer = [...shadowedBy.get(suppression) ?? []].map(([s, at]) => `${at} (reason ${quote(s.reason)})`);
+      if (nearer.length === 0) {
+        return `${path}.suppressions: '${suppression.id}' is not allowed: the suppression matches no finding (${why}). `
+          + 'Fix: remove it, so that what a staging stack leaves billed is accepted only where it really does';
+      }
+      const one = nearer.length === 1;
+      return `${path}.suppressions: '${suppression.id}' is not allowed: every resource it covers is covered by ${one ? 'the suppression' : 'suppressions'} of the warning on `
+        + `${nearer.join(' and ')}, the nearer ${one ? 'one, which applies' : 'ones, which apply'} there and whose reason the info annotation records. `
+        + `Fix: keep one suppression for each resource (remove this one, or ${one ? 'the nearer one' : 'the nearer ones'} if this reason is the one to keep)`;
+    });
   }
 }
