@@ -45,7 +45,8 @@ describe('staging delete-expired and a staging server it keeps', () => {
   });
 
   // Floating IPs were never reaped, and billed after every rehearsal that died before its destroy. Hetzner refuses to
-  // delete an assigned one (since 1 May 2026), and unassigning it would take the address from a server that stays.
+  // delete an assigned one (since 1 May 2026: hetzner-facts-beyond-shared.json, floatingIps), and unassigning it would
+  // take the address from a server that stays.
   test('deletes the floating IPs no staying server holds, and keeps, with a reason in the log, those assigned to a server that stays', async () => {
     const { code, out, err } = await cli(['staging', 'delete-expired', '--yes', ...NOW], env);
     expect(err).toBe('');

@@ -118,7 +118,9 @@ export class HcloudApiStandIn {
       if (collection === 'firewalls' && servers.some((sv) => sv.public_net?.firewalls?.some((f) => f.id === item.id))) {
         return send(422, { error: { code: 'resource_in_use', message: 'firewall still applied to a resource' } });
       }
-      // Since 1 May 2026 Hetzner refuses to delete an assigned floating IP; deleting its server unassigns it.
+      // Since 1 May 2026 Hetzner refuses to delete an assigned floating IP (hetzner-facts-beyond-shared.json,
+      // floatingIps: its API reference). That deleting its server unassigns it is assumed here, not sourced
+      // (hetzner-facts-beyond-shared.json, uncertain).
       if (collection === 'floating_ips' && item.server != null) return send(422, { error: { code: 'must_be_unassigned', message: 'floating ip must be unassigned' } });
       if (collection === 'networks') for (const sv of servers) sv.private_net = sv.private_net?.filter((n) => n.network !== item.id);
       if (collection === 'servers') for (const ip of this.collections.floating_ips ?? []) if (ip.server === item.id) ip.server = null;

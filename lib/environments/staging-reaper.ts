@@ -74,10 +74,12 @@ export class StagingReaper {
       kept.set(server.id, why);
       for (const used of resourcesUsedBy(server.resource)) if (!heldBy.has(used)) heldBy.set(used, why);
     }
-    // A floating IP stays while assigned to a server this run does not delete (deleting a server unassigns its floating
-    // IPs). Hetzner refuses to delete an assigned one since 1 May 2026 (must_be_unassigned), so every daily run would
-    // fail on it; and unassigning it first would take the address from a server that stays: a kept staging server, or
-    // one no staging label marks, such as the test machine a staging stack may reuse.
+    // A floating IP stays while assigned to a server this run does not delete (one on a server it deletes goes after
+    // that server, assuming the server's deletion unassigns it: no source at hand says so). Hetzner refuses to delete
+    // an assigned one since 1 May 2026 (422 must_be_unassigned: its API reference, 'Delete a Floating IP'; its
+    // Terraform provider and Ansible collection unassign first; hetzner-facts-beyond-shared.json, floatingIps), so
+    // every daily run would fail on it; and unassigning it first would take the address from a server that stays: a
+    // kept staging server, or one no staging label marks, such as the test machine a staging stack may reuse.
     const deleted = new Set(found.filter((r) => r.collection === 'servers' && r.expired && !r.skipReason).map((r) => r.id));
     for (const ip of found.filter((r) => r.collection === 'floating_ips')) {
       const server = ip.resource.server;
