@@ -1,5 +1,6 @@
 import { HcloudApiClient } from '../lib/environments/hcloud-api-client';
 import { projectTokenVariable } from '../lib/environments/release-plan';
+import { isLoopbackHttpEndpoint } from '../lib/environments/private/hetzner-endpoints';
 import { STAND_IN_TOKEN } from '../testing/harness/stand-in-names';
 
 /**
@@ -20,14 +21,17 @@ export function productionProjectClient(env: NodeJS.ProcessEnv): HcloudApiClient
 }
 
 /**
- * `env`, unless `name` holds the stand-in's token with no HCLOUD_ENDPOINT: the shell of a rehearsal against the stand-in
- * (docs/testing.md) has it, and the stand-in serves Terraform alone, so the command would send it to Hetzner's API and
- * report a 401 about a token nobody issued.
+ * `env`, unless `name` holds the stand-in's token and HCLOUD_ENDPOINT names no http(s) server of this machine (a local
+ * stand-in of the API): the shell of a rehearsal against the stand-in (docs/testing.md) has the token, and the stand-in
+ * serves Terraform alone. Without an endpoint, or with Hetzner's, the command would send the token to Hetzner and report
+ * a 401 about a token nobody issued; with the stand-in's file: endpoint it would fail on a URL it cannot fetch.
  */
 function notStandIn(env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
-  if (!standInTokenIn(env, name)) return env;
+  if (!standInTokenIn(env, name) || isLoopbackHttpEndpoint(env.HCLOUD_ENDPOINT ?? '')) return env;
+  const fileEndpoint = (env.HCLOUD_ENDPOINT ?? '').trim().startsWith('file:')
+    ? ' HCLOUD_ENDPOINT\'s file: URL names the stand-in\'s project, which only the stand-in\'s provider reads.' : '';
   throw new Error(`${name} is the stand-in's token (docs/testing.md): this command talks to Hetzner's API, which the stand-in does not `
-    + `serve (it stands in for the provider under Terraform only), so nothing was asked. Fix: run it with a token of the Hetzner Cloud project `
+    + `serve (it stands in for the provider under Terraform only), so nothing was asked.${fileEndpoint} Fix: run it with a token of the Hetzner Cloud project `
     + `(in a shell without the stand-in's environment); against the stand-in, bring staging up and down with cdktf deploy and destroy.`);
 }
 
@@ -51,7 +55,7 @@ export function usesProjectTokens(env: NodeJS.ProcessEnv): boolean {
   return true;
 }
 
-/** Whether `name` holds the stand-in's token and no HCLOUD_ENDPOINT points the API client at a server of this machine. */
+/** Whether `name` holds the stand-in's token (docs/testing.md). */
 export function standInTokenIn(env: NodeJS.ProcessEnv, name: string): boolean {
-  return env[name] === STAND_IN_TOKEN && !env.HCLOUD_ENDPOINT;
+  return env[name] === STAND_IN_TOKEN;
 }

@@ -358,8 +358,8 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
     cdkCommand: ownCdk().command,
   });
   const credentials: ReleaseCredentials = { projectTokens: usesProjectTokens(io.env), projectStateKeys: usesProjectStateKeys(io.env) };
-  // A rehearsal's shell against the stand-in (docs/testing.md): the release's deploys run without --skip-provider-lock
-  // (the lock asks the public registry) and its snapshot and staging steps ask Hetzner's API, after test was deployed.
+  // A rehearsal's shell against the stand-in (docs/testing.md), whatever HCLOUD_ENDPOINT says: the release's deploys run
+  // without --skip-provider-lock (the lock asks the public registry) and its snapshot and staging steps ask Hetzner's API.
   const standIn = (credentials.projectTokens ? RELEASE_PROJECTS.map(projectTokenVariable) : ['HCLOUD_TOKEN']).find((name) => standInTokenIn(io.env, name));
   if (standIn) {
     const problem = `${standIn} is the stand-in's token (docs/testing.md): the release runs against Hetzner (its snapshot and staging steps ask `

@@ -220,6 +220,27 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(withProjects.err).toMatch(/HCLOUD_TOKEN_PRODUCTION is the stand-in's token/);
   });
 
+  // HetznerStandIn.env(cloudFile) sets a file: endpoint (and docs/testing.md has non-Linux users set one): it skipped the
+  // refusal and failed later on a URL the client cannot fetch. Hetzner's own URL sent the stand-in's token to Hetzner.
+  test("refuses the stand-in's token with the stand-in's file: endpoint or Hetzner's; only an http(s) server of this machine takes it", async () => {
+    for (const HCLOUD_ENDPOINT of ['file:///tmp/hcloud-standin/workspaces/acme-test/hcloud-standin.cloud.json', 'https://api.hetzner.cloud/v1']) {
+      for (const command of [['staging', 'list', ...NOW], ['snapshot', '--server', 'acme-production-app']]) {
+        const { code, err } = await cli(command, { HCLOUD_TOKEN: STAND_IN_TOKEN, HCLOUD_ENDPOINT });
+        expect(code).toBe(1);
+        expect(err).toMatch(/^error: HCLOUD_TOKEN is the stand-in's token \(docs\/testing\.md\): this command talks to Hetzner's API.* nothing was asked\./);
+        expect(err.includes("HCLOUD_ENDPOINT's file: URL names the stand-in's project")).toBe(HCLOUD_ENDPOINT.startsWith('file:'));
+      }
+    }
+    const local = new HcloudApiStandIn(cloud(), STAND_IN_TOKEN);
+    try {
+      const { code, out } = await cli(['staging', 'list', ...NOW], { HCLOUD_TOKEN: STAND_IN_TOKEN, HCLOUD_ENDPOINT: await local.start() });
+      expect({ code, out }).toMatchObject({ code: 0, out: expect.stringMatching(/servers\tacme-staging-app\t/) });
+      expect(local.requests.length).toBeGreaterThan(0);
+    } finally {
+      await local.stop();
+    }
+  });
+
   // A variable left over in a shell or in CI would send the token to another host.
   test('refuses an HCLOUD_ENDPOINT that is neither Hetzner\'s API nor this machine, before any request, naming no value', async () => {
     const { code, err } = await run(['staging', 'list', ...NOW], api, 'https://ops:s3cret@api.example.net/v1');

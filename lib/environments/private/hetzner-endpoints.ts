@@ -29,9 +29,13 @@ export function redirectedEndpoints(env: NodeJS.ProcessEnv, command: string): st
 
 function keepsTokenWithHetzner(value: string): boolean {
   const url = value.trim().replace(/\/+$/, '');
-  if (url === '' || HETZNER_ENDPOINTS.includes(url) || url.startsWith('file:')) return true;
+  return url === '' || HETZNER_ENDPOINTS.includes(url) || url.startsWith('file:') || isLoopbackHttpEndpoint(url);
+}
+
+/** Whether `value` is an http(s) URL of this machine's loopback (127.0.0.0/8, ::1, localhost): a local stand-in of the API. */
+export function isLoopbackHttpEndpoint(value: string): boolean {
   try {
-    const { protocol, hostname } = new URL(url);
+    const { protocol, hostname } = new URL(value.trim());
     return (protocol === 'http:' || protocol === 'https:') && (hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname));
   } catch {
     return false;
