@@ -197,21 +197,44 @@ export function guardCommand(argv: readonly string[], io: CliIo): number {
   if (shrinks.length > 0) io.err(`guard: ${stack}'s plan shrinks ${shrinks.length} volume${shrinks.length === 1 ? '' : 's'}, which Hetzner refuses: do not deploy it.`);
   if (losses.length > 0 || shrinks.length > 0) return 1;
   const { add, change, destroy } = new PlannedChanges(plan).summary;
-  // A day-2 change reads "1 to destroy" in the counts: say which of those are rollouts, which replace nothing on Hetzner.
-  const rollouts = rolloutReplacements(plan);
-  const ofThem = rollouts.length === 0 ? '' : `; of them, ${rollouts.length === 1 ? 'a machine\'s rollout' : `${rollouts.length} machines' rollouts`} replaced `
-    + `(${rollouts.join(', ')}): its bundle, a secret it uses, the agent or the disk's image changed, and the deploy rolls it out to the running machine, replacing nothing on Hetzner`;
-  io.out(`guard: ${stack}'s plan deletes no protected resource (${add} to add, ${change} to change, ${destroy} to destroy${ofThem}).`);
+  io.out(`guard: ${stack}'s plan deletes no protected resource (${add} to add, ${change} to change, ${destroy} to destroy${rolloutNote(plan)}).`);
   return 0;
 }
 
 /**
- * The machines' rollouts a plan replaces (`terraform_data` keyed on a bundle, docs/day-2.md "What the plan shows"):
- * each counts once to add and once to destroy in the plan's summary, and replaces nothing on Hetzner.
+ * What guard's summary adds for the rollouts a plan replaces: a day-2 change reads "1 to destroy" in the counts, so it
+ * says which of those are rollouts and why each is replaced (the plan's action_reason). "Replacing nothing on Hetzner"
+ * only when nothing of Hetzner's is replaced or deleted: a test Machine's image change replaces its server too.
  */
-export function rolloutReplacements(plan: any): string[] {
+function rolloutNote(plan: any): string {
+  const rollouts = rolloutReplacements(plan);
+  if (rollouts.length === 0) return '';
+  const changes = new PlannedChanges(plan);
+  const hetznerGoes = [...changes.replacements, ...changes.deletes].some((c) => c.type.startsWith('hcloud_'));
+  const counted = (n: number) => (n === 1 ? 'a machine\'s rollout' : `${n} machines' rollouts`);
+  const because = (reason: string | undefined) => rollouts.filter((r) => r.reason === reason).map((r) => r.address);
+  const tainted = because('replace_because_tainted');
+  const requested = because('replace_by_request');
+  const changed = rollouts.filter((r) => r.reason !== 'replace_because_tainted' && r.reason !== 'replace_by_request').map((r) => r.address);
+  const causes = [
+    changed.length > 0 ? `${counted(changed.length)} replaced (${changed.join(', ')}): its bundle, a secret it uses, the agent or the disk's image changed` : '',
+    tainted.length > 0 ? `${counted(tainted.length)} run again (${tainted.join(', ')}): its last run failed, so Terraform marked it tainted` : '',
+    requested.length > 0 ? `${counted(requested.length)} replaced as -replace asked (${requested.join(', ')})` : '',
+  ].filter((c) => c !== '');
+  return `; of them, ${causes.join('; ')}${hetznerGoes ? ' (a rollout itself is not a Hetzner resource)' : ', and the deploy rolls it out to the running machine, replacing nothing on Hetzner'}`;
+}
+
+/** A machine's rollout that a plan replaces, and Terraform's reason (`action_reason`, such as `replace_because_tainted`). */
+export interface RolloutReplacement { readonly address: string; readonly reason?: string }
+
+/**
+ * The machines' rollouts a plan replaces (`terraform_data` keyed on a bundle, docs/day-2.md "What the plan shows"):
+ * each counts once to add and once to destroy in the plan's summary, and is no Hetzner resource.
+ */
+export function rolloutReplacements(plan: any): RolloutReplacement[] {
   const changes = new PlannedChanges(Array.isArray(plan?.resource_changes) ? plan : { resource_changes: [] });
-  return changes.replacements.filter((c) => c.type === 'terraform_data' && typeof c.before?.triggers_replace?.bundle === 'string').map((c) => c.address);
+  return changes.replacements.filter((c) => c.type === 'terraform_data' && typeof c.before?.triggers_replace?.bundle === 'string')
+    .map((c) => ({ address: c.address, reason: c.actionReason }));
 }
 
 /**

@@ -94,8 +94,47 @@ describe('rolloutReplacements', () => {
       dataChange('App_Architecture_7955D201', ['delete', 'create'], { architecture: 'x86' }),
       { address: 'hcloud_server.App', type: 'hcloud_server', name: 'App', change: { actions: ['delete', 'create'], before: { triggers_replace: rollout }, after: {} } },
     ] };
-    expect(rolloutReplacements(plan)).toEqual(['terraform_data.App_Rollout_D52A5066']);
+    expect(rolloutReplacements(plan)).toEqual([{ address: 'terraform_data.App_Rollout_D52A5066', reason: undefined }]);
     expect(rolloutReplacements(undefined)).toEqual([]);
+  });
+
+  const guardOf = async (resourceChanges: unknown[]) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-rollout-'));
+    try {
+      const plan = path.join(dir, 'plan.json');
+      fs.writeFileSync(plan, JSON.stringify({ format_version: '1.2', resource_changes: resourceChanges }));
+      return await guard(['acme-test', '--plan-json', plan], {});
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  // A test Machine's new disk image replaces its server and its rollout in one plan: "replacing nothing on Hetzner" was
+  // printed all the same.
+  test('a plan that also replaces or deletes a Hetzner resource: the note says only that the rollout is none', async () => {
+    const server = { address: 'hcloud_server.App', type: 'hcloud_server', name: 'App', change: { actions: ['delete', 'create'], before: { image: 'debian-12' }, after: { image: 'debian-13' } } };
+    const firewall = { address: 'hcloud_firewall.Old', type: 'hcloud_firewall', name: 'Old', change: { actions: ['delete'], before: { name: 'old' }, after: null } };
+    for (const other of [server, firewall]) {
+      const result = await guardOf([other, dataChange('App_Rollout_D52A5066', ['delete', 'create'], rollout)]);
+      expect(result).toMatchObject({ code: 0, out: expect.stringMatching(/; of them, a machine's rollout replaced \(terraform_data\.App_Rollout_D52A5066\): its bundle, .* changed \(a rollout itself is not a Hetzner resource\)\)\.$/) });
+      expect(result.out).not.toMatch(/nothing on Hetzner/);
+    }
+  });
+
+  // A rollout whose provisioner failed is tainted: the plan replaces it with its triggers unchanged, and the note said
+  // its bundle or a secret had changed.
+  test("a tainted rollout is said to run again because its last run failed, from the plan's action_reason", async () => {
+    const tainted = { ...dataChange('App_Rollout_D52A5066', ['delete', 'create'], rollout), action_reason: 'replace_because_tainted' };
+    const changed = { ...dataChange('Monitoring_Rollout_0A1B2C3D', ['delete', 'create'], rollout), action_reason: 'replace_because_cannot_update' };
+    expect(await guardOf([tainted])).toMatchObject({ code: 0, out: "guard: acme-test's plan deletes no protected resource (1 to add, 0 to change, 1 to destroy; "
+      + "of them, a machine's rollout run again (terraform_data.App_Rollout_D52A5066): its last run failed, so Terraform marked it tainted, "
+      + 'and the deploy rolls it out to the running machine, replacing nothing on Hetzner).' });
+    const both = await guardOf([tainted, changed]);
+    expect(both.out).toMatch(/; of them, a machine's rollout replaced \(terraform_data\.Monitoring_Rollout_0A1B2C3D\): its bundle, .* changed; a machine's rollout run again \(terraform_data\.App_Rollout_D52A5066\): its last run failed/);
+    // terraform apply -replace=…: asked for, neither failed nor changed.
+    const requested = { ...dataChange('Db_Rollout_11223344', ['delete', 'create'], rollout), action_reason: 'replace_by_request' };
+    expect((await guardOf([requested])).out).toMatch(/; of them, a machine's rollout replaced as -replace asked \(terraform_data\.Db_Rollout_11223344\), and the deploy rolls it out/);
+    expect(rolloutReplacements({ resource_changes: [tainted] })).toEqual([{ address: 'terraform_data.App_Rollout_D52A5066', reason: 'replace_because_tainted' }]);
   });
 
   test("guard's summary says the rollout it counts replaces nothing on Hetzner", async () => {

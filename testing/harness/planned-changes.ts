@@ -10,6 +10,8 @@ export interface ResourceChange {
   readonly actions: readonly string[];
   /** For a replacement: the attribute paths that force it. */
   readonly replacePaths: readonly (readonly (string | number)[])[];
+  /** Why Terraform chose the action (`action_reason`), such as `replace_because_tainted`; undefined when the plan gives none. */
+  readonly actionReason?: string;
   /** The attribute values in the state before the change, as Terraform's JSON shows them; null for a create. */
   readonly before: any;
   /**
@@ -38,6 +40,7 @@ export class PlannedChanges {
       name: rc.name,
       actions: rc.change?.actions ?? [],
       replacePaths: rc.change?.replace_paths ?? [],
+      actionReason: typeof rc.action_reason === 'string' ? rc.action_reason : undefined,
       before: rc.change?.before ?? null,
       after: rc.change?.after ?? null,
       afterUnknown: rc.change?.after_unknown ?? {},
