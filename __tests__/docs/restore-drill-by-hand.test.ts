@@ -6,7 +6,8 @@ import { synthesizedBundle } from '../../testing/bundle';
 
 // docs/backup.md, "A restore drill now, not on Monday", held to the test machine's bundle (the Phase 2 example). It
 // said to run the drill after test's first deploy, when production may have pushed nothing yet (the drill then fails
-// and alerts RestoreDrillFailed),.
+// and alerts RestoreDrillFailed), and to read "Result: success" from `systemctl status`, which prints a Result only
+// after a failure.
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const HEADING = '### A restore drill now, not on Monday';
@@ -31,5 +32,14 @@ describe(`docs/backup.md, "${HEADING.slice(4)}"`, () => {
     expect(quoted).toBeDefined();
     expect(script).toContain(`die "${quoted} `);
     expect(text.replace(/\s+/g, ' ')).toMatch(/to run it at once \(once production's first backup push has run, to prove the wiring/);
+  });
+
+  test("starts the drill's oneshot unit, and reads its result with systemctl show, which prints it on success too", () => {
+    const unit = files.get('/etc/systemd/system/restore-drill.service')?.content ?? '';
+    expect(unit).toMatch(/^Type=oneshot$/m);
+    const commands = /```sh\n([\s\S]*?)```/.exec(text)![1].split('\n').filter((l) => l.trim() !== '');
+    expect(commands[0]).toMatch(/^systemctl start restore-drill\.service\s+# waits until the drill ends \(a oneshot unit\)/);
+    // `systemctl status` shows "(Result: …)" only after a failure; `show -p Result` prints Result=success too.
+    expect(commands.filter((l) => /^systemctl (status|show)/.test(l))).toEqual([expect.stringMatching(/^systemctl show -p Result restore-drill\.service\s+# Result=success,/)]);
   });
 });
