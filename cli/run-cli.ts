@@ -359,13 +359,13 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   });
   const credentials: ReleaseCredentials = { projectTokens: usesProjectTokens(io.env), projectStateKeys: usesProjectStateKeys(io.env) };
   // A rehearsal's shell against the stand-in (docs/testing.md), whatever HCLOUD_ENDPOINT says: the release's deploys run
-  // without --skip-provider-lock, so they lock the real provider from the public registry, which the stacks' provider
-  // blocks point at Hetzner's API. The message names only that: with --no-snapshot, or staging on test's machine, no
-  // step of the release's own asks Hetzner's API.
+  // without --skip-provider-lock, so they lock the provider from the public registry, and the stacks' provider blocks
+  // name Hetzner's API. The message names only that: with --no-snapshot, or staging on test's machine, no step of the
+  // release's own asks Hetzner's API.
   const standIn = (credentials.projectTokens ? RELEASE_PROJECTS.map(projectTokenVariable) : ['HCLOUD_TOKEN']).find((name) => standInTokenIn(io.env, name));
   if (standIn) {
     const problem = `${standIn} is the stand-in's token (docs/testing.md): the release runs against Hetzner (its deploys lock the provider `
-      + `from the public registry: the real one, not the stand-in's, and it talks to the Hetzner API the stacks' provider blocks name).`;
+      + `from the public registry, not the stand-in's, and the stacks' provider blocks name Hetzner's API).`;
     if (!dryRun) throw new Error(`${problem} Nothing was run. Fix: against the stand-in, run its steps by hand as docs/testing.md shows `
       + '(cdktf deploy and destroy with --skip-provider-lock); release with the Hetzner projects\' own tokens.');
     io.err(`note: the release would refuse to start: ${problem}`);
