@@ -10,7 +10,21 @@ export interface WrittenStackPack {
   checkStack(stack: TerraformStack, terraform?: Record<string, any>): string[];
 }
 
-const wrapped = new WeakSet<TerraformStack>();
+/**
+ * A check of what a stack writes that is no rule pack (the staging reaper's labels): each error it returns names what
+ * is wrong and its fix itself; skipValidation does not skip it either.
+ */
+export interface WrittenStackCheck {
+  checkStack(stack: TerraformStack, terraform: Record<string, any>): string[];
+}
+
+/** What checks a stack's written Terraform: where its packs come from, and its other checks. */
+interface WrittenChecks {
+  packsOf?: (stack: TerraformStack) => readonly WrittenStackPack[];
+  readonly others: WrittenStackCheck[];
+}
+
+const checksOf = new WeakMap<TerraformStack, WrittenChecks>();
 
 /**
  * Checks the Terraform a stack actually writes, not only what it held at validation time.
@@ -22,11 +36,28 @@ const wrapped = new WeakSet<TerraformStack>();
  * removed and synth fails the way a failed validation does (the stacks written before it lose theirs too, see
  * failed-synth-output). `skipValidation` does not skip it: the packs are the data boundary, which boundary.md
  * publishes as enforced at synth.
- * Idempotent per stack.
+ * Idempotent per stack: the first `packsOf` stays.
  */
 export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: TerraformStack) => readonly WrittenStackPack[]): void {
-  if (wrapped.has(stack)) return;
-  wrapped.add(stack);
+  const checks = wrap(stack);
+  checks.packsOf ??= packsOf;
+}
+
+/**
+ * Has `check` check the Terraform `stack` writes too, after its packs (see checkWrittenStack), whatever constructs of
+ * the library the stack holds: a stack that holds none but the one calling this is checked all the same.
+ */
+export function checkWrittenStackWith(stack: TerraformStack, check: WrittenStackCheck): void {
+  const checks = wrap(stack);
+  if (!checks.others.includes(check)) checks.others.push(check);
+}
+
+/** Wraps `stack`'s synthesizer once, to run the checks checksOf holds for it on what it wrote. */
+function wrap(stack: TerraformStack): WrittenChecks {
+  const known = checksOf.get(stack);
+  if (known) return known;
+  const checks: WrittenChecks = { others: [] };
+  checksOf.set(stack, checks);
   const original = stack.synthesizer;
   const synthesizer: IStackSynthesizer = {
     synthesize(session: ISynthesisSession): void {
@@ -36,24 +67,30 @@ export function checkWrittenStack(stack: TerraformStack, packsOf: (stack: Terraf
       // hcl-rendering, which also refuses the stack overrides the HCL would leave out) is what is checked, or the stack
       // rendered now, in the state the writer, which renders last, wrote.
       const written = readJson(file) ?? rendered ?? stack.toTerraform();
-      const errors = [...new Set(packsOf(stack))].flatMap((pack) => pack.checkStack(stack, written));
+      const errors = [...new Set(checks.packsOf?.(stack) ?? [])].flatMap((pack) => pack.checkStack(stack, written));
       // skipValidation (which cdktf's own error message suggests) skips every validation, the packs'
       // and the App's checks that every stack is reached by one: the rule packs run here anyway, with
       // the App's, so that the boundary published as enforced at synth is never silently off.
       if (session.skipValidation) errors.push(...stack.node.root.node.validate());
-      if (errors.length === 0) return;
+      const others = checks.others.flatMap((check) => check.checkStack(stack, written));
+      if (errors.length === 0 && others.length === 0) return;
       fs.rmSync(file, { force: true });
       throw new Error('Validation failed with the following errors:\n'
-        + errors.map((e) => `  [${stack.node.path}] ${e}`).join('\n')
-        + (session.skipValidation
-          ? `\n\nskipValidation skips the CDK's validations (cdktf's or cdktn's), not the rule packs of ${PACKAGE_NAME} (the data boundary): ${file} was removed, so that nothing unchecked is deployed. `
-            + 'Fix the findings, or accept one with BoundarySuppressions.add(construct, [{ id, reason }]), which boundary.md lists.'
-          : `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${file} was removed, so that nothing unchecked is deployed.`));
+        + [...errors, ...others].map((e) => `  [${stack.node.path}] ${e}`).join('\n')
+        + (errors.length === 0
+          // The other checks' errors say what changed and the fix: only why nothing is written is left to say.
+          ? `\n\n${file} was removed, so that nothing unchecked is deployed`
+            + (session.skipValidation ? ` (skipValidation skips the CDK's validations, not ${PACKAGE_NAME}'s checks of what a stack writes).` : '.')
+          : session.skipValidation
+            ? `\n\nskipValidation skips the CDK's validations (cdktf's or cdktn's), not the rule packs of ${PACKAGE_NAME} (the data boundary): ${file} was removed, so that nothing unchecked is deployed. `
+              + 'Fix the findings, or accept one with BoundarySuppressions.add(construct, [{ id, reason }]), which boundary.md lists.'
+            : `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${file} was removed, so that nothing unchecked is deployed.`));
     },
   };
   stack.synthesizer = synthesizer;
   guardHclRendering(stack);
   removeOutputOnFailedSynth(stack);
+  return checks;
 }
 
 /** The JSON a stack wrote, or `undefined` for HCL output (`--hcl`) or no file. */
