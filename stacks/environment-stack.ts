@@ -287,7 +287,7 @@ export class EnvironmentStack extends TerraformStack {
     Aspects.of(this).add(new BoundaryChecks({ policy: product.boundary }));
     // A worker of networkClients, or anything added later, is reaped with the rest of a rehearsal that died before its destroy.
     if (isStaging) {
-      this.onDemandLabelling = new OnDemandLabels({ environment: environment.name, ...onDemandLabels });
+      this.onDemandLabelling = new OnDemandLabels(this, { environment: environment.name, ...onDemandLabels });
       Aspects.of(this).add(this.onDemandLabelling);
     }
     // A volume, or a database off the app machine, is a roadmap component: whoever adds one, the phase judges it.

@@ -1,6 +1,7 @@
-import { Annotations, IAspect, TerraformResource } from 'cdktf';
+import { Annotations, IAspect, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
-import { invalidValue, quote } from '../lib/core/validation-message';
+import { invalidValue, missingValue, quote } from '../lib/core/validation-message';
+import { checkWrittenStackWith, WrittenStackCheck } from '../lib/core/written-stack-check';
 import { RuleSuppression } from '../lib/core/private/suppression-registry';
 import { REAPED_COLLECTIONS } from '../lib/environments/staging-reaper';
 import { STAGING_NOT_REAPED, StagingSuppressions } from '../lib/environments/staging-suppressions';
@@ -18,16 +19,23 @@ import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument
  * firewalls, networks, SSH keys, placement groups); a labelled resource of another type (a snapshot, a certificate, a
  * storage box, a zone) gets the labels too, and a warning that the reaper will not remove it, unless a
  * StagingSuppressions entry accepts that with a reason: then an info annotation records the reason.
+ *
+ * What comes after it (a stack override of the labels, an Aspect added after it, skipValidation past its refusal)
+ * could still write a resource the reaper removes without them: the stack's written Terraform is checked again
+ * (checkStack, run by the written-stack check whatever else the stack holds), and refused at synth.
  */
-export class OnDemandLabels implements IAspect {
-  private readonly refused = new Map<TerraformResource, { readonly owner: IConstruct; readonly message: string }>();
+export class OnDemandLabels implements IAspect, WrittenStackCheck {
+  private readonly refused = new Map<TerraformResource, { readonly owner: IConstruct; readonly message: string; readonly fix: string }>();
   private readonly warned = new Set<TerraformResource>();
   /** The suppressions that accepted a warning: any other one placed in the stack matches nothing, and is refused. */
   private readonly accepted = new Set<RuleSuppression>();
   /** The suppressions a nearer one shadowed on a warning, with the nearer ones and where they are: refused naming them. */
   private readonly shadowed = new Map<RuleSuppression, Map<RuleSuppression, string>>();
 
-  constructor(private readonly labels: Readonly<Record<string, string>>) {}
+  /** For `stack`, which it is then added to: its written Terraform is checked for these labels (checkStack). */
+  constructor(stack: TerraformStack, private readonly labels: Readonly<Record<string, string>>) {
+    checkWrittenStackWith(stack, this);
+  }
 
   public visit(node: IConstruct): void {
     if (!(node instanceof TerraformResource) || !node.terraformResourceType.startsWith('hcloud_')) return;
@@ -42,26 +50,63 @@ export class OnDemandLabels implements IAspect {
     // and a number as {}: as synthesized, they would pass for labels and be labelled. An override merges into that.
     const given = (node as { labelsInput?: unknown }).labelsInput;
     if (Array.isArray(given) || typeof given === 'number' || typeof given === 'boolean') {
-      this.refused.set(node, { owner, message: invalidValue(owner, 'labels', given, `${notLabels(given)}, which the generated constructor would write out as `
+      this.refused.set(node, { owner, fix, message: invalidValue(owner, 'labels', given, `${notLabels(given)}, which the generated constructor would write out as `
         + `${JSON.stringify(synthesizedArgument(node, 'labels'))}, so the staging reaper's labels cannot be added to them`, fix) });
       return;
     }
     // As synthesized, overrides included: an addOverride('labels', …) replaces what the constructor was given.
     const written = synthesizedArgument(node, 'labels');
     if (written !== undefined && (written === null || typeof written !== 'object' || Array.isArray(written))) {
-      this.refused.set(node, { owner, message: invalidValue(owner, 'labels', written, `${notLabels(written)}, so the staging reaper's labels cannot be added to them`, fix) });
+      this.refused.set(node, { owner, fix, message: invalidValue(owner, 'labels', written, `${notLabels(written)}, so the staging reaper's labels cannot be added to them`, fix) });
       return;
     }
     const current = (written ?? {}) as Record<string, unknown>;
-    const differing = Object.entries(this.labels).filter(([key, value]) => current[key] !== undefined && current[key] !== value);
+    const { missing, differing } = this.mismatched(current);
     if (differing.length > 0) {
-      this.refused.set(node, { owner, message: invalidValue(owner, 'labels', Object.fromEntries(differing.map(([key]) => [key, current[key]])),
+      const differingFix = this.fix(owner, differing);
+      this.refused.set(node, { owner, fix: differingFix, message: invalidValue(owner, 'labels', Object.fromEntries(differing.map((key) => [key, current[key]])),
         'a staging stack labels what it creates for the staging reaper, which finds what a rehearsal left by these labels; '
-        + 'with other values the reaper would leave this resource running and billed', this.fix(owner, differing.map(([key]) => key))) });
+        + 'with other values the reaper would leave this resource running and billed', differingFix) });
       return;
     }
     // Key by key: the labels the resource has stay, whoever set them.
-    for (const [key, value] of Object.entries(this.labels)) if (current[key] === undefined) node.addOverride(`labels.${key}`, value);
+    for (const key of missing) node.addOverride(`labels.${key}`, this.labels[key]);
+  }
+
+  /**
+   * The resources of a type the reaper removes that `terraform`, what `stack` wrote, leaves without the stack's labels,
+   * each with what is missing or changed and the fix: what came after this Aspect (a stack override, a later Aspect or
+   * hook, skipValidation past its refusal) would otherwise deploy a resource no reaper finds, billed until deleted by hand.
+   */
+  public checkStack(stack: TerraformStack, terraform: Record<string, any>): string[] {
+    const overrides: Record<string, any> = (stack as unknown as { rawOverrides?: Record<string, any> }).rawOverrides ?? {};
+    return Object.keys(REAPED_COLLECTIONS).flatMap((type) => Object.entries<Record<string, any>>(terraform.resource?.[type] ?? {}).flatMap(([id, body]) => {
+      const written: unknown = body.labels;
+      const isMap = written !== null && typeof written === 'object' && !Array.isArray(written);
+      const current = (isMap ? written : {}) as Record<string, unknown>;
+      const { missing, differing } = this.mismatched(current);
+      if (missing.length === 0 && differing.length === 0) return [];
+      const address = `${type}.${id}`;
+      const constructPath: unknown = body['//']?.metadata?.path;
+      const what = [
+        ...(!isMap && written !== undefined ? [`${notLabels(written)}`] : []),
+        ...(missing.length > 0 ? [`they lack ${JSON.stringify(Object.fromEntries(missing.map((key) => [key, this.labels[key]])))}`] : []),
+        ...differing.map((key) => `they set ${key} to ${quote(current[key])}, not ${quote(this.labels[key])}`),
+      ].join('; ');
+      const needed = JSON.stringify(Object.fromEntries([...missing, ...differing].map((key) => [key, this.labels[key]])));
+      const overridden = stackOverridesOf(overrides, type, id, [...missing, ...differing], typeof constructPath === 'string');
+      const refusal = [...this.refused.entries()].find(([node]) => node.terraformResourceType === type && node.friendlyUniqueId === id)?.[1];
+      const fix = overridden.length > 0
+        ? `remove ${overridden.map((at) => `stack.addOverride('${at}', …)`).join(' and ')}, or give the resource the staging reaper's labels in it: ${needed}`
+        : refusal
+          ? `${refusal.fix} (the stack refused them at validation, which skipValidation skips; it does not skip this check of what the stack writes)`
+          : 'let the library\'s labels through: whatever sets this resource\'s labels after the stack labelled it (an Aspect added after the stack\'s, an onSynthesize hook) '
+            + `must add to them ({ ...labels, team: 'data' }), not replace them; or add them: ${needed}`;
+      const at = `${address}${typeof constructPath === 'string' ? ` (${constructPath})` : ''}`;
+      const why = `as ${stack.node.path} writes it, ${what}: the staging reaper finds what a rehearsal that died before its destroy left by these labels, `
+        + `so it would leave this ${type} running and billed`;
+      return [written === undefined ? missingValue(at, 'labels', why, fix) : invalidValue(at, 'labels', written, why, fix)];
+    }));
   }
 
   /**
@@ -94,6 +139,12 @@ export class OnDemandLabels implements IAspect {
       + `if it may outlive a rehearsal, accept it with a reason: StagingSuppressions.add(<it, or the stack>, [{ id: '${STAGING_NOT_REAPED}', reason: '…' }])`);
   }
 
+  /** The stack's labels `current` lacks, and those it sets to another value. */
+  private mismatched(current: Record<string, unknown>): { readonly missing: string[]; readonly differing: string[] } {
+    const keys = Object.keys(this.labels).filter((key) => current[key] !== this.labels[key]);
+    return { missing: keys.filter((key) => current[key] === undefined), differing: keys.filter((key) => current[key] !== undefined) };
+  }
+
   private fix(owner: IConstruct, keys: readonly string[]): string {
     const fixes: string[] = [];
     // A Machine's environment label is its environment prop: the labels prop never set it.
@@ -107,6 +158,20 @@ export class OnDemandLabels implements IAspect {
 /** The nearest Machine the resource is part of, or the resource itself. */
 function ownerOf(resource: TerraformResource): IConstruct {
   return [...resource.node.scopes].reverse().find((scope) => scope instanceof Machine) ?? resource;
+}
+
+/**
+ * The stack overrides (`stack.addOverride`) that wrote the resource `type`.`id` without the stack's `keys`, as their
+ * paths: of its labels, those keys or the labels as a whole; or the resource as a whole when no construct made it.
+ */
+function stackOverridesOf(overrides: Record<string, any>, type: string, id: string, keys: readonly string[], madeByConstruct: boolean): string[] {
+  const resource: unknown = overrides.resource?.[type]?.[id];
+  if (resource === null || typeof resource !== 'object') return resource === undefined || madeByConstruct ? [] : [`resource.${type}.${id}`];
+  const at = `resource.${type}.${id}`;
+  if (!('labels' in resource)) return madeByConstruct ? [] : [at];
+  const labels: unknown = (resource as Record<string, unknown>).labels;
+  const byKey = labels !== null && typeof labels === 'object' && !Array.isArray(labels) ? keys.filter((key) => key in labels) : [];
+  return byKey.length > 0 ? byKey.map((key) => `${at}.labels.${key}`) : [`${at}.labels`];
 }
 
 /** Why written labels are no map of labels, by what they are. */
