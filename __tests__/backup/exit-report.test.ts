@@ -327,43 +327,68 @@ test('tv_to and ssh_options_to refuse a variable named as one of their locals, a
 });
 
 // restic_by_hand and target_identity read a target's settings with tv_to, ssh_options_to and password_file_to (no
-// command substitution for each, which forked). A setting is printed as it is: one with spaces, quotes and a glob is
-// neither split into words (printf would repeat its format), nor expanded, nor cut.
-test('restic_by_hand and target_identity print a target\'s settings as they are, spaces, quotes and globs included', async () => {
-  const user = "u 'x' *";
+// command substitution for each, which forked). A setting is neither split into words (printf would repeat its format),
+// nor expanded, nor cut. restic_by_hand prints a line to paste into a shell: every value in it is quoted, so that pasted
+// (run here by bash, where an unquoted * would expand to this directory's files), each reaches restic as the one
+// argument or setting restic_on gives it; a value that needs no quoting (an id, a path) is printed as it is.
+test('restic_by_hand quotes each value of its line, which bash runs with each value as one argument; target_identity prints settings as they are', async () => {
+  const user = `u 'x' "y" *`;
+  const repo = 'p "q" $r *';
+  const odd = '$HOME `id` \\ a!b';
   const shellQuote = (v: string): string => `'${v.replace(/'/g, "'\\''")}'`;
-  // The secret files target_identity digests (the password file by password_file_to's name for it).
+  // The secret files target_identity digests (the password file by password_file_to's name for it) and the S3 line reads.
   const secrets = path.join(tmp, 'etc', 'secrets');
   fs.mkdirSync(secrets, { recursive: true });
   const digest = (name: string, content: string): string => {
     fs.writeFileSync(path.join(secrets, name), content, { mode: 0o600 });
     return createHash('sha256').update(content).digest('hex').slice(0, 16);
   };
-  const keys = { box: digest('box.restic.b64', 'Ym94Cg==\n'), s3box: digest('s3box.restic.b64', 'czNib3gK\n'), env: digest('s3box.s3.env', 'BUCKET_B64=Yg==\n') };
-  let result: Finished;
-  try {
-    result = await runJob([
-      `box_KIND=sftp box_AUTH=key box_USER=${shellQuote(user)} box_HOST=h.example box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes`,
-      `s3box_KIND=s3 s3box_REPO_PATH=${shellQuote('p "q" *')}`,
-      `cd '${tmp}'`,
-      `{ printf '%s\\n' "$SB_ETC"; restic_by_hand box forget 'a b' '*'; echo; restic_by_hand s3box forget 0123abcd; echo; target_identity box; target_identity s3box; } >'${tmp}/printed'`,
-      'ok done',
-      '',
-    ].join('\n'));
-  } finally {
-    for (const name of ['box.restic.b64', 's3box.restic.b64', 's3box.s3.env']) fs.rmSync(path.join(secrets, name));
-  }
+  const b64 = (v: string): string => Buffer.from(v).toString('base64');
+  const s3Env = { ENDPOINT_B64: 'https://s3.example', BUCKET_B64: 'bucket', ACCESS_KEY_ID_B64: 'AKID', SECRET_ACCESS_KEY_B64: 'secret key' };
+  const keys = {
+    box: digest('box.restic.b64', 'Ym94Cg==\n'),
+    s3box: digest('s3box.restic.b64', 'czNib3gK\n'),
+    env: digest('s3box.s3.env', Object.entries(s3Env).map(([name, value]) => `${name}=${b64(value)}\n`).join('')),
+  };
+  const result = await runJob([
+    `box_KIND=sftp box_AUTH=key box_USER=${shellQuote(user)} box_HOST=h.example box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes`,
+    `s3box_KIND=s3 s3box_REPO_PATH=${shellQuote(repo)}`,
+    `cd '${tmp}'`,
+    `{ printf '%s\\n' "$SB_ETC"; restic_by_hand box forget 'a b' '*' ${shellQuote(odd)}; echo; restic_by_hand s3box forget 0123abcd ${shellQuote(odd)}; echo; `
+      + `target_identity box; target_identity s3box; } >'${tmp}/printed'`,
+    'ok done',
+    '',
+  ].join('\n'));
   expect(result.code).toBe(0);
   const [etc, sftp, s3, sftpIdentity, s3Identity] = fs.readFileSync(path.join(tmp, 'printed'), 'utf8').split('\n');
   expect(etc).toBe(path.join(tmp, 'etc'));
   const byHand = "as root, in sudo -i or sudo bash -c '…': ";
-  expect(sftp).toBe(`${byHand}RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/box.restic.b64" restic -o sftp.command="ssh -F /dev/null -o Port=23 -o User=${user} `
-    + `-o HostKeyAlias=sovereign-box -o UserKnownHostsFile=${etc}/ssh/known_hosts.box -o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 `
-    + `-o ServerAliveCountMax=4 -o LogLevel=ERROR -o BatchMode=yes -o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i ${etc}/ssh/id_ed25519 h.example -s sftp" `
-    + `-r sftp:${user}@h.example:r --no-cache forget a b *`);
-  expect(s3).toBe(`${byHand}(. ${etc}/secrets/s3box.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/p "q" *" `
+  const options = `-F /dev/null -o Port=23 -o User=${user} -o HostKeyAlias=sovereign-box -o UserKnownHostsFile=${etc}/ssh/known_hosts.box `
+    + '-o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR -o BatchMode=yes '
+    + `-o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i ${etc}/ssh/id_ed25519`;
+  // Quoted as an operator reads it: between double quotes with \ " $ ` escaped and ! outside them, the rest as it is.
+  const oddQuoted = '"\\$HOME \\`id\\` \\\\ a"\\!"b"';
+  expect(sftp).toBe(`${byHand}RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/box.restic.b64" restic -o sftp.command="ssh ${options.replace(/"/g, '\\"')} h.example -s sftp" `
+    + `-r "sftp:u 'x' \\"y\\" *@h.example:r" --no-cache forget "a b" "*" ${oddQuoted}`);
+  expect(s3).toBe(`${byHand}(. ${etc}/secrets/s3box.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/p \\"q\\" \\$r *" `
     + 'AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") '
-    + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3box.restic.b64" restic --no-cache forget 0123abcd)`);
+    + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3box.restic.b64" restic --no-cache forget 0123abcd ${oddQuoted})`);
   expect(sftpIdentity).toBe(`sftp ${user}@h.example:23/r key ${keys.box}`);
-  expect(s3Identity).toBe(`s3 ${keys.env} p "q" * key ${keys.s3box}`);
+  expect(s3Identity).toBe(`s3 ${keys.env} ${repo} key ${keys.s3box}`);
+
+  // Each line as bash runs it, in a directory with files for a glob to find, restic a function that prints what it was
+  // given: its arguments and the environment restic reads, each NUL-ended.
+  const ran = (line: string): string[] => {
+    expect(line.startsWith(byHand)).toBe(true);
+    const run = spawnSync('bash', ['-c', 'restic() { printf "%s\\0" "PW=${RESTIC_PASSWORD_COMMAND-}" "REPO=${RESTIC_REPOSITORY-}" '
+      + `"KEYS=\${AWS_ACCESS_KEY_ID-}/\${AWS_SECRET_ACCESS_KEY-}" "$@"; }\n${line.slice(byHand.length)}`], { cwd: tmp, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(fs.readdirSync(tmp).length).toBeGreaterThan(1);
+    return run.stdout.split('\0').slice(0, -1);
+  };
+  expect(ran(sftp)).toEqual([`PW=base64 -d ${etc}/secrets/box.restic.b64`, 'REPO=', 'KEYS=/',
+    '-o', `sftp.command=ssh ${options} h.example -s sftp`, '-r', `sftp:${user}@h.example:r`, '--no-cache', 'forget', 'a b', '*', odd]);
+  expect(ran(s3)).toEqual([`PW=base64 -d ${etc}/secrets/s3box.restic.b64`, `REPO=s3:https://s3.example/bucket/${repo}`, 'KEYS=AKID/secret key',
+    '--no-cache', 'forget', '0123abcd', odd]);
 });

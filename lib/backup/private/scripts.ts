@@ -554,25 +554,48 @@ setter_name_free() {
 }
 tv_to() { setter_name_free tv_to "$1" __n || return; local __n="\${2}_$3"; printf -v "$1" '%s' "\${!__n:-}"; }
 
+# quoted_to <variable> <value>: the value as one word of a line an operator pastes into a shell: as it is when nothing in
+# it is special to bash (printf %q leaves it so: an id, a path, a user name), else between double quotes, with \\ " $ \`
+# escaped and each ! outside them (an interactive shell's history expansion acts inside double quotes). Not %q's own
+# form: a setting such as sftp.command, which holds spaces, stays as readable as it is written.
+quoted_to() {
+  setter_name_free quoted_to "$1" __q || return
+  local __q
+  printf -v __q %q "$2"
+  if [ "$__q" != "$2" ]; then
+    __q=\${2//\\\\/\\\\\\\\}; __q=\${__q//\\"/\\\\\\"}; __q=\${__q//\\$/\\\\\\$}; __q=\${__q//\\\`/\\\\\\\`}; __q=\${__q//!/\\"\\\\!\\"}
+    __q=\\"$__q\\"
+  fi
+  printf -v "$1" '%s' "$__q"
+}
+
 # restic_by_hand <target> <restic arguments...>: the command line that runs restic on a target's repository as this
 # tooling does, for an operator's shell on this machine, after how to run it: as root, whose files (the key, the
 # secrets) it reads; a subshell takes no sudo in front, so in sudo -i or sudo bash -c '…' (the line holds no single
-# quote). An S3 target's endpoint and bucket are secrets: read from their file, not printed, and given to restic in its
-# environment, as restic_on does (argv is what ps shows any user); a secret file that cannot be read stops the line
-# (bash goes on after a failed dot command), rather than running restic on "s3:/" without keys. --no-cache, as the jobs' own
-# cache lives for their run only: none is left in root's home.
+# quote unless a setting or an argument does). Every value is quoted (quoted_to): pasted, each reaches restic as the one
+# argument, or the one setting, restic_on gives it, with no glob expanded. An S3 target's endpoint and bucket are
+# secrets: read from their file, not printed, and given to restic in its environment, as restic_on does (argv is what ps
+# shows any user); a secret file that cannot be read stops the line (bash goes on after a failed dot command), rather
+# than running restic on "s3:/" without keys. --no-cache, as the jobs' own cache lives for their run only: none is left
+# in root's home.
 restic_by_hand() {
-  local t=$1 kind repo options host user
+  local t=$1 kind repo options host user password env a args=''
   shift
+  for a in "$@"; do quoted_to a "$a"; args="$args $a"; done
   tv_to kind "$t" KIND; tv_to repo "$t" REPO_PATH
+  quoted_to password "base64 -d $SB_ETC/secrets/$t.restic.b64"
   printf "as root, in sudo -i or sudo bash -c '…': "
   case $kind in
     sftp)
       ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER
-      printf 'RESTIC_PASSWORD_COMMAND="base64 -d %s" restic -o sftp.command="ssh %s %s -s sftp" -r sftp:%s@%s:%s --no-cache %s' "$SB_ETC/secrets/$t.restic.b64" \\
-        "$options" "$host" "$user" "$host" "$repo" "$*" ;;
-    *) printf '(. %s || exit 1; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND="base64 -d %s" restic --no-cache %s)' \\
-      "$SB_ETC/secrets/$t.s3.env" "$repo" "$SB_ETC/secrets/$t.restic.b64" "$*" ;;
+      quoted_to options "ssh $options $host -s sftp"; quoted_to repo "sftp:$user@$host:$repo"
+      printf 'RESTIC_PASSWORD_COMMAND=%s restic -o sftp.command=%s -r %s --no-cache%s' "$password" "$options" "$repo" "$args" ;;
+    *)
+      # The repository's path goes inside the double quotes of RESTIC_REPOSITORY (after the secrets' $(…)): quoted_to's
+      # form without its outer quotes.
+      quoted_to env "$SB_ETC/secrets/$t.s3.env"; quoted_to repo "$repo"; repo=\${repo#\\"}
+      printf '(. %s || exit 1; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND=%s restic --no-cache%s)' \\
+        "$env" "\${repo%\\"}" "$password" "$args" ;;
   esac
 }
 
