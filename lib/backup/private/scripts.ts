@@ -1741,7 +1741,9 @@ repo_lock
 sftp_login() {
   local options host
   ssh_options_to options "$1"; tv_to host "$1" HOST
-  # The options split into words, as restic_on's sftp.command does.
+  # $options unquoted: bash splits it into ssh's words at whitespace. restic splits restic_on's sftp.command with its
+  # own splitter, which honours quotes and expands no glob: the same words for options that hold neither (a Storage
+  # Box user name such as u123456, this machine's paths).
   # shellcheck disable=SC2086
   sftp -b /dev/null $options "$host" 2>&1 >/dev/null | ssh_lines >&2
 }
