@@ -16,6 +16,10 @@ export interface StandInResource {
   private_net?: Array<{ network: number }>;
   /** Floating IPs: the ID of the server the address is assigned to, null when unassigned. */
   server?: number | null;
+  /** Primary IPs: the ID of the server the address is assigned to, null when unassigned. */
+  assignee_id?: number | null;
+  /** Primary IPs: deleted together with the server it is assigned to. */
+  auto_delete?: boolean;
 }
 
 /**
@@ -110,20 +114,26 @@ export class HcloudApiStandIn {
     if (req.method === 'DELETE' && sub === undefined) {
       if (item.protection?.delete) return send(423, { error: { code: 'protected', message: 'resource is protected' } });
       if (this.refuseDelete.has(`${collection}/${item.id}`)) return send(409, { error: { code: 'conflict', message: 'primary ip is assigned' } });
-      // What Hetzner does with a resource a server still uses: it refuses to delete an assigned primary IP or an
-      // applied firewall, and deletes a network all the same, detaching its servers in the background.
+      // What Hetzner does with a resource a server still uses: it refuses to delete an applied firewall, and deletes a
+      // network all the same, detaching its servers in the background.
       const servers = this.collections.servers ?? [];
-      const primaryIpUser = servers.find((sv) => [sv.public_net?.ipv4?.id, sv.public_net?.ipv6?.id].includes(item.id));
-      if (collection === 'primary_ips' && primaryIpUser) return send(422, { error: { code: 'must_be_unassigned', message: 'primary ip must be unassigned' } });
       if (collection === 'firewalls' && servers.some((sv) => sv.public_net?.firewalls?.some((f) => f.id === item.id))) {
         return send(422, { error: { code: 'resource_in_use', message: 'firewall still applied to a resource' } });
       }
-      // Since 1 May 2026 Hetzner refuses to delete an assigned floating IP (hetzner-facts-beyond-shared.json,
-      // floatingIps: its API reference). That deleting its server unassigns it is assumed here, not sourced
-      // (hetzner-facts-beyond-shared.json, uncertain).
-      if (collection === 'floating_ips' && item.server != null) return send(422, { error: { code: 'must_be_unassigned', message: 'floating ip must be unassigned' } });
+      // Since 1 May 2026 Hetzner refuses to delete an assigned floating or primary IP (hetzner-facts-beyond-shared.json,
+      // floatingIps and primaryIps: its API reference). That deleting its server unassigns it is assumed here, not
+      // sourced (hetzner-facts-beyond-shared.json, uncertain); a primary IP with auto_delete goes with the server.
+      const assignedTo = collection === 'floating_ips' ? item.server : collection === 'primary_ips' ? item.assignee_id : null;
+      if (assignedTo != null) return send(422, { error: { code: 'must_be_unassigned', message: `${collection === 'floating_ips' ? 'floating' : 'primary'} ip must be unassigned` } });
       if (collection === 'networks') for (const sv of servers) sv.private_net = sv.private_net?.filter((n) => n.network !== item.id);
-      if (collection === 'servers') for (const ip of this.collections.floating_ips ?? []) if (ip.server === item.id) ip.server = null;
+      if (collection === 'servers') {
+        for (const ip of this.collections.floating_ips ?? []) if (ip.server === item.id) ip.server = null;
+        const primaryIps = this.collections.primary_ips ?? [];
+        for (const ip of primaryIps.filter((p) => p.assignee_id === item.id)) {
+          if (ip.auto_delete) primaryIps.splice(primaryIps.indexOf(ip), 1);
+          else ip.assignee_id = null;
+        }
+      }
       items.splice(items.indexOf(item), 1);
       this.deleted.push(`${collection}/${item.name}`);
       if (collection !== 'servers') return send(204);
