@@ -18,11 +18,14 @@ describe('staging delete-expired and a staging server it keeps', () => {
       public_net: { ipv4: { id: 11 }, ipv6: { id: 12 }, firewalls: [{ id: 21 }] }, private_net: [{ network: 31 }],
     };
     const cloud: Record<string, StandInResource[]> = {
-      servers: [kept, { id: 2, name: 'other-staging-app', labels: onDemand('2026-11-20'), public_net: { ipv4: { id: 13 }, firewalls: [{ id: 22 }] }, private_net: [{ network: 32 }] },
+      servers: [kept, { id: 2, name: 'other-staging-app', labels: onDemand('2026-11-20'), public_net: { ipv4: { id: 13 }, ipv6: { id: 16 }, firewalls: [{ id: 22 }] }, private_net: [{ network: 32 }] },
         // The test machine a rehearsal reuses: no staging label marks it, so the reaper never lists it.
-        { id: 99, name: 'acme-test-app', labels: { environment: 'test', role: 'app' } }],
+        { id: 99, name: 'acme-test-app', labels: { environment: 'test', role: 'app' }, public_net: { ipv4: { id: 14 } } }],
       load_balancers: [], volumes: [],
-      primary_ips: [11, 12, 13].map((id) => ({ id, name: `ip-${id}`, labels: onDemand('2026-11-20') })),
+      // Assigned to the kept server (two), to the server this run deletes (one with auto_delete, which Hetzner deletes
+      // with it), to the test machine, and to none.
+      primary_ips: ([[11, 1], [12, 1], [13, 2], [14, 99], [15, null], [16, 2]] as const)
+        .map(([id, server]) => ({ id, name: `ip-${id}`, labels: onDemand('2026-11-20'), assignee_id: server, auto_delete: id === 16 })),
       // Assigned to the kept server, to the server this run deletes, to the test machine, and to none.
       floating_ips: ([[51, 1], [52, 2], [53, 99], [54, null]] as const).map(([id, server]) => ({ id, name: `fip-${id}`, labels: onDemand('2026-11-20'), server })),
       firewalls: [21, 22].map((id) => ({ id, name: `firewall-${id}`, labels: onDemand('2026-11-20') })),
@@ -40,30 +43,52 @@ describe('staging delete-expired and a staging server it keeps', () => {
     expect(code).toBe(0);
     // The kept server is still on its network, with its addresses and firewall.
     expect(api.collections.servers.find((s) => s.id === 1)!.private_net).toEqual([{ network: 31 }]);
-    expect(api.deleted).toEqual(['servers/other-staging-app', 'primary_ips/ip-13', 'floating_ips/fip-52', 'floating_ips/fip-54', 'firewalls/firewall-22', 'networks/network-32']);
-    expect(out).toMatch(/Deleted 6 expired staging resource\(s\)\./);
+    expect(api.deleted).toEqual(['servers/other-staging-app', 'primary_ips/ip-13', 'primary_ips/ip-15', 'floating_ips/fip-52', 'floating_ips/fip-54', 'firewalls/firewall-22', 'networks/network-32']);
+    // Hetzner deleted the auto_delete one with its server: not found is no failure.
+    expect(out).toContain('primary_ips ip-16 (id 16) was gone already (a primary IP with auto_delete goes with its server)');
+    expect(api.collections.primary_ips.map((ip) => ip.id)).toEqual([11, 12, 14]);
+    expect(out).toMatch(/Deleted 7 expired staging resource\(s\)\./);
   });
 
-  // Floating IPs were never reaped, and billed after every rehearsal that died before its destroy. Hetzner refuses to
-  // delete an assigned one (since 1 May 2026: hetzner-facts-beyond-shared.json, floatingIps), and unassigning it would
-  // take the address from a server that stays.
-  test('deletes the floating IPs no staying server holds, and keeps, with a reason in the log, those assigned to a server that stays', async () => {
-    const { code, out, err } = await cli(['staging', 'delete-expired', '--yes', ...NOW], env);
-    expect(err).toBe('');
-    expect(code).toBe(0);
-    // Still assigned where they were: neither deleted nor unassigned.
-    expect(api.collections.floating_ips.map((ip) => [ip.id, ip.server])).toEqual([[51, 1], [53, 99]]);
-    expect(api.requests.filter((r) => r.method !== 'GET' && r.path.includes('floating_ips')).map((r) => `${r.method} ${r.path}`))
-      .toEqual(['DELETE /v1/floating_ips/52', 'DELETE /v1/floating_ips/54']);
-    expect(out).toContain('keeping floating_ips fip-51 (id 51, expired 2026-11-20): in use by server acme-staging-app (id 1), which stays (delete protection is on)');
-    expect(out).toContain('keeping floating_ips fip-53 (id 53, expired 2026-11-20): assigned to server id 99, which the reaper does not remove '
-      + '(it is no on-demand staging server: the test machine, say); unassigning it would take the address from that server. '
-      + 'Fix: once that server no longer needs it, unassign it (hcloud floating-ip unassign 53) and the next run deletes it');
-    // Once unassigned by hand, the next run deletes it.
-    api.collections.floating_ips.find((ip) => ip.id === 53)!.server = null;
-    expect((await cli(['staging', 'delete-expired', '--yes', ...NOW], env)).code).toBe(0);
-    expect(api.deleted).toContain('floating_ips/fip-53');
-    expect(api.collections.servers.map((s) => s.id)).toEqual([1, 99]);
+  // Floating IPs were never reaped, and billed after every rehearsal that died before its destroy; primary IPs were
+  // judged only by the staging servers that use them, so one on the test machine failed every daily run. Hetzner
+  // refuses to delete an assigned one of either (since 1 May 2026: hetzner-facts-beyond-shared.json, floatingIps and
+  // primaryIps), and unassigning it would take the address from a server that stays.
+  describe.each([
+    {
+      collection: 'floating_ips', name: 'fip', onKept: 51, onDeleted: 52, onTest: 53, unassigned: 54,
+      assignedTo: (ip: StandInResource) => ip.server, unassign: (ip: StandInResource) => { ip.server = null; },
+      fix: 'unassign it (hcloud floating-ip unassign 53)',
+    },
+    {
+      collection: 'primary_ips', name: 'ip', onKept: 11, onDeleted: 13, onTest: 14, unassigned: 15,
+      assignedTo: (ip: StandInResource) => ip.assignee_id, unassign: (ip: StandInResource) => { ip.assignee_id = null; },
+      // Hetzner unassigns a primary IP only from a powered-off server (hetzner-facts-beyond-shared.json, primaryIps).
+      fix: 'power the server off (hcloud server poweroff 99), unassign it (hcloud primary-ip unassign 14: Hetzner refuses while the server runs) '
+        + 'and power the server on again (hcloud server poweron 99: it needs another address or a private network to start)',
+    },
+  ])('$collection', ({ collection, name, onKept, onDeleted, onTest, unassigned, assignedTo, unassign, fix }) => {
+    test('deletes those no staying server holds, and keeps, with a reason in the log, those assigned to a server that stays', async () => {
+      const { code, out, err } = await cli(['staging', 'delete-expired', '--yes', ...NOW], env);
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      // Still assigned where they were: neither deleted nor unassigned.
+      expect(api.collections[collection].filter((ip) => [onKept, onTest].includes(ip.id)).map((ip) => [ip.id, assignedTo(ip)])).toEqual([[onKept, 1], [onTest, 99]]);
+      expect(api.collections[collection].map((ip) => ip.id)).not.toContain(onDeleted);
+      expect(api.collections[collection].map((ip) => ip.id)).not.toContain(unassigned);
+      expect(api.requests.filter((r) => r.method !== 'GET' && r.path.includes(collection)).map((r) => `${r.method} ${r.path}`))
+        .toEqual(expect.arrayContaining([`DELETE /v1/${collection}/${onDeleted}`, `DELETE /v1/${collection}/${unassigned}`]));
+      expect(api.requests.filter((r) => r.method !== 'GET' && [onKept, onTest].some((id) => r.path === `/v1/${collection}/${id}` || r.path.startsWith(`/v1/${collection}/${id}/`)))).toEqual([]);
+      expect(out).toContain(`keeping ${collection} ${name}-${onKept} (id ${onKept}, expired 2026-11-20): in use by server acme-staging-app (id 1), which stays (delete protection is on)`);
+      expect(out).toContain(`keeping ${collection} ${name}-${onTest} (id ${onTest}, expired 2026-11-20): assigned to server id 99, which the reaper does not remove `
+        + '(it is no on-demand staging server: the test machine, say); unassigning it would take the address from that server. '
+        + `Fix: once that server no longer needs it, ${fix}; the next run then deletes it`);
+      // Once unassigned by hand, the next run deletes it.
+      unassign(api.collections[collection].find((ip) => ip.id === onTest)!);
+      expect((await cli(['staging', 'delete-expired', '--yes', ...NOW], env)).code).toBe(0);
+      expect(api.deleted).toContain(`${collection}/${name}-${onTest}`);
+      expect(api.collections.servers.map((s) => s.id)).toEqual([1, 99]);
+    });
   });
 
   test('list names the server that holds each of them', async () => {
@@ -76,8 +101,10 @@ describe('staging delete-expired and a staging server it keeps', () => {
     expect(out).toMatch(/^networks\tnetwork-32\t\(id 32\)\texpires-at 2026-11-20\texpired$/m);
     expect(out).toContain('floating_ips\tfip-51\t(id 51)\texpires-at 2026-11-20\tkept: in use by server acme-staging-app (id 1), which stays (delete protection is on)');
     expect(out).toMatch(/^floating_ips\tfip-53\t\(id 53\)\texpires-at 2026-11-20\tkept: assigned to server id 99, which the reaper does not remove/m);
+    expect(out).toMatch(/^primary_ips\tip-14\t\(id 14\)\texpires-at 2026-11-20\tkept: assigned to server id 99, which the reaper does not remove/m);
     // Assigned to a server this run deletes, which unassigns it: it goes after the server.
     expect(out).toMatch(/^floating_ips\tfip-52\t\(id 52\)\texpires-at 2026-11-20\texpired$/m);
+    expect(out).toMatch(/^primary_ips\tip-13\t\(id 13\)\texpires-at 2026-11-20\texpired$/m);
   });
 
   test('an unexpired server keeps what it uses even where those labels say it has expired (an apply that stopped part-way)', async () => {

@@ -28,6 +28,10 @@ export interface HcloudResource {
   readonly placement_group?: { readonly id: number } | null;
   /** Floating IPs only: the ID of the server the address is assigned to, null when unassigned. */
   readonly server?: number | null;
+  /** Primary IPs only: the ID of the resource the address is assigned to, null when unassigned. */
+  readonly assignee_id?: number | null;
+  /** Primary IPs only: what `assignee_id` names (`server`; `unassigned` when it is null, since 1 August 2026). */
+  readonly assignee_type?: string;
 }
 
 export interface HcloudApiClientOptions {

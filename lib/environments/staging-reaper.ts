@@ -42,7 +42,7 @@ const SELECTOR = ['environment=staging', ...Object.entries(ON_DEMAND_LABELS).map
  * It touches only resources labelled `environment=staging`, `lifecycle=on-demand` and
  * `purpose=release-rehearsal` with a valid `expires-at` date in the past, checks those labels
  * again itself rather than trusting the API's filter, and never deletes a delete-protected one, nor what a server
- * it keeps uses (its primary IPs, firewalls, network, volumes, placement group), nor a floating IP assigned to any
+ * it keeps uses (its firewalls, network, volumes, placement group), nor a floating or primary IP assigned to any
  * server it does not delete in the same run.
  */
 export class StagingReaper {
@@ -74,19 +74,23 @@ export class StagingReaper {
       kept.set(server.id, why);
       for (const used of resourcesUsedBy(server.resource)) if (!heldBy.has(used)) heldBy.set(used, why);
     }
-    // A floating IP stays while assigned to a server this run does not delete (one on a server it deletes goes after
-    // that server, assuming the server's deletion unassigns it: no source at hand says so). Hetzner refuses to delete
-    // an assigned one since 1 May 2026 (422 must_be_unassigned: its API reference, 'Delete a Floating IP'; its
-    // Terraform provider and Ansible collection unassign first; hetzner-facts-beyond-shared.json, floatingIps), so
-    // every daily run would fail on it; and unassigning it first would take the address from a server that stays: a
-    // kept staging server, or one no staging label marks, such as the test machine a staging stack may reuse.
+    // An address (floating or primary IP) stays while assigned to a server this run does not delete (one on a server
+    // it deletes goes after that server, assuming the server's deletion unassigns it: no source at hand says so; a
+    // primary IP with auto_delete goes with the server). Hetzner refuses to delete an assigned one since 1 May 2026
+    // (422 must_be_unassigned: its API reference, 'Delete a Floating IP' and 'Delete a Primary IP'; its Terraform
+    // provider and Ansible collection unassign first; hetzner-facts-beyond-shared.json, floatingIps and primaryIps),
+    // so every daily run would fail on it; and unassigning it first would take the address from a server that stays:
+    // a kept staging server, or one no staging label marks, such as the test machine a staging stack may reuse.
     const deleted = new Set(found.filter((r) => r.collection === 'servers' && r.expired && !r.skipReason).map((r) => r.id));
-    for (const ip of found.filter((r) => r.collection === 'floating_ips')) {
-      const server = ip.resource.server;
-      if (server === undefined || server === null || deleted.has(server)) continue;
-      heldBy.set(`floating_ips/${ip.id}`, kept.get(server) ?? `assigned to server id ${server}, which the reaper does not remove (it is no on-demand staging `
-        + `server: the test machine, say); unassigning it would take the address from that server. Fix: once that server no longer needs it, `
-        + `unassign it (hcloud floating-ip unassign ${ip.id}) and the next run deletes it`);
+    for (const ip of found) {
+      const kind = ASSIGNED_ADDRESSES[ip.collection];
+      const assignee = kind?.assignee(ip.resource);
+      if (!kind || !assignee || (assignee.type === 'server' && deleted.has(assignee.id))) continue;
+      const { type } = assignee;
+      const stranger = `assigned to ${type} id ${assignee.id}, which the reaper does not remove`
+        + `${type === 'server' ? ' (it is no on-demand staging server: the test machine, say)' : ''}; unassigning it would take the `
+        + `address from that ${type}. Fix: once that ${type} no longer needs it, ${kind.unassign(ip.id, assignee)}; the next run then deletes it`;
+      heldBy.set(`${ip.collection}/${ip.id}`, (type === 'server' ? kept.get(assignee.id) : undefined) ?? stranger);
     }
     return found.map(({ resource: _resource, ...r }) => {
       const held = heldBy.get(`${r.collection}/${r.id}`);
@@ -109,6 +113,13 @@ export class StagingReaper {
         await this.client.delete(resource.collection, resource.id);
         deleted.push(resource);
       } catch (e) {
+        // Gone since it was listed: Hetzner deletes a primary IP with auto_delete together with its server, which this
+        // run deleted first (hetzner-facts-beyond-shared.json, primaryIps), or someone deleted it by hand meanwhile.
+        if (e instanceof HcloudApiError && e.status === 404) {
+          log(`${resource.collection} ${resource.name} (id ${resource.id}) was gone already`
+            + `${resource.collection === 'primary_ips' ? ' (a primary IP with auto_delete goes with its server)' : ''}`);
+          continue;
+        }
         failed.push(`${resource.collection} ${resource.name} (id ${resource.id}): ${(e as Error).message}`);
         log(`could not delete ${resource.collection} ${resource.name}: ${(e as Error).message}`);
         // The project's request budget is spent (after the client's retries): every further request would fail too,
@@ -129,11 +140,35 @@ export class StagingReaper {
   }
 }
 
-/** What a server uses, as `<collection>/<id>`: its primary IPs, firewalls, networks, volumes and placement group. */
+/**
+ * The addresses Hetzner refuses to delete while assigned: what each is assigned to, as the address itself says, and how
+ * to unassign it by hand. A primary IP is unassigned only from a powered-off server (422 server_not_stopped), and the
+ * server powers on again only with a network interface left (hetzner-facts-beyond-shared.json, primaryIps).
+ */
+const ASSIGNED_ADDRESSES: Partial<Record<HcloudCollection, {
+  assignee(ip: HcloudResource): { readonly type: string; readonly id: number } | undefined;
+  unassign(id: number, assignee: { readonly type: string; readonly id: number }): string;
+}>> = {
+  floating_ips: {
+    assignee: (ip) => (ip.server === undefined || ip.server === null ? undefined : { type: 'server', id: ip.server }),
+    unassign: (id) => `unassign it (hcloud floating-ip unassign ${id})`,
+  },
+  primary_ips: {
+    // Only servers take primary IPs today; Hetzner means to allow other assignees, which the reaper never deletes.
+    assignee: (ip) => (ip.assignee_id === undefined || ip.assignee_id === null ? undefined
+      : { type: ip.assignee_type ?? 'server', id: ip.assignee_id }),
+    unassign: (id, assignee) => (assignee.type !== 'server' ? `unassign it (hcloud primary-ip unassign ${id})`
+      : `power the server off (hcloud server poweroff ${assignee.id}), unassign it (hcloud primary-ip unassign ${id}: Hetzner `
+        + `refuses while the server runs) and power the server on again (hcloud server poweron ${assignee.id}: it needs another `
+        + 'address or a private network to start)'),
+  },
+};
+
+/** What a server uses, as `<collection>/<id>`: its firewalls, networks, volumes and placement group (its addresses say
+ * themselves which server they are assigned to: ASSIGNED_ADDRESSES). */
 function resourcesUsedBy(server: HcloudResource): string[] {
   const net = server.public_net;
   return [
-    ...[net?.ipv4?.id, net?.ipv6?.id].filter((id): id is number => id !== undefined && id !== null).map((id) => `primary_ips/${id}`),
     ...(net?.firewalls ?? []).map((f) => `firewalls/${f.id}`),
     ...(server.private_net ?? []).map((n) => `networks/${n.network}`),
     ...(server.volumes ?? []).map((id) => `volumes/${id}`),
