@@ -23,7 +23,7 @@ const { deployValuesFor } = require('./bench-deploy-values');
 const { installPostgresSystemctl, stopPostgres } = require('./bench-new-server');
 const { EXAMPLES } = require(path.join(ROOT, 'dist', 'examples'));
 const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness', 'transpile-cache.js'));
-const machineFiles = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'machine-files')));
+const postgresCluster = require(javascriptEntry(path.join(ROOT, 'testing', 'postgres-cluster')));
 const { machineNamespace } = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
 
 /** What each example server sent at df843b2, before this change (cdktf placeholders; see the results file). */
@@ -74,13 +74,13 @@ async function newServer(dir, run) {
   const machine = await testing.LoopbackMachine.start(path.join(dir, `machine-${run}`));
   const ns = machineNamespace(`${process.pid % 10000}r${run}`);
   const stop = async () => {
-    stopPostgres(machine, machineFiles.PG_BIN);
+    stopPostgres(machine, postgresCluster.PG_BIN);
     ns.destroy();
     await machine.stop();
   };
   try {
-    installPostgresSystemctl(machine, ns.db, machineFiles.PG_BIN);
-    machineFiles.createDebianCluster(machine.root);
+    installPostgresSystemctl(machine, ns.db, postgresCluster.PG_BIN);
+    postgresCluster.createDebianCluster(machine.root);
   } catch (e) {
     await stop();
     throw e;

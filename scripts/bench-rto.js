@@ -25,12 +25,12 @@ const DB_MB = Number(process.env.BENCH_DB_MB || 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness', 'transpile-cache.js'));
 const labModule = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
-const machineFiles = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'machine-files')));
+const postgresCluster = require(javascriptEntry(path.join(ROOT, 'testing', 'postgres-cluster')));
 const testing = require(javascriptEntry(path.join(ROOT, 'testing', 'index')));
 const { deployValuesFor } = require('./bench-deploy-values');
 const { installPostgresSystemctl, stopPostgres } = require('./bench-new-server');
 const { RecoveryLab, PILOT, APP_PASSWORD, RESTIC_PASSWORD, PRIVATE_ADDRESS, machineNamespace } = labModule;
-const PG_BIN = machineFiles.PG_BIN;
+const PG_BIN = postgresCluster.PG_BIN;
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
@@ -65,7 +65,7 @@ async function recover({ lab, standIn, tmp, round, rows, cleanup }) {
   cleanup.push(() => stopPostgres(machine, PG_BIN));
   installPostgresSystemctl(machine, pair.db, PG_BIN);
   let t = now();
-  machineFiles.createDebianCluster(machine.root);
+  postgresCluster.createDebianCluster(machine.root);
   fs.appendFileSync(path.join(machine.root, 'etc/postgresql/15/main/postgresql.conf'), 'fsync = on\n');
   rto.package = now() - t;
   const json = lab.stacks.production;

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { cheapenRepositoryKeys } from '../backup/helpers/restic-key';
 import { JobRun, LabMachine, fingerprint, PILOT, RecoveryLab, RESTIC_PASSWORD } from './helpers/recovery-lab';
-import { PG_BIN } from './helpers/machine-files';
+import { PG_BIN } from '../../testing/postgres-cluster';
 import { NamespacePair } from './helpers/netns';
 import { describeWithRealParts } from '../setup/real-parts';
 

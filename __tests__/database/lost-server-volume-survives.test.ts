@@ -8,7 +8,8 @@ import { EnvironmentStack } from '../../stacks';
 import { synthesizedBundle } from '../../testing/bundle';
 import { policy } from '../boundary/fixtures';
 import { admin, backup, monitoring } from '../setup/product-basics';
-import { createDebianCluster, layOutDatabaseFiles, PG_BIN, serviceByPgCtl } from './helpers/machine-files';
+import { layOutDatabaseFiles } from './helpers/machine-files';
+import { createDebianCluster, PG_BIN, serviceByPgCtl } from '../../testing/postgres-cluster';
 import { NamespacePair } from './helpers/netns';
 import { describeWithRealParts, MACHINE_PYTHON } from '../setup/real-parts';
 

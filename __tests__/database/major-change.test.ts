@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { synthDatabase } from './helpers/fixture';
-import { createDebianCluster, layOutDatabaseFiles, PG_BIN } from './helpers/machine-files';
+import { layOutDatabaseFiles } from './helpers/machine-files';
+import { createDebianCluster, PG_BIN } from '../../testing/postgres-cluster';
 import { describeWithRealParts, isRoot, MACHINE_PYTHON } from '../setup/real-parts';
 
 // A PostgreSQL major change declared in code, reaching a machine whose data is in the old major's cluster:

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { cheapenRepositoryKeys } from '../backup/helpers/restic-key';
 import { fingerprint, LabMachine, PILOT, RecoveryLab, RESTIC_PASSWORD } from './helpers/recovery-lab';
-import { PG_BIN } from './helpers/machine-files';
+import { PG_BIN } from '../../testing/postgres-cluster';
 import { NamespacePair } from './helpers/netns';
 import { describeWithRealParts } from '../setup/real-parts';
 

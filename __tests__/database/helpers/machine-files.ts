@@ -1,11 +1,8 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { SynthesizedBundle } from '../../../testing/bundle';
 import { renderTemplate, templateValues } from '../../backup/helpers/terraform-template';
-
-export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 /** Writes the bundle's PostgreSQL files under `root`, deploy-time ones rendered as Terraform would with `variables`. */
 export function layOutDatabaseFiles(bundle: SynthesizedBundle, root: string, variables: Record<string, string>): string[] {
@@ -20,48 +17,4 @@ export function layOutDatabaseFiles(bundle: SynthesizedBundle, root: string, var
     if (file.owner !== 'root:root') execFileSync('chown', [file.owner, target]);
   }
   return part.files.map((f) => f.path);
-}
-
-/**
- * The part of Debian's cluster layout the package creates (postgresql.conf with its include_dir,
- * pg_ident.conf, the socket directory, an initdb'd `main`), under `root` and owned by postgres.
- * The test's postgresql.conf differs from Debian's only in the paths, which move under `root`.
- */
-export function createDebianCluster(root: string, major = 15, dataDirectory = `/var/lib/postgresql/${major}/main`): void {
-  // postgres must reach the directories below the temp directory (mkdtemp makes them 0700).
-  const tmp = fs.realpathSync(os.tmpdir());
-  for (let dir = fs.realpathSync(root); dir.startsWith(`${tmp}/`); dir = path.dirname(dir)) fs.chmodSync(dir, 0o755);
-  const conf = path.join(root, `etc/postgresql/${major}/main`);
-  const data = path.join(root, dataDirectory);
-  const socket = path.join(root, 'var/run/postgresql');
-  for (const dir of [conf, path.join(conf, 'conf.d'), path.dirname(data), socket, path.join(root, 'var/log/postgresql')]) fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(conf, 'postgresql.conf'), [
-    `data_directory = '${data}'`,
-    `hba_file = '${conf}/pg_hba.conf'`,
-    `ident_file = '${conf}/pg_ident.conf'`,
-    `unix_socket_directories = '${socket}'`,
-    "ssl = off",
-    "fsync = off",
-    "include_dir = 'conf.d'",
-    '',
-  ].join('\n'));
-  fs.writeFileSync(path.join(conf, 'pg_ident.conf'), '');
-  if (!fs.existsSync(path.join(conf, 'pg_hba.conf'))) fs.writeFileSync(path.join(conf, 'pg_hba.conf'), 'local all postgres peer\n');
-  execFileSync('chown', ['-R', 'postgres:postgres', path.join(root, 'etc/postgresql'), path.join(root, 'var/run/postgresql'), path.join(root, 'var/lib/postgresql'), path.join(root, 'var/log/postgresql')]);
-  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', data, '-U', 'postgres', '-A', 'peer', '--no-sync', '-E', 'UTF8', '--locale', 'C'], { stdio: 'pipe', cwd: '/' });
-}
-
-/** Points the setup's service commands at pg_ctl (as systemctl would start the Debian unit). */
-export function serviceByPgCtl(root: string, major = 15): void {
-  const file = path.join(root, 'etc/sovereign/postgres/setup.json');
-  const conf = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const pgCtl = (...args: string[]) => ['runuser', '-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, `etc/postgresql/${major}/main`),
-    '-l', path.join(root, 'var/log/postgresql/postgresql.log'), '-w', '-t', '60', ...args];
-  conf.service = {
-    // `start` on a running server fails under pg_ctl but not under systemctl: only start when stopped.
-    start: ['sh', '-c', `${PG_BIN}/pg_isready -q -h ${path.join(root, 'var/run/postgresql')} -p ${conf.port} || exec "$@"`, 'start', ...pgCtl('start')],
-    stop: ['sh', '-c', `${PG_BIN}/pg_isready -q -h ${path.join(root, 'var/run/postgresql')} -p ${conf.port} || exit 0; exec "$@"`, 'stop', ...pgCtl('-m', 'fast', 'stop')],
-    restart: pgCtl('-m', 'fast', 'restart'),
-  };
-  fs.writeFileSync(file, JSON.stringify(conf, null, 2));
 }

@@ -8,7 +8,7 @@ import { HeartbeatReceiver, Ping } from '../../backup/helpers/heartbeat-receiver
 import { overrideConf } from '../../backup/helpers/machine-root';
 import { SftpServer } from '../../backup/helpers/sftp-server';
 import { renderTemplate, serverIdValues, templateValues } from '../../backup/helpers/terraform-template';
-import { createDebianCluster, PG_BIN } from './machine-files';
+import { createDebianCluster, PG_BIN } from '../../../testing/postgres-cluster';
 import { NamespacePair } from './netns';
 import { MACHINE_PYTHON } from '../../setup/real-parts';
 import { startTogether } from '../../setup/start-together';
