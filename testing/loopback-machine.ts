@@ -1,9 +1,14 @@
-import { ChildProcess, execFileSync } from 'child_process';
+import { ChildProcess, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { SynthesizedBundle } from './bundle';
 import { RolloutTarget } from './harness/override';
 import { startLoopbackSshd, stopSshd } from './harness/sshd';
 import { standInSystemdAnalyze } from './harness/systemd-analyze';
+import { createDebianCluster, pgCtlService, PG_BIN } from './postgres-cluster';
+
+/** `'a b'` as one shell word. */
+const shellWord = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** What Debian installs as root's ~/.bashrc, as a fresh server has it. */
 const DEBIAN_BASHRC = '/usr/share/base-files/dot.bashrc';
@@ -60,6 +65,13 @@ export class LoopbackMachine {
       `if [ -s ${path.join(dir, 'systemctl.fail')} ] && echo "$*" | grep -Eq -f ${path.join(dir, 'systemctl.fail')}; then`,
       '  echo "Job for $* failed because the control process exited with error code." >&2; exit 1',
       'fi',
+      // A unit `prepareFor` stands in for runs its hook for the action (`<dir>/units/<unit>.<action>`), as systemd would run it.
+      'action=$1; [ $# -gt 0 ] && shift',
+      'for unit in "$@"; do',
+      '  case "$unit" in -*) continue ;; *.*) ;; *) unit="$unit.service" ;; esac',
+      `  hook="${path.join(dir, 'units')}/$unit.$action"`,
+      '  if [ -x "$hook" ]; then "$hook" || exit $?; fi',
+      'done',
       '',
     ].join('\n'), { mode: 0o755 });
     // The PATH its sessions get: a team's own (options.env) may name a real systemd-analyze, which no stand-in may hide.
@@ -88,6 +100,50 @@ export class LoopbackMachine {
     /** What sshd wrote to stderr so far, in chunks as they arrived: for telling why a rollout could not connect. */
     public readonly log: string[],
   ) {}
+
+  /** Whether `prepareFor` made a namespace (and maybe started a server) that `stop` must remove. */
+  private prepared = false;
+
+  /** The network namespace `prepareFor` runs servers in: named by sshd's port, which no other machine here has now. */
+  private get netns(): string {
+    return `loopback-${this.port}`;
+  }
+
+  /**
+   * Makes on this machine what installing the packages a machine's bundle relies on would have made on a server, so
+   * the whole bundle activates here. For a `postgresql <major>` part (a `PostgresDatabase`, as the app machine of
+   * `ProductStacks` has): Debian's cluster `main` under `root` (initdb'd, owned by postgres), a network namespace
+   * carrying the addresses of the setup's `listen_addresses` (the machine's private address), and the
+   * `postgresql@<major>-main` unit: `systemctl start|stop|restart` of it runs pg_ctl as postgres, the server in that
+   * namespace. `stop()` stops the server and removes the namespace. Needs root, `ip netns` and PostgreSQL's
+   * programs at /usr/lib/postgresql/15/bin (Debian's postgresql-15). Call it once, before the first rollout.
+   */
+  public prepareFor(bundle: SynthesizedBundle): void {
+    const part = bundle.parts.find((p) => /^postgresql \d+$/.test(p.name));
+    if (!part) return;
+    const where = `LoopbackMachine.prepareFor(${bundle.machine})`;
+    if (this.prepared) throw new Error(`${where}: this machine is prepared already, and one machine holds one cluster. Fix: start another LoopbackMachine for another machine's bundle.`);
+    const setupFile = part.files.find((f) => f.path === '/etc/sovereign/postgres/setup.json');
+    if (!setupFile?.content) throw new Error(`${where}: the '${part.name}' part has no /etc/sovereign/postgres/setup.json to read the cluster from. Fix: pass the bundle of a machine with a PostgresDatabase, from synthesizedBundle(stackJson, serverName).`);
+    const conf = JSON.parse(setupFile.content);
+    if (conf.requireMount) throw new Error(`${where}: the database lives on a volume mounted at ${conf.requireMount}, which a loopback machine cannot mount, and the setup refuses to run without it. Fix: roll out a machine whose database is on the server's disk (DatabaseStorage.rootDisk()).`);
+    if (conf.major !== 15) throw new Error(`${where}: the database is PostgreSQL ${conf.major}; a loopback machine runs PostgreSQL 15's programs (${PG_BIN}) only. Fix: roll out a machine with PostgresVersion.V15.`);
+    if (!fs.existsSync(`${PG_BIN}/pg_ctl`)) throw new Error(`${where}: ${PG_BIN}/pg_ctl does not exist. Fix: install Debian's postgresql-15 on this host.`);
+    // Address literals beyond loopback's: `localhost` and 127.0.0.1 are the namespace's own once lo is up.
+    const addresses = (conf.listenAddresses as string[]).filter((a) => /^[0-9.]+$|:/.test(a) && a !== '127.0.0.1' && a !== '::1');
+    execFileSync('ip', ['netns', 'add', this.netns], { stdio: 'pipe' });
+    this.prepared = true;
+    const inNamespace = (...args: string[]) => execFileSync('ip', ['netns', 'exec', this.netns, 'ip', ...args], { stdio: 'pipe' });
+    inNamespace('link', 'set', 'lo', 'up');
+    for (const address of addresses) inNamespace('addr', 'add', `${address}/${address.includes(':') ? 128 : 32}`, 'dev', 'lo');
+    createDebianCluster(this.root, conf.major, conf.dataDirectory);
+    const units = path.join(this.dir, 'units');
+    fs.mkdirSync(units, { recursive: true });
+    for (const [action, argv] of Object.entries(pgCtlService(this.root, conf.port, conf.major))) {
+      fs.writeFileSync(path.join(units, `${conf.serviceName}.${action}`),
+        `#!/bin/sh\nexec ${['ip', 'netns', 'exec', this.netns, ...argv].map(shellWord).join(' ')}\n`, { mode: 0o755 });
+    }
+  }
 
   /** Where a rollout goes: this sshd, with its host key pinned. */
   public target(overrides: Partial<RolloutTarget> = {}): RolloutTarget {
@@ -133,8 +189,15 @@ export class LoopbackMachine {
     fs.writeFileSync(path.join(this.dir, 'systemctl.fail'), pattern ? `${pattern}\n` : '');
   }
 
-  /** Stops sshd and resolves when it has exited; `dir` stays for the test to inspect or remove. */
+  /** Stops sshd, and what `prepareFor` started, and resolves when sshd has exited; `dir` stays for the test to inspect or remove. */
   public stop(): Promise<void> {
+    if (this.prepared) {
+      if (fs.existsSync(path.join(this.root, 'etc/postgresql/15/main'))) {
+        spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(this.root, 'etc/postgresql/15/main'), '-m', 'immediate', '-w', 'stop'], { cwd: '/', stdio: 'ignore' });
+      }
+      spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
+      this.prepared = false;
+    }
     return stopSshd(this.child);
   }
 }
