@@ -287,7 +287,8 @@ export class EnvironmentStack extends TerraformStack {
     Aspects.of(this).add(new BoundaryChecks({ policy: product.boundary }));
     // A worker of networkClients, or anything added later, is reaped with the rest of a rehearsal that died before its destroy.
     if (isStaging) {
-      this.onDemandLabelling = new OnDemandLabels(this, { environment: environment.name, ...onDemandLabels });
+      // Without a valid expiresAt the labels lack expires-at: the written-stack check refuses that with validation's message.
+      this.onDemandLabelling = new OnDemandLabels(this, { environment: environment.name, ...onDemandLabels }, expiresAtRefusal(this, props.expiresAt)[0]);
       Aspects.of(this).add(this.onDemandLabelling);
     }
     // A volume, or a database off the app machine, is a roadmap component: whoever adds one, the phase judges it.
@@ -390,12 +391,7 @@ export class EnvironmentStack extends TerraformStack {
 
   private validateEnvironment(): string[] {
     const errors: string[] = [];
-    if (this.environment === Environment.STAGING && expiryProblem(this.expiresAt)) {
-      const problem = expiryProblem(this.expiresAt)!;
-      errors.push(this.expiresAt === undefined
-        ? missingValue(this, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
-        : invalidValue(this, 'expiresAt', this.expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'"));
-    }
+    if (this.environment === Environment.STAGING) errors.push(...expiresAtRefusal(this, this.expiresAt));
     // Outside staging nothing warns Staging-NotReaped: a suppression of it there matches nothing.
     errors.push(...this.onDemandLabelling?.errors(this)
       ?? StagingSuppressions.unused(this, new Set(), `${this.node.path} is a ${this.environment.name} stack, and only a staging stack warns ${STAGING_NOT_REAPED}`));
@@ -460,4 +456,13 @@ export function databasePasswordVariable(environment: Environment): string {
 export function productStacks(stack: EnvironmentStack): EnvironmentStack[] {
   return stack.node.root.node.findAll()
     .filter((c): c is EnvironmentStack => c instanceof EnvironmentStack && c.product === stack.product);
+}
+
+/** Why a staging stack's expiresAt is refused, as validation and the written-stack check (under skipValidation) say it. */
+function expiresAtRefusal(stack: EnvironmentStack, expiresAt: string | undefined): string[] {
+  const problem = expiryProblem(expiresAt);
+  if (!problem) return [];
+  return [expiresAt === undefined
+    ? missingValue(stack, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
+    : invalidValue(stack, 'expiresAt', expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'")];
 }

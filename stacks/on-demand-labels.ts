@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { invalidValue, missingValue, quote } from '../lib/core/validation-message';
 import { checkWrittenStackWith, WrittenStackCheck } from '../lib/core/written-stack-check';
 import { RuleSuppression } from '../lib/core/private/suppression-registry';
+import { EXPIRES_AT_LABEL } from '../lib/environments/staging';
 import { REAPED_COLLECTIONS } from '../lib/environments/staging-reaper';
 import { STAGING_NOT_REAPED, StagingSuppressions } from '../lib/environments/staging-suppressions';
 import { Machine } from '../lib/hetzner/machine';
@@ -32,8 +33,15 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
   /** The suppressions a nearer one shadowed on a warning, with the nearer ones and where they are: refused naming them. */
   private readonly shadowed = new Map<RuleSuppression, Map<RuleSuppression, string>>();
 
-  /** For `stack`, which it is then added to: its written Terraform is checked for these labels (checkStack). */
-  constructor(stack: TerraformStack, private readonly labels: Readonly<Record<string, string>>) {
+  /**
+   * For `stack`, which it is then added to: its written Terraform is checked for these labels (checkStack).
+   * `expiryRefusal` is why `labels` lack expires-at (the stack's refusal of its expiresAt), required then: the reaper
+   * selects by expires-at, so a stack written without it is refused with that message, skipValidation or not.
+   */
+  constructor(stack: TerraformStack, private readonly labels: Readonly<Record<string, string>>, private readonly expiryRefusal?: string) {
+    if (labels[EXPIRES_AT_LABEL] === undefined && expiryRefusal === undefined) {
+      throw new Error(`${stack.node.path}: OnDemandLabels needs the ${EXPIRES_AT_LABEL} label, or the refusal of the stack's expiry that explains its absence`);
+    }
     checkWrittenStackWith(stack, this);
   }
 
@@ -79,8 +87,11 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
    * hook, skipValidation past its refusal) would otherwise deploy a resource no reaper finds, billed until deleted by hand.
    */
   public checkStack(stack: TerraformStack, terraform: Record<string, any>): string[] {
+    // The staging reaper selects by expires-at (staging-reaper): labels without it leave every resource unreaped, and
+    // the resources' own labels, checked against these, cannot tell. Validation refuses that; skipValidation skips it.
+    const unexpiring = this.labels[EXPIRES_AT_LABEL] === undefined ? [this.expiryRefusal!] : [];
     const overrides: Record<string, any> = (stack as unknown as { rawOverrides?: Record<string, any> }).rawOverrides ?? {};
-    return Object.keys(REAPED_COLLECTIONS).flatMap((type) => Object.entries<Record<string, any>>(terraform.resource?.[type] ?? {}).flatMap(([id, body]) => {
+    return [...unexpiring, ...Object.keys(REAPED_COLLECTIONS).flatMap((type) => Object.entries<Record<string, any>>(terraform.resource?.[type] ?? {}).flatMap(([id, body]) => {
       const written: unknown = body.labels;
       const isMap = written !== null && typeof written === 'object' && !Array.isArray(written);
       const current = (isMap ? written : {}) as Record<string, unknown>;
@@ -106,7 +117,7 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
       const why = `as ${stack.node.path} writes it, ${what}: the staging reaper finds what a rehearsal that died before its destroy left by these labels, `
         + `so it would leave this ${type} running and billed`;
       return [written === undefined ? missingValue(at, 'labels', why, fix) : invalidValue(at, 'labels', written, why, fix)];
-    }));
+    }))];
   }
 
   /**

@@ -99,6 +99,31 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     expect(fs.existsSync(writtenFile(app, 'acme-staging'))).toBe(false);
   });
 
+  // (d) Without a valid expiresAt the stack's labels lack expires-at, which the reaper selects by: only validation
+  // refused it, and with skipValidation every resource was written unreaped. Refused with validation's own message.
+  test.each<[string, { expiresAt?: string }, string]>([
+    ['missing', {}, "[acme-staging] acme-staging.expiresAt: missing: staging exists on demand and must say when it may be torn down. Fix: pass expiresAt: '2026-12-31'"],
+    ['invalid', { expiresAt: '31.12.2026' }, "[acme-staging] acme-staging.expiresAt: '31.12.2026' is not allowed: an expiry is a UTC date written YYYY-MM-DD. Fix: write the date as YYYY-MM-DD"],
+  ])('(d) with skipValidation, a staging stack whose expiresAt is %s is refused as validation refuses it; nothing is written', (_name, expiry, said) => {
+    const app = appIn(true);
+    new EnvironmentStack(app, 'acme-staging', { product: product(), environment: Environment.STAGING, ...expiry });
+    const message = thrownMessage(() => app.synth());
+    expect(message).toContain(said);
+    expect(message.match(/is not allowed|: missing:/g)).toHaveLength(1);
+    expect(message).toContain("(skipValidation skips the CDK's validations, not ");
+    expect(fs.existsSync(writtenFile(app, 'acme-staging'))).toBe(false);
+  });
+
+  test("(d) validation and the written-stack check refuse a staging stack's expiresAt with the same message", () => {
+    const validated = thrownMessage(() => Testing.synth(new EnvironmentStack(Testing.app(), 'acme-staging', { product: product(), environment: Environment.STAGING, expiresAt: '2026-02-30' }), true));
+    const app = appIn(true);
+    new EnvironmentStack(app, 'acme-staging', { product: product(), environment: Environment.STAGING, expiresAt: '2026-02-30' });
+    const written = thrownMessage(() => app.synth());
+    const refusal = "acme-staging.expiresAt: '2026-02-30' is not allowed: 2026-02-30 is not a calendar date. Fix: write the date as YYYY-MM-DD, such as '2026-12-31'";
+    expect(validated).toContain(refusal);
+    expect(written).toContain(refusal);
+  });
+
   // The check is the Aspect's: a stack that holds nothing of the library's but one SSH key is checked all the same.
   test('a stack whose only construct of the library is an SSH key is checked', () => {
     const app = appIn();
