@@ -24,7 +24,7 @@ describe('skipValidation does not skip the data boundary', () => {
     expect(error).toMatch(/\[production\] Boundary-RestrictedEgress: production\/App\/\w+\.egress: 'allow all' is not allowed/);
     // The CDK's name is either (the cdktn build rewrites imports only); the library's is the one it runs as.
     expect(error).toContain(`skipValidation skips the CDK's validations (cdktf's or cdktn's), not the rule packs of ${PACKAGE_NAME} (the data boundary): `);
-    expect(error).toMatch(/ Fix the findings, or accept one with BoundarySuppressions\.add/);
+    expect(error).toMatch(/ Fix the findings, or accept a rule pack's finding with BoundarySuppressions\.add/);
     expect(fs.existsSync(path.join(outdir, 'stacks', 'production', 'cdk.tf.json'))).toBe(false);
   });
 

@@ -10,7 +10,7 @@ import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-k
 import { Volume } from '../../generated/providers/hcloud/volume';
 import { Environment, Phase, Product, SshKey, StagingMode } from '../../lib';
 import { REAPED_COLLECTIONS } from '../../lib/environments/staging-reaper';
-import { EnvironmentStack } from '../../stacks';
+import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { OnDemandLabels } from '../../stacks/on-demand-labels';
 import { policy } from '../boundary/fixtures';
 import { admin, backup, monitoring } from '../setup/product-basics';
@@ -122,6 +122,34 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     const refusal = "acme-staging.expiresAt: '2026-02-30' is not allowed: 2026-02-30 is not a calendar date. Fix: write the date as YYYY-MM-DD, such as '2026-12-31'";
     expect(validated).toContain(refusal);
     expect(written).toContain(refusal);
+  });
+
+  // (e) BoundarySuppressions accepts a rule pack's finding only: the message offered it for the reaper's labels too,
+  // whenever the App's checks (a stack no pack reaches) were listed with them.
+  test("(e) with skipValidation, BoundarySuppressions is offered only when a rule pack's finding is listed", () => {
+    const refusedLabels = (app: App) => {
+      const stack = environmentStack(app);
+      new Volume(stack, 'Scratch', { name: 'acme-staging-scratch', size: 10, location: 'fsn1', labels: { lifecycle: 'permanent' } });
+      return stack;
+    };
+    const withUnchecked = appIn(true);
+    refusedLabels(withUnchecked);
+    // A product's stacks check the App for a stack no rule pack reaches (analytics): run by the first stack written.
+    new ProductStacks(withUnchecked, product());
+    new HcloudProvider(new TerraformStack(withUnchecked, 'analytics'), 'hcloud', {});
+    const labelsAndApp = thrownMessage(() => withUnchecked.synth());
+    expect(labelsAndApp).toContain('[acme-staging] hcloud_volume.Scratch (acme-staging/Scratch).labels: {"lifecycle":"permanent"} is not allowed: ');
+    expect(labelsAndApp).toMatch(/\[acme-staging\] analytics\.aspects: 'no boundary rule pack' is not allowed/);
+    expect(labelsAndApp).toContain("(skipValidation skips the CDK's validations, not ");
+    expect(labelsAndApp).not.toContain('BoundarySuppressions');
+
+    const withFinding = appIn(true);
+    const stack = refusedLabels(withFinding);
+    stack.addOverride(`resource.hcloud_firewall.${stack.getLogicalId(stack.app.firewall)}.rule`, [{ direction: 'out', protocol: 'tcp', port: 'any', destination_ips: ['0.0.0.0/0', '::/0'] }]);
+    const labelsAndFinding = thrownMessage(() => withFinding.synth());
+    expect(labelsAndFinding).toMatch(/\[acme-staging\] Boundary-\w+: /);
+    expect(labelsAndFinding).toContain('[acme-staging] hcloud_volume.Scratch (acme-staging/Scratch).labels: ');
+    expect(labelsAndFinding).toContain("Fix the findings, or accept a rule pack's finding with BoundarySuppressions.add(construct, [{ id, reason }]), which boundary.md lists.");
   });
 
   // The check is the Aspect's: a stack that holds nothing of the library's but one SSH key is checked all the same.

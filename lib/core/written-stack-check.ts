@@ -67,24 +67,28 @@ function wrap(stack: TerraformStack): WrittenChecks {
       // hcl-rendering, which also refuses the stack overrides the HCL would leave out) is what is checked, or the stack
       // rendered now, in the state the writer, which renders last, wrote.
       const written = readJson(file) ?? rendered ?? stack.toTerraform();
-      const errors = [...new Set(checks.packsOf?.(stack) ?? [])].flatMap((pack) => pack.checkStack(stack, written));
+      const findings = [...new Set(checks.packsOf?.(stack) ?? [])].flatMap((pack) => pack.checkStack(stack, written));
       // skipValidation (which cdktf's own error message suggests) skips every validation, the packs'
       // and the App's checks that every stack is reached by one: the rule packs run here anyway, with
       // the App's, so that the boundary published as enforced at synth is never silently off.
-      if (session.skipValidation) errors.push(...stack.node.root.node.validate());
+      const appChecks = session.skipValidation ? stack.node.root.node.validate() : [];
       const others = checks.others.flatMap((check) => check.checkStack(stack, written));
-      if (errors.length === 0 && others.length === 0) return;
+      const errors = [...findings, ...appChecks, ...others];
+      if (errors.length === 0) return;
       fs.rmSync(file, { force: true });
+      const removed = `${file} was removed, so that nothing unchecked is deployed`;
       throw new Error('Validation failed with the following errors:\n'
-        + [...errors, ...others].map((e) => `  [${stack.node.path}] ${e}`).join('\n')
-        + (errors.length === 0
-          // The other checks' errors say what changed and the fix: only why nothing is written is left to say.
-          ? `\n\n${file} was removed, so that nothing unchecked is deployed`
-            + (session.skipValidation ? ` (skipValidation skips the CDK's validations, not ${PACKAGE_NAME}'s checks of what a stack writes).` : '.')
-          : session.skipValidation
-            ? `\n\nskipValidation skips the CDK's validations (cdktf's or cdktn's), not the rule packs of ${PACKAGE_NAME} (the data boundary): ${file} was removed, so that nothing unchecked is deployed. `
-              + 'Fix the findings, or accept one with BoundarySuppressions.add(construct, [{ id, reason }]), which boundary.md lists.'
-            : `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${file} was removed, so that nothing unchecked is deployed.`));
+        + errors.map((e) => `  [${stack.node.path}] ${e}`).join('\n')
+        // Each error says its own fix; BoundarySuppressions is offered only when a rule pack's finding is listed, the
+        // only kind it accepts (not the staging reaper's labels, nor the App's checks).
+        + (session.skipValidation
+          ? (findings.length > 0
+            ? `\n\nskipValidation skips the CDK's validations (cdktf's or cdktn's), not the rule packs of ${PACKAGE_NAME} (the data boundary): ${removed}. `
+              + "Fix the findings, or accept a rule pack's finding with BoundarySuppressions.add(construct, [{ id, reason }]), which boundary.md lists."
+            : `\n\n${removed} (skipValidation skips the CDK's validations, not ${PACKAGE_NAME}'s checks of what a stack writes).`)
+          : findings.length > 0
+            ? `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${removed}.`
+            : `\n\n${removed}.`));
     },
   };
   stack.synthesizer = synthesizer;
