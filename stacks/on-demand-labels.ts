@@ -107,12 +107,14 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
       const needed = JSON.stringify(Object.fromEntries([...missing, ...differing].map((key) => [key, this.labels[key]])));
       const overridden = stackOverridesOf(overrides, type, id, [...missing, ...differing], typeof constructPath === 'string');
       const refusal = [...this.refused.entries()].find(([node]) => node.terraformResourceType === type && node.friendlyUniqueId === id)?.[1];
-      const fix = overridden.length > 0
+      // Whichever way the labels were lost, a resource meant to stay is in the wrong stack: the reaper removes it, labelled.
+      const fix = `${overridden.length > 0
         ? `remove ${overridden.map((at) => `stack.addOverride('${at}', …)`).join(' and ')}, or give the resource the staging reaper's labels in it: ${needed}`
         : refusal
           ? `${refusal.fix} (the stack refused them at validation, which skipValidation skips; it does not skip this check of what the stack writes)`
           : 'let the library\'s labels through: whatever sets this resource\'s labels after the stack labelled it (an Aspect added after the stack\'s, an onSynthesize hook) '
-            + `must add to them ({ ...labels, team: 'data' }), not replace them; or add them: ${needed}`;
+            + `must add to them ({ ...labels, team: 'data' }), not replace them; or add them: ${needed}`}`
+        + `. A ${type} that must outlive a rehearsal belongs in another stack, not a staging one, whose resources the reaper removes`;
       const at = `${address}${typeof constructPath === 'string' ? ` (${constructPath})` : ''}`;
       const why = `as ${stack.node.path} writes it, ${what}: the staging reaper finds what a rehearsal that died before its destroy left by these labels, `
         + `so it would leave this ${type} running and billed`;

@@ -58,6 +58,7 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     expect(message).toMatch(said);
     expect(message).toMatch(/the staging reaper finds what a rehearsal that died before its destroy left by these labels, so it would leave this hcloud_(server|volume) running and billed\. /);
     expect(message).toContain(`Fix: remove stack.addOverride('${key}', …), or give the resource the staging reaper's labels in it: {`);
+    expect(message).toMatch(/\. A hcloud_(server|volume) that must outlive a rehearsal belongs in another stack, not a staging one, whose resources the reaper removes/);
     expect(message.match(/is not allowed|: missing:/g)).toHaveLength(1);
     expect(fs.existsSync(writtenFile(app, 'acme-staging'))).toBe(false);
   });
@@ -94,7 +95,8 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     expect(message).toContain('[acme-staging] hcloud_volume.Scratch (acme-staging/Scratch).labels: {"lifecycle":"permanent"} is not allowed: as acme-staging writes it, '
       + `they lack {"environment":"staging","purpose":"release-rehearsal","stack":"acme-staging","expires-at":"2026-12-31"}; they set lifecycle to 'permanent', not 'on-demand': `);
     expect(message).toContain('Fix: leave these labels out (the stack sets them), or give them the stack\'s values: {"lifecycle":"on-demand"} '
-      + '(the stack refused them at validation, which skipValidation skips; it does not skip this check of what the stack writes)');
+      + '(the stack refused them at validation, which skipValidation skips; it does not skip this check of what the stack writes). '
+      + 'A hcloud_volume that must outlive a rehearsal belongs in another stack, not a staging one, whose resources the reaper removes');
     expect(message).toContain("(skipValidation skips the CDK's validations, not ");
     expect(fs.existsSync(writtenFile(app, 'acme-staging'))).toBe(false);
   });
