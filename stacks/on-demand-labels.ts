@@ -23,7 +23,9 @@ import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument
  *
  * What comes after it (a stack override of the labels, an Aspect added after it, skipValidation past its refusal)
  * could still write a resource the reaper removes without them: the stack's written Terraform is checked again
- * (checkStack, run by the written-stack check whatever else the stack holds), and refused at synth.
+ * (checkStack, run by the written-stack check whatever else the stack holds), and refused at synth. That check runs
+ * where the stack's synthesizer writes it: `app.synth()` (the CLI, `--hcl` included) and `Testing.fullSynth`, not
+ * `Testing.synth` or `Testing.synthHcl`, which render the stack without writing it.
  */
 export class OnDemandLabels implements IAspect, WrittenStackCheck {
   private readonly refused = new Map<TerraformResource, { readonly owner: IConstruct; readonly message: string; readonly fix: string }>();
