@@ -43,8 +43,9 @@ describe('staging delete-expired and a staging server it keeps', () => {
     expect(code).toBe(0);
     // The kept server is still on its network, with its addresses and firewall.
     expect(api.collections.servers.find((s) => s.id === 1)!.private_net).toEqual([{ network: 31 }]);
-    expect(api.deleted).toEqual(['servers/other-staging-app', 'primary_ips/ip-13', 'primary_ips/ip-15', 'floating_ips/fip-52', 'floating_ips/fip-54', 'firewalls/firewall-22', 'networks/network-32']);
-    // Hetzner deleted the auto_delete one with its server: not found is no failure.
+    expect(api.deleted).toEqual(['servers/other-staging-app', 'primary_ips/ip-16', 'primary_ips/ip-13', 'primary_ips/ip-15', 'floating_ips/fip-52', 'floating_ips/fip-54', 'firewalls/firewall-22', 'networks/network-32']);
+    // Hetzner deleted the auto_delete one with its server (ip-16 above): its not_found is no failure.
+    expect(api.requests.filter((r) => r.method === 'DELETE' && r.path === '/v1/primary_ips/16')).toHaveLength(1);
     expect(out).toContain('primary_ips ip-16 (id 16) was gone already (a primary IP with auto_delete goes with its server)');
     expect(api.collections.primary_ips.map((ip) => ip.id)).toEqual([11, 12, 14]);
     expect(out).toMatch(/Deleted 7 expired staging resource\(s\)\./);

@@ -129,7 +129,7 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(api.deleted).toEqual([
       'servers/acme-staging-app', 'primary_ips/acme-staging-app-ipv6', 'firewalls/acme-staging-app-firewall', 'networks/acme-staging-network', 'ssh_keys/acme-staging-ops',
     ]);
-    expect(out).toMatch(/could not delete primary_ips acme-staging-app-ipv4: Hetzner API DELETE \/primary_ips\/11 failed: 409 conflict primary ip is assigned/);
+    expect(out).toMatch(/could not delete primary_ips acme-staging-app-ipv4: Hetzner API DELETE \/primary_ips\/11 failed: 423 locked/);
     expect(err).toMatch(/deleted 5 expired staging resource\(s\), but 1 could not be deleted: primary_ips acme-staging-app-ipv4 \(id 11\).*Fix: remove what holds them/);
   });
 

@@ -48,6 +48,26 @@ test('deleting a server deletes its primary IPs with auto_delete and leaves the 
   try {
     expect((await fetch(`${endpoint}/servers/1`, { method: 'DELETE', headers: { Authorization: 'Bearer test-token' } })).status).toBe(200);
     expect(api.collections.primary_ips.map((ip) => [ip.id, ip.assignee_id])).toEqual([[11, null], [13, 2]]);
+    // Gone all the same: tests that read what was deleted see it, after its server.
+    expect(api.deleted).toEqual(['servers/app', 'primary_ips/auto-ipv6']);
+  } finally {
+    await api.stop();
+  }
+});
+
+// refuseDelete answered every kind "409 conflict: primary ip is assigned", which Hetzner never says (an assigned one is
+// refused with 422 must_be_unassigned, above): it now refuses any kind as Hetzner does while an action runs on it.
+test('refuseDelete refuses a delete of any kind with 423 locked, and deletes nothing', async () => {
+  const api = new HcloudApiStandIn({ firewalls: [{ id: 21, name: 'fw', labels: {} }], primary_ips: [{ id: 11, name: 'ip', labels: {}, assignee_id: null }] });
+  api.refuseDelete.add('firewalls/21');
+  api.refuseDelete.add('primary_ips/11');
+  const endpoint = await api.start();
+  try {
+    for (const path of ['firewalls/21', 'primary_ips/11']) {
+      const refused = await fetch(`${endpoint}/${path}`, { method: 'DELETE', headers: { Authorization: 'Bearer test-token' } });
+      expect([refused.status, ((await refused.json()) as { error: { code: string } }).error.code]).toEqual([423, 'locked']);
+    }
+    expect(api.deleted).toEqual([]);
   } finally {
     await api.stop();
   }

@@ -29,18 +29,25 @@ export interface StandInResource {
  */
 export class HcloudApiStandIn {
   public readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
+  /** `<collection>/<name>` of each resource deleted, by a DELETE or along with its server (a primary IP with auto_delete). */
   public readonly deleted: string[] = [];
   /** `<collection>/<name>` of each resource created through the stand-in, in order. */
   public readonly created: string[] = [];
   public perPage = 2;
-  /** `<collection>/<id>` whose delete the API refuses with 409 (an address still assigned, say). */
+  /**
+   * `<collection>/<id>` whose delete the API refuses, for any kind: 423 locked, as Hetzner answers while another action
+   * runs on the resource. (An assigned address's refusal, 422 must_be_unassigned, follows from its assignment.)
+   */
   public readonly refuseDelete = new Set<string>();
   /**
    * Answers to give before serving requests normally, one per matching request: a rate limit (429) or an outage (503),
    * for requests whose `METHOD /path` starts with `match`. `times` counts down; `Infinity` never lets them through.
    */
-  /** Answers to give instead, `times` times; `dropConnection` closes the connection without an answer. */
-  public readonly failures: Array<{ match: string; status: number; code: string; times: number; retryAfter?: string; dropConnection?: boolean }> = [];
+  /**
+   * Answers to give instead, `times` times; `dropConnection` closes the connection without an answer; `html` answers
+   * that page instead of the API's JSON error, as a proxy in front of the API would.
+   */
+  public readonly failures: Array<{ match: string; status: number; code: string; times: number; retryAfter?: string; dropConnection?: boolean; html?: string }> = [];
   /** Answer lists with every resource, as an API (or a proxy that drops the query) that ignores `label_selector` would. */
   public ignoreLabelSelector = false;
   private readonly server = http.createServer((req, res) => this.handle(req, res));
@@ -72,6 +79,10 @@ export class HcloudApiStandIn {
     if (failure) {
       failure.times--;
       if (failure.dropConnection) return void req.socket.destroy();
+      if (failure.html !== undefined) {
+        res.writeHead(failure.status, { 'Content-Type': 'text/html' });
+        return void res.end(failure.html);
+      }
       res.writeHead(failure.status, { 'Content-Type': 'application/json', ...(failure.retryAfter !== undefined ? { 'Retry-After': failure.retryAfter } : {}) });
       res.end(JSON.stringify({ error: { code: failure.code, message: failure.status === 429 ? 'limit of 3600 requests per hour reached' : 'service unavailable' } }));
       return undefined;
@@ -113,7 +124,9 @@ export class HcloudApiStandIn {
     if (!item) return send(404, { error: { code: 'not_found', message: `${collection} with ID ${idText} not found` } });
     if (req.method === 'DELETE' && sub === undefined) {
       if (item.protection?.delete) return send(423, { error: { code: 'protected', message: 'resource is protected' } });
-      if (this.refuseDelete.has(`${collection}/${item.id}`)) return send(409, { error: { code: 'conflict', message: 'primary ip is assigned' } });
+      if (this.refuseDelete.has(`${collection}/${item.id}`)) {
+        return send(423, { error: { code: 'locked', message: 'the item you are trying to access is locked (there is already an action running)' } });
+      }
       // What Hetzner does with a resource a server still uses: it refuses to delete an applied firewall, and deletes a
       // network all the same, detaching its servers in the background.
       const servers = this.collections.servers ?? [];
@@ -126,16 +139,20 @@ export class HcloudApiStandIn {
       const assignedTo = collection === 'floating_ips' ? item.server : collection === 'primary_ips' ? item.assignee_id : null;
       if (assignedTo != null) return send(422, { error: { code: 'must_be_unassigned', message: `${collection === 'floating_ips' ? 'floating' : 'primary'} ip must be unassigned` } });
       if (collection === 'networks') for (const sv of servers) sv.private_net = sv.private_net?.filter((n) => n.network !== item.id);
+      items.splice(items.indexOf(item), 1);
+      this.deleted.push(`${collection}/${item.name}`);
       if (collection === 'servers') {
         for (const ip of this.collections.floating_ips ?? []) if (ip.server === item.id) ip.server = null;
         const primaryIps = this.collections.primary_ips ?? [];
         for (const ip of primaryIps.filter((p) => p.assignee_id === item.id)) {
-          if (ip.auto_delete) primaryIps.splice(primaryIps.indexOf(ip), 1);
-          else ip.assignee_id = null;
+          if (ip.auto_delete) {
+            primaryIps.splice(primaryIps.indexOf(ip), 1);
+            this.deleted.push(`primary_ips/${ip.name}`);
+          } else {
+            ip.assignee_id = null;
+          }
         }
       }
-      items.splice(items.indexOf(item), 1);
-      this.deleted.push(`${collection}/${item.name}`);
       if (collection !== 'servers') return send(204);
       return send(200, { action: this.startAction() });
     }
