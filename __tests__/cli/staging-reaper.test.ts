@@ -309,6 +309,49 @@ describe('cdktf-sovereign-hetzner staging', () => {
       expect(err).toMatch(/Hetzner API GET \/firewalls failed: 503 unavailable service unavailable/);
     });
   });
+
+  // Review: any 404 on a delete was logged "was gone already" and counted no failure. A proxy answering DELETE with an
+  // HTML 404 made every delete "gone", the run pass, and everything stay billed; a 404 polling the server deletion's
+  // action (which says nothing of the server) was swallowed too. Only Hetzner's not_found for the DELETE itself is gone.
+  describe('a delete answered 404', () => {
+    const HTML_404 = '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>';
+
+    test("Hetzner's not_found for the DELETE itself is gone already: logged, no failure", async () => {
+      api.failures.push({ match: 'DELETE /v1/primary_ips/11', status: 404, code: 'not_found', times: 1 });
+      const { code, out, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out).toContain('primary_ips acme-staging-app-ipv4 (id 11) was gone already');
+      expect(out).toMatch(/Deleted 5 expired staging resource\(s\)\./);
+    });
+
+    test('an HTML 404 (a proxy, not the API) on every delete is a failure for each, and the run fails', async () => {
+      api.failures.push({ match: 'DELETE /v1/', status: 404, code: '', times: Infinity, html: HTML_404 });
+      const { code, out, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+      expect(code).toBe(1);
+      expect(out).not.toContain('gone already');
+      expect(api.deleted).toEqual([]);
+      expect(err).toMatch(/deleted 0 expired staging resource\(s\), but 6 could not be deleted: servers acme-staging-app \(id 1\): the Hetzner API at \S+ answered 404 with something that is not JSON: <html>/);
+    });
+
+    test('an HTML 404 on a delete sent again after an outage is a failure too, not gone', async () => {
+      api.failures.push({ match: 'DELETE /v1/firewalls/21', status: 503, code: 'unavailable', times: 1, retryAfter: '0' });
+      api.failures.push({ match: 'DELETE /v1/firewalls/21', status: 404, code: '', times: 1, html: HTML_404 });
+      const { code, out, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+      expect(code).toBe(1);
+      expect(out).not.toContain('gone already');
+      expect(api.collections.firewalls.map((f) => f.id)).toEqual([21]);
+      expect(err).toMatch(/but 1 could not be deleted: firewalls acme-staging-app-firewall \(id 21\): the Hetzner API at \S+ answered 404 with something that is not JSON/);
+    });
+
+    test("a 404 not_found polling a server deletion's action is a failure, not the server gone", async () => {
+      api.failures.push({ match: 'GET /v1/actions/', status: 404, code: 'not_found', times: Infinity });
+      const { code, out, err } = await run(['staging', 'delete-expired', '--yes', ...NOW], api, endpoint);
+      expect(code).toBe(1);
+      expect(out).not.toContain('gone already');
+      expect(err).toMatch(/but 1 could not be deleted: servers acme-staging-app \(id 1\): Hetzner API GET \/actions\/\d+ failed: 404 not_found/);
+    });
+  });
 });
 
 // Audit (secrets): an error printed the API's answer as it came. A proxy, or an HCLOUD_ENDPOINT that is

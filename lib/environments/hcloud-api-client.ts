@@ -77,8 +77,21 @@ class HcloudApiUnreachable extends Error {
 export class HcloudApiError extends Error {
   constructor(message: string, public readonly status: number, public readonly code?: string,
     /** How long the API asked to wait before trying again (its Retry-After), if it said. */
-    public readonly retryAfterMs?: number) {
+    public readonly retryAfterMs?: number,
+    /**
+     * The request answered, as `METHOD /path`: a delete's error may come from polling its action (`GET /actions/7`),
+     * and a 404 there says nothing about the deleted resource.
+     */
+    public readonly request?: string) {
     super(message);
+  }
+
+  /**
+   * Hetzner said the resource is not there: 404 with its error code `not_found`. A 404 without it (a proxy's HTML
+   * page, an HCLOUD_ENDPOINT that is not the API) says nothing about the resource.
+   */
+  public get isNotFound(): boolean {
+    return this.status === 404 && this.code === 'not_found';
   }
 
   /** The project's request budget (3600 an hour) is spent: further requests fail too until it refills. */
@@ -178,9 +191,8 @@ export class HcloudApiClient {
       try {
         return await this.send(method, path, body);
       } catch (e) {
-        const status = e instanceof HcloudApiError ? e.status : undefined;
         // A DELETE whose first answer was lost to an outage may have gone through: not found on a retry means gone.
-        if (attempt > 0 && method === 'DELETE' && status === 404) return undefined;
+        if (attempt > 0 && method === 'DELETE' && e instanceof HcloudApiError && e.isNotFound) return undefined;
         // A rate-limited request was not carried out, so any may go again; after an outage only those that
         // change nothing twice (a second snapshot would be billed).
         // A broken connection is an outage too: a daily reaper run failed on one reset connection.
@@ -193,7 +205,7 @@ export class HcloudApiClient {
         }
         // A proxy, or an HCLOUD_ENDPOINT that is not the API, may echo the request (the Authorization header) back.
         const message = this.redact((e as Error).message);
-        throw e instanceof HcloudApiError ? new HcloudApiError(message, e.status, e.code, e.retryAfterMs) : new Error(message);
+        throw e instanceof HcloudApiError ? new HcloudApiError(message, e.status, e.code, e.retryAfterMs, e.request) : new Error(message);
       }
     }
   }
@@ -223,7 +235,8 @@ export class HcloudApiClient {
     const failure = (message: string, code?: string): HcloudApiError => {
       const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
       // Honoured up to a minute, so that a run waits for the API rather than hang on it.
-      return new HcloudApiError(message, response.status, code, Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.min(retryAfter, 60) * 1000 : undefined);
+      return new HcloudApiError(message, response.status, code, Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.min(retryAfter, 60) * 1000 : undefined,
+        `${method} ${path.split('?')[0]}`);
     };
     let parsed: any;
     try {

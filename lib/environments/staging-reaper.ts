@@ -115,7 +115,9 @@ export class StagingReaper {
       } catch (e) {
         // Gone since it was listed: Hetzner deletes a primary IP with auto_delete together with its server, which this
         // run deleted first (hetzner-facts-beyond-shared.json, primaryIps), or someone deleted it by hand meanwhile.
-        if (e instanceof HcloudApiError && e.status === 404) {
+        // Only Hetzner's own not_found for this DELETE says so: a proxy's HTML 404 made every delete "gone" and the
+        // run pass with everything still billed, and a 404 polling the deletion's action says nothing of the resource.
+        if (e instanceof HcloudApiError && e.isNotFound && e.request === `DELETE /${resource.collection}/${resource.id}`) {
           log(`${resource.collection} ${resource.name} (id ${resource.id}) was gone already`
             + `${resource.collection === 'primary_ips' ? ' (a primary IP with auto_delete goes with its server)' : ''}`);
           continue;
