@@ -59,16 +59,23 @@ describe('staging delete-expired and a staging server it keeps', () => {
     {
       collection: 'floating_ips', name: 'fip', onKept: 51, onDeleted: 52, onTest: 53, unassigned: 54,
       assignedTo: (ip: StandInResource) => ip.server, unassign: (ip: StandInResource) => { ip.server = null; },
-      fix: 'unassign it (hcloud floating-ip unassign 53)',
+      cli: 'floating-ip',
+      fix: 'unassign it (hcloud floating-ip unassign 53: the server keeps its own primary addresses)',
     },
     {
       collection: 'primary_ips', name: 'ip', onKept: 11, onDeleted: 13, onTest: 14, unassigned: 15,
       assignedTo: (ip: StandInResource) => ip.assignee_id, unassign: (ip: StandInResource) => { ip.assignee_id = null; },
-      // Hetzner unassigns a primary IP only from a powered-off server (hetzner-facts-beyond-shared.json, primaryIps).
-      fix: 'power the server off (hcloud server poweroff 99), unassign it (hcloud primary-ip unassign 14: Hetzner refuses while the server runs) '
-        + 'and power the server on again (hcloud server poweron 99: it needs another address or a private network to start)',
+      cli: 'primary-ip',
+      // Hetzner unassigns a primary IP only from a powered-off server, which starts again only with a network interface
+      // (hetzner-facts-beyond-shared.json, primaryIps); a server has one primary IPv4 and one IPv6 at most. The fix said
+      // "poweroff" (which cuts the power) and offered only unassigning, which takes the test machine's address for good.
+      fix: 'shut the server down (hcloud server shutdown 99, and wait until it is off), unassign it (hcloud primary-ip unassign 14: '
+        + 'Hetzner refuses while the server runs; the server loses that public address for good, as it has one primary IPv4 and one '
+        + 'IPv6 at most) and start it again (hcloud server poweron 99). A server starts only with a network interface: if this was '
+        + 'its last, assign it another primary IP while it is off (hcloud primary-ip assign --server 99 OTHER_ID) or attach it to a '
+        + 'private network first',
     },
-  ])('$collection', ({ collection, name, onKept, onDeleted, onTest, unassigned, assignedTo, unassign, fix }) => {
+  ])('$collection', ({ collection, name, onKept, onDeleted, onTest, unassigned, assignedTo, unassign, cli: hcloudCli, fix }) => {
     test('deletes those no staying server holds, and keeps, with a reason in the log, those assigned to a server that stays', async () => {
       const { code, out, err } = await cli(['staging', 'delete-expired', '--yes', ...NOW], env);
       expect(err).toBe('');
@@ -83,9 +90,20 @@ describe('staging delete-expired and a staging server it keeps', () => {
       expect(out).toContain(`keeping ${collection} ${name}-${onKept} (id ${onKept}, expired 2026-11-20): in use by server acme-staging-app (id 1), which stays (delete protection is on)`);
       expect(out).toContain(`keeping ${collection} ${name}-${onTest} (id ${onTest}, expired 2026-11-20): assigned to server id 99, which the reaper does not remove `
         + '(it is no on-demand staging server: the test machine, say); unassigning it would take the address from that server. '
-        + `Fix: once that server no longer needs it, ${fix}; the next run then deletes it`);
-      // Once unassigned by hand, the next run deletes it.
-      unassign(api.collections[collection].find((ip) => ip.id === onTest)!);
+        + `Fix: to keep the address, remove the staging labels the reaper selects it by (hcloud ${hcloudCli} remove-label ${onTest} `
+        + 'environment lifecycle purpose expires-at): it is then no staging resource and this line ends. '
+        + `Only if that server truly no longer needs it: ${fix}; the next run then deletes it`);
+      // The first fix: with those labels removed, the next run neither keeps nor touches it (the daily line ends).
+      const onTestIp = api.collections[collection].find((ip) => ip.id === onTest)!;
+      const labels = onTestIp.labels;
+      onTestIp.labels = Object.fromEntries(Object.entries(labels).filter(([key]) => !['environment', 'lifecycle', 'purpose', 'expires-at'].includes(key)));
+      const kept = await cli(['staging', 'delete-expired', '--yes', ...NOW], env);
+      expect(kept.code).toBe(0);
+      expect(kept.out).not.toContain(`${name}-${onTest}`);
+      expect(assignedTo(onTestIp)).toBe(99);
+      // The second: once unassigned by hand (labels still on), the next run deletes it.
+      onTestIp.labels = labels;
+      unassign(onTestIp);
       expect((await cli(['staging', 'delete-expired', '--yes', ...NOW], env)).code).toBe(0);
       expect(api.deleted).toContain(`${collection}/${name}-${onTest}`);
       expect(api.collections.servers.map((s) => s.id)).toEqual([1, 99]);

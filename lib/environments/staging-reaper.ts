@@ -35,6 +35,8 @@ export const REAPED_COLLECTIONS: Readonly<Record<string, HcloudCollection>> = Ob
 });
 const DELETION_ORDER: readonly HcloudCollection[] = Object.values(REAPED_COLLECTIONS);
 const SELECTOR = ['environment=staging', ...Object.entries(ON_DEMAND_LABELS).map(([k, v]) => `${k}=${v}`), EXPIRES_AT_LABEL].join(',');
+/** The label keys SELECTOR needs: a resource without them is no staging resource of the reaper's. */
+const SELECTOR_KEYS = SELECTOR.split(',').map((term) => term.split('=')[0]);
 
 /**
  * Finds on-demand staging resources and deletes the expired ones.
@@ -87,9 +89,13 @@ export class StagingReaper {
       const assignee = kind?.assignee(ip.resource);
       if (!kind || !assignee || (assignee.type === 'server' && deleted.has(assignee.id))) continue;
       const { type } = assignee;
+      // Keeping the address is the likelier wish (the test machine's address is in its DNS and firewalls): removing the
+      // labels the reaper selects by ends the daily "keeping" line without touching the server.
       const stranger = `assigned to ${type} id ${assignee.id}, which the reaper does not remove`
         + `${type === 'server' ? ' (it is no on-demand staging server: the test machine, say)' : ''}; unassigning it would take the `
-        + `address from that ${type}. Fix: once that ${type} no longer needs it, ${kind.unassign(ip.id, assignee)}; the next run then deletes it`;
+        + `address from that ${type}. Fix: to keep the address, remove the staging labels the reaper selects it by `
+        + `(hcloud ${kind.cli} remove-label ${ip.id} ${SELECTOR_KEYS.join(' ')}): it is then no staging resource and this line ends. `
+        + `Only if that ${type} truly no longer needs it: ${kind.unassign(ip.id, assignee)}; the next run then deletes it`;
       heldBy.set(`${ip.collection}/${ip.id}`, (type === 'server' ? kept.get(assignee.id) : undefined) ?? stranger);
     }
     return found.map(({ resource: _resource, ...r }) => {
@@ -143,26 +149,34 @@ export class StagingReaper {
 }
 
 /**
- * The addresses Hetzner refuses to delete while assigned: what each is assigned to, as the address itself says, and how
- * to unassign it by hand. A primary IP is unassigned only from a powered-off server (422 server_not_stopped), and the
- * server powers on again only with a network interface left (hetzner-facts-beyond-shared.json, primaryIps).
+ * The addresses Hetzner refuses to delete while assigned: what each is assigned to, as the address itself says, its
+ * hcloud command, and how to unassign it by hand. A primary IP is unassigned only from a powered-off server (422
+ * server_not_stopped), and the server powers on again only with a network interface left
+ * (hetzner-facts-beyond-shared.json, primaryIps). A server has one primary IPv4 and one IPv6 at most, so unassigning
+ * one takes that public address from it; a floating IP is an extra address, unassigned while the server runs.
  */
 const ASSIGNED_ADDRESSES: Partial<Record<HcloudCollection, {
+  readonly cli: string;
   assignee(ip: HcloudResource): { readonly type: string; readonly id: number } | undefined;
   unassign(id: number, assignee: { readonly type: string; readonly id: number }): string;
 }>> = {
   floating_ips: {
+    cli: 'floating-ip',
     assignee: (ip) => (ip.server === undefined || ip.server === null ? undefined : { type: 'server', id: ip.server }),
-    unassign: (id) => `unassign it (hcloud floating-ip unassign ${id})`,
+    unassign: (id) => `unassign it (hcloud floating-ip unassign ${id}: the server keeps its own primary addresses)`,
   },
   primary_ips: {
+    cli: 'primary-ip',
     // Only servers take primary IPs today; Hetzner means to allow other assignees, which the reaper never deletes.
     assignee: (ip) => (ip.assignee_id === undefined || ip.assignee_id === null ? undefined
       : { type: ip.assignee_type ?? 'server', id: ip.assignee_id }),
+    // shutdown, not poweroff: poweroff cuts the power as a pulled plug would.
     unassign: (id, assignee) => (assignee.type !== 'server' ? `unassign it (hcloud primary-ip unassign ${id})`
-      : `power the server off (hcloud server poweroff ${assignee.id}), unassign it (hcloud primary-ip unassign ${id}: Hetzner `
-        + `refuses while the server runs) and power the server on again (hcloud server poweron ${assignee.id}: it needs another `
-        + 'address or a private network to start)'),
+      : `shut the server down (hcloud server shutdown ${assignee.id}, and wait until it is off), unassign it (hcloud primary-ip `
+        + `unassign ${id}: Hetzner refuses while the server runs; the server loses that public address for good, as it has one `
+        + `primary IPv4 and one IPv6 at most) and start it again (hcloud server poweron ${assignee.id}). A server starts only with a `
+        + `network interface: if this was its last, assign it another primary IP while it is off (hcloud primary-ip assign `
+        + `--server ${assignee.id} OTHER_ID) or attach it to a private network first`),
   },
 };
 
