@@ -89,7 +89,7 @@ export class StagingReaper {
       const assignee = kind?.assignee(ip.resource);
       if (!kind || !assignee || (assignee.type === 'server' && deleted.has(assignee.id))) continue;
       const { type } = assignee;
-      // Keeping the address is the likelier wish (the test machine's address is in its DNS and firewalls): removing the
+      // Keeping the address is the likelier wish (DNS records and allow-lists may name it): removing the
       // labels the reaper selects by ends the daily "keeping" line without touching the server.
       const stranger = `assigned to ${type} id ${assignee.id}, which the reaper does not remove`
         + `${type === 'server' ? ' (it is no on-demand staging server: the test machine, say)' : ''}; unassigning it would take the `
