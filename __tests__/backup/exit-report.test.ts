@@ -330,11 +330,16 @@ test('tv_to and ssh_options_to refuse a variable named as one of their locals, a
 // command substitution for each, which forked). A setting is neither split into words (printf would repeat its format),
 // nor expanded, nor cut. restic_by_hand prints a line to paste into a shell: every value in it is quoted, so that pasted
 // (run here by bash, where an unquoted * would expand to this directory's files), each reaches restic as the one
-// argument or setting restic_on gives it; a value that needs no quoting (an id, a path) is printed as it is.
+// argument or setting restic_on gives it; a value that needs no quoting (an id, a path) is printed as it is. One with a
+// control character is in %q's $'…' form: raw, a tab pasted into an interactive shell (readline) completes, a newline
+// ends the line. Each line is run by bash -c and, as an operator pastes it, by an interactive bash (readline, history
+// expansion) reading it on stdin: both give restic the same arguments. A password login's line sets the askpass
+// helper and its file, as restic_on does.
 test('restic_by_hand quotes each value of its line, which bash runs with each value as one argument; target_identity prints settings as they are', async () => {
   const user = `u 'x' "y" *`;
   const repo = 'p "q" $r *';
   const odd = '$HOME `id` \\ a!b';
+  const ctl = 'a!b\tc\nd\re "f" $x';
   const shellQuote = (v: string): string => `'${v.replace(/'/g, "'\\''")}'`;
   // The secret files target_identity digests (the password file by password_file_to's name for it) and the S3 line reads.
   const secrets = path.join(tmp, 'etc', 'secrets');
@@ -350,17 +355,23 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
     s3box: digest('s3box.restic.b64', 'czNib3gK\n'),
     env: digest('s3box.s3.env', Object.entries(s3Env).map(([name, value]) => `${name}=${b64(value)}\n`).join('')),
   };
+  fs.copyFileSync(path.join(secrets, 's3box.s3.env'), path.join(secrets, 's3ctl.s3.env'));
   const result = await runJob([
     `box_KIND=sftp box_AUTH=key box_USER=${shellQuote(user)} box_HOST=h.example box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes`,
     `s3box_KIND=s3 s3box_REPO_PATH=${shellQuote(repo)}`,
+    'pwbox_KIND=sftp pwbox_AUTH=password pwbox_USER=u1 pwbox_HOST=h.example pwbox_REPO_PATH=r pwbox_PORT=23 pwbox_HOSTKEYS=yes',
+    `s3ctl_KIND=s3 s3ctl_REPO_PATH=${shellQuote(`p\t${repo}`)}`,
     `cd '${tmp}'`,
     `{ printf '%s\\n' "$SB_ETC"; restic_by_hand box forget 'a b' '*' ${shellQuote(odd)}; echo; restic_by_hand s3box forget 0123abcd ${shellQuote(odd)}; echo; `
-      + `target_identity box; target_identity s3box; } >'${tmp}/printed'`,
+      + `target_identity box; target_identity s3box; printf '%s\\n' "$SB_LIB"; restic_by_hand pwbox forget ${shellQuote(ctl)}; echo; `
+      + `restic_by_hand s3ctl forget ${shellQuote(ctl)}; echo; } >'${tmp}/printed'`,
     'ok done',
     '',
   ].join('\n'));
   expect(result.code).toBe(0);
-  const [etc, sftp, s3, sftpIdentity, s3Identity] = fs.readFileSync(path.join(tmp, 'printed'), 'utf8').split('\n');
+  const [etc, sftp, s3, sftpIdentity, s3Identity, lib, sftpCtl, s3Ctl, after] = fs.readFileSync(path.join(tmp, 'printed'), 'utf8').split('\n');
+  // One line each: no control character is printed raw.
+  expect(after).toBe('');
   expect(etc).toBe(path.join(tmp, 'etc'));
   const byHand = "as root, in sudo -i or sudo bash -c '…': ";
   const options = `-F /dev/null -o Port=23 -o User=${user} -o HostKeyAlias=sovereign-box -o UserKnownHostsFile=${etc}/ssh/known_hosts.box `
@@ -375,20 +386,55 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3box.restic.b64" restic --no-cache forget 0123abcd ${oddQuoted})`);
   expect(sftpIdentity).toBe(`sftp ${user}@h.example:23/r key ${keys.box}`);
   expect(s3Identity).toBe(`s3 ${keys.env} ${repo} key ${keys.s3box}`);
+  const ctlQuoted = `$'a!b\\tc\\nd\\re "f" $x'`;
+  const pwOptions = `-F /dev/null -o Port=23 -o User=u1 -o HostKeyAlias=sovereign-pwbox -o UserKnownHostsFile=${etc}/ssh/known_hosts.pwbox `
+    + '-o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR '
+    + '-o PreferredAuthentications=password -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1';
+  expect(sftpCtl).toBe(`${byHand}SSH_ASKPASS=${lib}/askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=${etc}/secrets/pwbox.password.b64 `
+    + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/pwbox.restic.b64" restic -o sftp.command="ssh ${pwOptions} h.example -s sftp" `
+    + `-r sftp:u1@h.example:r --no-cache forget ${ctlQuoted}`);
+  expect(s3Ctl).toBe(`${byHand}(. ${etc}/secrets/s3ctl.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/"$'p\\tp "q" $r *' `
+    + 'AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") '
+    + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3ctl.restic.b64" restic --no-cache forget ${ctlQuoted})`);
 
   // Each line as bash runs it, in a directory with files for a glob to find, restic a function that prints what it was
-  // given: its arguments and the environment restic reads, each NUL-ended.
+  // given: its arguments and the environment restic (and its ssh) reads, each NUL-ended.
+  const standIn = 'restic() { printf "%s\\0" "PW=${RESTIC_PASSWORD_COMMAND-}" "REPO=${RESTIC_REPOSITORY-}" '
+    + '"KEYS=${AWS_ACCESS_KEY_ID-}/${AWS_SECRET_ACCESS_KEY-}" "ASKPASS=${SSH_ASKPASS-}|${SSH_ASKPASS_REQUIRE-}|${SB_ASKPASS_FILE-}" "$@"; }';
   const ran = (line: string): string[] => {
     expect(line.startsWith(byHand)).toBe(true);
-    const run = spawnSync('bash', ['-c', 'restic() { printf "%s\\0" "PW=${RESTIC_PASSWORD_COMMAND-}" "REPO=${RESTIC_REPOSITORY-}" '
-      + `"KEYS=\${AWS_ACCESS_KEY_ID-}/\${AWS_SECRET_ACCESS_KEY-}" "$@"; }\n${line.slice(byHand.length)}`], { cwd: tmp, encoding: 'utf8' });
+    const run = spawnSync('bash', ['-c', `${standIn}\n${line.slice(byHand.length)}`], { cwd: tmp, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(fs.readdirSync(tmp).length).toBeGreaterThan(1);
     return run.stdout.split('\0').slice(0, -1);
   };
-  expect(ran(sftp)).toEqual([`PW=base64 -d ${etc}/secrets/box.restic.b64`, 'REPO=', 'KEYS=/',
-    '-o', `sftp.command=ssh ${options} h.example -s sftp`, '-r', `sftp:${user}@h.example:r`, '--no-cache', 'forget', 'a b', '*', odd]);
-  expect(ran(s3)).toEqual([`PW=base64 -d ${etc}/secrets/s3box.restic.b64`, `REPO=s3:https://s3.example/bucket/${repo}`, 'KEYS=AKID/secret key',
-    '--no-cache', 'forget', '0123abcd', odd]);
+  // As pasted: an interactive bash (readline, history expansion) reading the line on stdin, with no terminal (its
+  // stderr holds its prompts and job control's notice); no history file written.
+  const pasted = (line: string): { argv: string[]; stderr: string } => {
+    const run = spawnSync('bash', ['--norc', '--noprofile', '-i'], {
+      cwd: tmp, encoding: 'utf8', input: `${standIn}\n${line}\n`, env: { ...process.env, HISTFILE: '' },
+    });
+    expect(run.status).toBe(0);
+    return { argv: run.stdout.split('\0').slice(0, -1), stderr: run.stderr };
+  };
+  // The interactive shell expands history: a ! left inside double quotes fails there (and only there).
+  expect(pasted('restic "a!b"').stderr).toContain('!b: event not found');
+  expect(ran(`${byHand}restic "a!b"`)).toEqual(['PW=', 'REPO=', 'KEYS=/', 'ASKPASS=||', 'a!b']);
+  const runs: Array<[string, string[]]> = [
+    [sftp, [`PW=base64 -d ${etc}/secrets/box.restic.b64`, 'REPO=', 'KEYS=/', 'ASKPASS=||',
+      '-o', `sftp.command=ssh ${options} h.example -s sftp`, '-r', `sftp:${user}@h.example:r`, '--no-cache', 'forget', 'a b', '*', odd]],
+    [s3, [`PW=base64 -d ${etc}/secrets/s3box.restic.b64`, `REPO=s3:https://s3.example/bucket/${repo}`, 'KEYS=AKID/secret key', 'ASKPASS=||',
+      '--no-cache', 'forget', '0123abcd', odd]],
+    [sftpCtl, [`PW=base64 -d ${etc}/secrets/pwbox.restic.b64`, 'REPO=', 'KEYS=/', `ASKPASS=${lib}/askpass|force|${etc}/secrets/pwbox.password.b64`,
+      '-o', `sftp.command=ssh ${pwOptions} h.example -s sftp`, '-r', 'sftp:u1@h.example:r', '--no-cache', 'forget', ctl]],
+    [s3Ctl, [`PW=base64 -d ${etc}/secrets/s3ctl.restic.b64`, `REPO=s3:https://s3.example/bucket/p\t${repo}`, 'KEYS=AKID/secret key', 'ASKPASS=||',
+      '--no-cache', 'forget', ctl]],
+  ];
+  for (const [line, argv] of runs) {
+    expect(ran(line)).toEqual(argv);
+    const interactive = pasted(line.slice(byHand.length));
+    expect(interactive.stderr).not.toContain('event not found');
+    expect(interactive.argv).toEqual(argv);
+  }
 });

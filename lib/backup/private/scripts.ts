@@ -557,12 +557,15 @@ tv_to() { setter_name_free tv_to "$1" __n || return; local __n="\${2}_$3"; print
 # quoted_to <variable> <value>: the value as one word of a line an operator pastes into a shell: as it is when nothing in
 # it is special to bash (printf %q leaves it so: an id, a path, a user name), else between double quotes, with \\ " $ \`
 # escaped and each ! outside them (an interactive shell's history expansion acts inside double quotes). Not %q's own
-# form: a setting such as sftp.command, which holds spaces, stays as readable as it is written.
+# form: a setting such as sftp.command, which holds spaces, stays as readable as it is written. A value with a control
+# character (a tab, a newline, CR) takes %q's $'…' form, which writes each as an escape: raw, a tab pasted into an
+# interactive shell completes and a newline ends the line, the log's and the pasted one.
 quoted_to() {
   setter_name_free quoted_to "$1" __q || return
   local __q
   printf -v __q %q "$2"
-  if [ "$__q" != "$2" ]; then
+  if [[ $2 == *[[:cntrl:]]* ]]; then :
+  elif [ "$__q" != "$2" ]; then
     __q=\${2//\\\\/\\\\\\\\}; __q=\${__q//\\"/\\\\\\"}; __q=\${__q//\\$/\\\\\\$}; __q=\${__q//\\\`/\\\\\\\`}; __q=\${__q//!/\\"\\\\!\\"}
     __q=\\"$__q\\"
   fi
@@ -579,7 +582,7 @@ quoted_to() {
 # than running restic on "s3:/" without keys. --no-cache, as the jobs' own cache lives for their run only: none is left
 # in root's home.
 restic_by_hand() {
-  local t=$1 kind repo options host user password env a args=''
+  local t=$1 kind repo options host user password env askpass file a args=''
   shift
   for a in "$@"; do quoted_to a "$a"; args="$args $a"; done
   tv_to kind "$t" KIND; tv_to repo "$t" REPO_PATH
@@ -587,15 +590,22 @@ restic_by_hand() {
   printf "as root, in sudo -i or sudo bash -c '…': "
   case $kind in
     sftp)
-      ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER
+      ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER; tv_to askpass "$t" AUTH
+      # A password login: ssh takes the password from the askpass helper, which reads it from its file, as restic_on
+      # has it; the line names the file, not the password.
+      if [ "$askpass" = password ]; then
+        quoted_to askpass "$SB_LIB/askpass"; quoted_to file "$SB_ETC/secrets/$t.password.b64"
+        askpass="SSH_ASKPASS=$askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=$file "
+      else askpass=''; fi
       quoted_to options "ssh $options $host -s sftp"; quoted_to repo "sftp:$user@$host:$repo"
-      printf 'RESTIC_PASSWORD_COMMAND=%s restic -o sftp.command=%s -r %s --no-cache%s' "$password" "$options" "$repo" "$args" ;;
+      printf '%sRESTIC_PASSWORD_COMMAND=%s restic -o sftp.command=%s -r %s --no-cache%s' "$askpass" "$password" "$options" "$repo" "$args" ;;
     *)
-      # The repository's path goes inside the double quotes of RESTIC_REPOSITORY (after the secrets' $(…)): quoted_to's
-      # form without its outer quotes.
-      quoted_to env "$SB_ETC/secrets/$t.s3.env"; quoted_to repo "$repo"; repo=\${repo#\\"}
-      printf '(. %s || exit 1; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s" AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND=%s restic --no-cache%s)' \\
-        "$env" "\${repo%\\"}" "$password" "$args" ;;
+      # The repository's path goes inside the double quotes of RESTIC_REPOSITORY (after the secrets' $(…)), which it
+      # closes: quoted_to's form without its opening quote; a $'…' form (a control character) after them.
+      quoted_to env "$SB_ETC/secrets/$t.s3.env"; quoted_to repo "$repo"
+      case $repo in \\"*) repo=\${repo#\\"} ;; \\$\\'*) repo=\\"$repo ;; *) repo=$repo\\" ;; esac
+      printf '(. %s || exit 1; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND=%s restic --no-cache%s)' \\
+        "$env" "$repo" "$password" "$args" ;;
   esac
 }
 
