@@ -52,12 +52,19 @@ export interface SynthesizedBundle {
  * tests that lay its files out in a directory.
  */
 export function synthesizedBundle(stackJson: any, serverName: string): SynthesizedBundle {
+  const bundle = synthesizedBundles(stackJson).find((b) => b.machine === serverName);
+  if (!bundle) throw new Error(`no bundle for server ${serverName} in the stack`);
+  return bundle;
+}
+
+/** Every machine's bundle in a synthesized stack, in the stack's order. */
+export function synthesizedBundles(stackJson: any): SynthesizedBundle[] {
+  const bundles: SynthesizedBundle[] = [];
   for (const resource of Object.values<any>(stackJson?.resource?.terraform_data ?? {})) {
     const provisioners: any[] = resource.provisioner ?? [];
     const file = provisioners.map((p) => p.file).find((f) => f && String(f.destination).endsWith('/bundle.gz.b64'));
     if (!file) continue;
     const document = JSON.parse(gunzipSync(Buffer.from(String(file.content), 'base64')).toString('utf8'));
-    if (document.machine !== serverName) continue;
     const parts: SynthesizedBundlePart[] = document.parts.map((p: any) => ({
       name: p.name,
       packages: p.packages,
@@ -66,7 +73,7 @@ export function synthesizedBundle(stackJson: any, serverName: string): Synthesiz
       files: p.files.map((f: any) => ({ path: f.path, part: p.name, permissions: f.mode, owner: f.owner, content: f.content, template: f.template })),
     }));
     const files = new Map(parts.flatMap((p) => p.files.map((f) => [f.path, f] as const)));
-    return { version: String(resource.triggers_replace.bundle), machine: document.machine, parts, files };
+    bundles.push({ version: String(resource.triggers_replace.bundle), machine: document.machine, parts, files });
   }
-  throw new Error(`no bundle for server ${serverName} in the stack`);
+  return bundles;
 }

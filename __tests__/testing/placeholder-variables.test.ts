@@ -30,3 +30,22 @@ test("the test stack's copy takes production's value when the environment sets i
   expect(placeholderVariables(stackJson('phase1-pilot-test'), {})[`TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.test}`])
     .toBe(production[`TF_VAR_${DRILL_ACCOUNT_PASSWORD_VARIABLES.production}`]);
 });
+
+// Found with docs/testing.md's day-2 rehearsal: the monitoring setup on a machine takes a webhook or ping URL only at
+// the host its bundle declares, and the DSN only at the error-monitoring endpoint's host; `stand-in-…` values rolled
+// the deploy back. The URLs the setup checks now get placeholders there (the example declares these hosts).
+test('the URLs the monitoring setup checks get placeholders at the hosts the stack declares, https, with no secret', () => {
+  const production = placeholderVariables(stackJson('phase1-pilot-production'), {});
+  expect(production).toMatchObject({
+    TF_VAR_monitoring_webhook_ops: 'https://chat.example.eu/stand-in-monitoring-webhook-ops',
+    TF_VAR_monitoring_deadman_ping_url_production: 'https://hc-ping.com/stand-in-monitoring-deadman-ping-url-production',
+    TF_VAR_error_monitoring_dsn: 'https://stand-in-error-monitoring-key@errors.example.eu/1',
+    // A password stays a plain placeholder.
+    TF_VAR_restic_password: 'stand-in-restic-password',
+  });
+  expect(placeholderVariables(stackJson('phase1-pilot-test'), {}).TF_VAR_monitoring_deadman_ping_url_test)
+    .toBe('https://hc-ping.com/stand-in-monitoring-deadman-ping-url-test');
+  // A value the environment sets still wins, wherever it points.
+  expect(placeholderVariables(stackJson('phase1-pilot-production'), { TF_VAR_monitoring_webhook_ops: 'https://elsewhere.example/x' }))
+    .not.toHaveProperty('TF_VAR_monitoring_webhook_ops');
+});
