@@ -19,7 +19,6 @@ const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const lib = require(path.join(ROOT, 'dist', 'lib'));
 const testing = require(path.join(ROOT, 'dist', 'testing'));
-const { deployValuesFor } = require('./bench-deploy-values');
 const { installPostgresSystemctl, stopPostgres } = require('./bench-new-server');
 const { EXAMPLES } = require(path.join(ROOT, 'dist', 'examples'));
 const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness', 'transpile-cache.js'));
@@ -99,7 +98,7 @@ async function rollouts() {
       try {
         const v1 = productionJson(undefined);
         const ws = standIn.workspace(v1.json);
-        ws.setVariables(deployValuesFor(testing, v1.json, v1.server)).rollOutTo(server.machine.target({ timeout: '60s' })).setConfiguration(v1.json);
+        ws.rollOutTo(server.machine.target({ timeout: '60s' })).setConfiguration(v1.json);
         ws.init();
         figures.first.push(timed(() => ws.apply()));
         ws.setConfiguration(productionJson(run).json);

@@ -27,9 +27,8 @@ const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness'
 const labModule = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
 const postgresCluster = require(javascriptEntry(path.join(ROOT, 'testing', 'postgres-cluster')));
 const testing = require(javascriptEntry(path.join(ROOT, 'testing', 'index')));
-const { deployValuesFor } = require('./bench-deploy-values');
 const { installPostgresSystemctl, stopPostgres } = require('./bench-new-server');
-const { RecoveryLab, PILOT, APP_PASSWORD, RESTIC_PASSWORD, PRIVATE_ADDRESS, machineNamespace } = labModule;
+const { RecoveryLab, APP_PASSWORD, RESTIC_PASSWORD, PRIVATE_ADDRESS, machineNamespace } = labModule;
 const PG_BIN = postgresCluster.PG_BIN;
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -70,10 +69,8 @@ async function recover({ lab, standIn, tmp, round, rows, cleanup }) {
   rto.package = now() - t;
   const json = lab.stacks.production;
   const ws = standIn.workspace(json);
-  ws.setVariables({
-    ...deployValuesFor(testing, json, PILOT.productionServer),
-    TF_VAR_database_app_password_production: APP_PASSWORD, TF_VAR_restic_password: RESTIC_PASSWORD,
-  }).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(json);
+  // The other variables are the workspace's placeholders, which the machine's setups accept.
+  ws.setVariables({ TF_VAR_database_app_password_production: APP_PASSWORD, TF_VAR_restic_password: RESTIC_PASSWORD }).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(json);
   t = now();
   const init = ws.init();
   if (!init.ok) throw new Error(`terraform init failed:\n${init.stderr}`);

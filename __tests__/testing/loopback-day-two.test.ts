@@ -29,10 +29,6 @@ function production(extraHost: boolean): any {
   return JSON.parse(Testing.synth(stacks.production, true));
 }
 
-// The machine's setups accept a monitoring URL only at the host its bundle declares, which placeholders are not.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { deployValuesFor } = require('../../scripts/bench-deploy-values') as { deployValuesFor(testing: unknown, json: unknown, server: string): Record<string, string> };
-
 /** pg_isready's verdict on the machine's private address, from the namespace the server runs in. */
 const answer = (machine: LoopbackMachine) => {
   const r = spawnSync('ip', ['netns', 'exec', `loopback-${machine.port}`, `${PG_BIN}/pg_isready`, '-h', '10.0.1.2', '-p', '5432'], { encoding: 'utf8' });
@@ -78,12 +74,14 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
     const v1 = production(false);
     machine.prepareFor(synthesizedBundle(v1, SERVER));
     const ws = standIn.workspace(v1);
-    const values = deployValuesFor({ synthesizedBundle }, v1, SERVER);
-    ws.setVariables({ ...placeholderVariables(v1, values), ...values }).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(v1);
+    // The doc's standin.js values alone: the machine's setups check them as a server's would.
+    ws.setVariables(placeholderVariables(v1, {})).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(v1);
     const first = ws.apply();
     expect(first.ok ? '' : said(first)).toBe('');
     expect(machine.current().version).toBe(synthesizedBundle(v1, SERVER).version);
     expect(machine.read(ALLOWLIST)).not.toContain(EXTRA_HOST);
+    // The error-monitoring setup took the placeholder DSN (at the endpoint's host), not refused it.
+    expect(machine.read('/etc/sovereign/error-monitoring.env')).toContain(`SENTRY_DSN=${placeholderVariables(v1, {}).TF_VAR_error_monitoring_dsn}\n`);
     // The setup started the server through the unit's stand-in, and it answers on the private address.
     expect(answer(machine)).toBe('0 10.0.1.2:5432 - accepting connections\n');
 
