@@ -42,8 +42,9 @@ export interface LoopbackMachineOptions {
  * sshd on 127.0.0.1 on a free port, root login with a key made for the test, its own host key (so the
  * rollout can pin it), and every session given `SOVEREIGN_ROOT=<root>`, so the rollout agent writes
  * the machine's files under a directory. systemd does not run in a test container: `systemctl` is a
- * recorder on the session's PATH that logs each call and fails those matching `<dir>/systemctl.fail`
- * (an extended regular expression). On a host without systemd-analyze (the node:22 image has no systemd package),
+ * stand-in on the session's PATH that logs each call, fails those matching `<dir>/systemctl.fail`
+ * (an extended regular expression), and otherwise runs the hook `prepareFor` wrote for the unit and action, if any
+ * (a unit without one is only recorded). On a host without systemd-analyze (the node:22 image has no systemd package),
  * a stand-in on that PATH passes every unit file, which the rollout agent would otherwise refuse to install unverified.
  *
  * Sessions get `HOME=<dir>/home`, holding Debian's stock ~/.bashrc: bash reads ~/.bashrc for every command sshd
@@ -57,6 +58,10 @@ export class LoopbackMachine {
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(root, { recursive: true });
     fs.mkdirSync(bin, { recursive: true });
+    // A directory used before (a rehearsal run again): a new key each start, and no earlier machine's unit hooks,
+    // which would run its namespace's server on this machine's systemctl calls.
+    fs.rmSync(path.join(dir, 'units'), { recursive: true, force: true });
+    for (const key of ['deploy_key', 'deploy_key.pub']) fs.rmSync(path.join(dir, key), { force: true });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'deployer', '-f', path.join(dir, 'deploy_key')]);
     fs.copyFileSync(path.join(dir, 'deploy_key.pub'), path.join(dir, 'authorized_keys'));
     fs.writeFileSync(path.join(bin, 'systemctl'), [
@@ -131,17 +136,41 @@ export class LoopbackMachine {
     if (!fs.existsSync(`${PG_BIN}/pg_ctl`)) throw new Error(`${where}: ${PG_BIN}/pg_ctl does not exist. Fix: install Debian's postgresql-15 on this host.`);
     // Address literals beyond loopback's: `localhost` and 127.0.0.1 are the namespace's own once lo is up.
     const addresses = (conf.listenAddresses as string[]).filter((a) => /^[0-9.]+$|:/.test(a) && a !== '127.0.0.1' && a !== '::1');
+    this.replaceStaleNamespace(where);
     execFileSync('ip', ['netns', 'add', this.netns], { stdio: 'pipe' });
     this.prepared = true;
-    const inNamespace = (...args: string[]) => execFileSync('ip', ['netns', 'exec', this.netns, 'ip', ...args], { stdio: 'pipe' });
-    inNamespace('link', 'set', 'lo', 'up');
-    for (const address of addresses) inNamespace('addr', 'add', `${address}/${address.includes(':') ? 128 : 32}`, 'dev', 'lo');
-    createDebianCluster(this.root, conf.major, conf.dataDirectory);
-    const units = path.join(this.dir, 'units');
-    fs.mkdirSync(units, { recursive: true });
-    for (const [action, argv] of Object.entries(pgCtlService(this.root, conf.port, conf.major))) {
-      fs.writeFileSync(path.join(units, `${conf.serviceName}.${action}`),
-        `#!/bin/sh\nexec ${['ip', 'netns', 'exec', this.netns, ...argv].map(shellWord).join(' ')}\n`, { mode: 0o755 });
+    try {
+      const inNamespace = (...args: string[]) => execFileSync('ip', ['netns', 'exec', this.netns, 'ip', ...args], { stdio: 'pipe' });
+      inNamespace('link', 'set', 'lo', 'up');
+      for (const address of addresses) inNamespace('addr', 'add', `${address}/${address.includes(':') ? 128 : 32}`, 'dev', 'lo');
+      createDebianCluster(this.root, conf.major, conf.dataDirectory);
+      const units = path.join(this.dir, 'units');
+      fs.mkdirSync(units, { recursive: true });
+      for (const [action, argv] of Object.entries(pgCtlService(this.root, conf.port, conf.major))) {
+        fs.writeFileSync(path.join(units, `${conf.serviceName}.${action}`),
+          `#!/bin/sh\nexec ${['ip', 'netns', 'exec', this.netns, ...argv].map(shellWord).join(' ')}\n`, { mode: 0o755 });
+      }
+    } catch (e) {
+      // The namespace is a mount under /run/netns that outlives this process: undone, a fixed retry can make it again.
+      spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
+      this.prepared = false;
+      throw e;
+    }
+  }
+
+  /**
+   * Removes a namespace of this machine's name that nothing runs in: one left by a run killed before its `stop()` (a
+   * port is free again once its sshd is gone). One that runs processes is another's, and is refused.
+   */
+  private replaceStaleNamespace(where: string): void {
+    const file = `/run/netns/${this.netns}`;
+    if (!fs.existsSync(file)) return;
+    const pids = spawnSync('ip', ['netns', 'pids', this.netns], { encoding: 'utf8' });
+    const running = pids.status === 0 ? pids.stdout.trim().split('\n').filter(Boolean) : undefined;
+    if (running?.length === 0) spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
+    if (fs.existsSync(file)) {
+      const what = running === undefined ? `whose processes 'ip netns pids' could not list (${pids.stderr?.trim()})` : running.length ? `with processes ${running.join(', ')} running in it` : 'which \'ip netns del\' could not remove';
+      throw new Error(`${where}: the network namespace ${this.netns} exists already, ${what}. Fix: stop what runs in it (\`ip netns pids ${this.netns}\`), then \`ip netns del ${this.netns}\`.`);
     }
   }
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -18,6 +18,11 @@ export function createDebianCluster(root: string, major = 15, dataDirectory = `/
   // postgres must reach the directories below the temp directory (mkdtemp makes them 0700).
   const tmp = fs.realpathSync(os.tmpdir());
   for (let dir = fs.realpathSync(root); dir.startsWith(`${tmp}/`); dir = path.dirname(dir)) fs.chmodSync(dir, 0o755);
+  // Elsewhere (a rehearsal's /root/rehearsal, 0700) the directories are the user's own: say which one blocks postgres.
+  if (!postgresReaches(root)) {
+    const blocking = ancestors(fs.realpathSync(root)).find((dir) => !postgresReaches(dir)) ?? root;
+    throw new Error(`createDebianCluster: the postgres user cannot reach ${root} (${blocking} is ${(fs.statSync(blocking).mode & 0o7777).toString(8).padStart(4, '0')}, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under ${tmp}, or let others through ${blocking} (chmod o+x ${blocking}).`);
+  }
   const conf = path.join(root, `etc/postgresql/${major}/main`);
   const data = path.join(root, dataDirectory);
   const socket = path.join(root, 'var/run/postgresql');
@@ -35,7 +40,19 @@ export function createDebianCluster(root: string, major = 15, dataDirectory = `/
   fs.writeFileSync(path.join(conf, 'pg_ident.conf'), '');
   if (!fs.existsSync(path.join(conf, 'pg_hba.conf'))) fs.writeFileSync(path.join(conf, 'pg_hba.conf'), 'local all postgres peer\n');
   execFileSync('chown', ['-R', 'postgres:postgres', path.join(root, 'etc/postgresql'), path.join(root, 'var/run/postgresql'), path.join(root, 'var/lib/postgresql'), path.join(root, 'var/log/postgresql')]);
+  // A directory used before (the rehearsal run again) holds the cluster already, which initdb refuses to overwrite.
+  if (fs.existsSync(path.join(data, 'PG_VERSION'))) return;
   execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', data, '-U', 'postgres', '-A', 'peer', '--no-sync', '-E', 'UTF8', '--locale', 'C'], { stdio: 'pipe', cwd: '/' });
+}
+
+/** Whether the postgres user can pass through `dir` (search permission on it and every directory above it). */
+function postgresReaches(dir: string): boolean {
+  return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', dir], { cwd: '/', stdio: 'ignore' }).status === 0;
+}
+
+/** `dir` and the directories above it, from the top down. */
+function ancestors(dir: string): string[] {
+  return dir === path.dirname(dir) ? [dir] : [...ancestors(path.dirname(dir)), dir];
 }
 
 /** The commands that start, stop and restart the cluster under `root` as systemctl would the Debian unit: pg_ctl as postgres. */

@@ -40,6 +40,8 @@ export async function startLoopbackSshd(dir: string, extra: readonly string[], o
   // sshd's privilege separation directory; Debian's ssh.service creates it at boot.
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKeyFile = path.join(dir, 'host_key');
+  // ssh-keygen asks before overwriting (and, with no terminal, refuses): a directory used before gets a new key too.
+  for (const file of [hostKeyFile, `${hostKeyFile}.pub`]) fs.rmSync(file, { force: true });
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'loopback sshd', '-f', hostKeyFile]);
   const authorized = path.join(dir, 'authorized_keys');
   if (!fs.existsSync(authorized)) fs.writeFileSync(authorized, '', { mode: 0o600 });

@@ -1,0 +1,123 @@
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Testing } from 'cdktf';
+import { phase1Pilot } from '../../examples/phase1-pilot';
+import { LoopbackMachine, SynthesizedBundle, synthesizedBundle } from '../../testing';
+import { createDebianCluster, PG_BIN } from '../../testing/postgres-cluster';
+import { NamespacePair } from '../database/helpers/netns';
+import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { forgetNetworkNamespace, recordNetworkNamespace } from '../setup/run-leftovers';
+
+// LoopbackMachine.prepareFor where a run before left things behind, or a step fails: the namespace a killed run left,
+// a retry after a failed step, the same directory prepared again, a directory postgres cannot reach.
+
+const SERVER = 'phase1-pilot-production-app';
+const ready = isRoot && fs.existsSync(`${PG_BIN}/pg_ctl`) && NamespacePair.available();
+const describeReal = describeWithRealParts(ready, 'LoopbackMachine.prepareFor', 'root (sshd), ip netns and PostgreSQL 15 (/usr/lib/postgresql/15/bin)');
+
+const namespaceExists = (name: string) => fs.existsSync(`/run/netns/${name}`);
+
+describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run', () => {
+  let dir: string;
+  let bundle: SynthesizedBundle;
+  const machines: LoopbackMachine[] = [];
+
+  /** A machine whose namespace the run's end removes should this process never get to `stop()`. */
+  const start = async (machineDir: string) => {
+    const machine = await LoopbackMachine.start(machineDir);
+    machines.push(machine);
+    recordNetworkNamespace(`loopback-${machine.port}`);
+    return machine;
+  };
+  const stop = async (machine: LoopbackMachine) => {
+    machines.splice(machines.indexOf(machine), 1);
+    await machine.stop();
+    if (!namespaceExists(`loopback-${machine.port}`)) forgetNetworkNamespace(`loopback-${machine.port}`);
+  };
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-prepare-'));
+    bundle = synthesizedBundle(JSON.parse(Testing.synth(phase1Pilot(Testing.app({ stackTraces: false }) as App).production, true)), SERVER);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const machine of [...machines]) await stop(machine);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a failed step leaves no namespace and a retry succeeds; a left namespace is replaced when empty, refused when not', async () => {
+    const machine = await start(path.join(dir, 'machine'));
+    const ns = `loopback-${machine.port}`;
+    // One address twice: the second `ip addr add` fails (File exists), after the namespace is made.
+    const twice: SynthesizedBundle = {
+      ...bundle,
+      parts: bundle.parts.map((part) => ({
+        ...part,
+        files: part.files.map((f) => {
+          if (f.path !== '/etc/sovereign/postgres/setup.json') return f;
+          const conf = JSON.parse(f.content!);
+          return { ...f, content: JSON.stringify({ ...conf, listenAddresses: [...conf.listenAddresses, '10.0.1.2', '10.0.1.2'] }) };
+        }),
+      })),
+    };
+    expect(() => machine.prepareFor(twice)).toThrow(/ip addr add 10\.0\.1\.2\/32 dev lo/);
+    expect(namespaceExists(ns)).toBe(false);
+
+    // A namespace of the same name that a process runs in is another's: refused, the namespace left as it was.
+    expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
+    const sleeper = spawn('ip', ['netns', 'exec', ns, 'sleep', '600'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => sleeper.once('exit', resolve));
+    try {
+      await waitForProcessIn(ns);
+      expect(() => machine.prepareFor(bundle)).toThrow(
+        new RegExp(`^LoopbackMachine\\.prepareFor\\(${SERVER}\\): the network namespace ${ns} exists already, with processes \\d+ running in it\\. Fix: stop what runs in it \\(\`ip netns pids ${ns}\`\\), then \`ip netns del ${ns}\`\\.$`));
+      expect(namespaceExists(ns)).toBe(true);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await exited;
+    }
+
+    // Empty now, as a killed run leaves it: replaced, and the retry makes the cluster and its unit.
+    machine.prepareFor(bundle);
+    expect(spawnSync('ip', ['netns', 'exec', ns, 'ip', '-o', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }).stdout).toContain('10.0.1.2/32');
+    expect(fs.existsSync(path.join(machine.root, 'var/lib/postgresql/15/main/PG_VERSION'))).toBe(true);
+    expect(fs.readdirSync(path.join(machine.dir, 'units')).sort()).toEqual(['postgresql@15-main.service.restart', 'postgresql@15-main.service.start', 'postgresql@15-main.service.stop']);
+    await stop(machine);
+    expect(namespaceExists(ns)).toBe(false);
+
+    // The same directory again (the rehearsal run twice): the earlier machine's unit hooks are gone, and the cluster
+    // initdb made is kept, where initdb would refuse its non-empty directory.
+    const again = await start(path.join(dir, 'machine'));
+    expect(fs.existsSync(path.join(again.dir, 'units'))).toBe(false);
+    again.prepareFor(bundle);
+    expect(fs.existsSync(path.join(again.dir, 'units/postgresql@15-main.service.start'))).toBe(true);
+    await stop(again);
+  }, 120_000);
+
+  test('a directory the postgres user cannot reach is refused before initdb, naming the directory and the fix', () => {
+    // Outside the temp directory, as a rehearsal's /root/rehearsal is: nothing opens the way for postgres there.
+    // (Jest's process.env is the test's copy, which os.tmpdir() in the library does not read.)
+    const locked = fs.mkdtempSync('/var/tmp/loopback-prepare-');
+    try {
+      fs.chmodSync(locked, 0o700);
+      const root = path.join(locked, 'machine/root');
+      fs.mkdirSync(root, { recursive: true });
+      expect(() => createDebianCluster(root)).toThrow(
+        `createDebianCluster: the postgres user cannot reach ${root} (${locked} is 0700, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under ${fs.realpathSync(os.tmpdir())}, or let others through ${locked} (chmod o+x ${locked}).`);
+      expect(fs.existsSync(path.join(root, 'etc/postgresql'))).toBe(false);
+    } finally {
+      fs.rmSync(locked, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Resolves once `ip netns pids` lists a process in `ns` (the sleeper has entered it). */
+async function waitForProcessIn(ns: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.trim()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`no process entered ${ns}`);
+}
