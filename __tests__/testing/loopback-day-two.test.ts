@@ -8,6 +8,7 @@ import { EgressAllowlist } from '../../lib';
 import { HetznerStandIn, LoopbackMachine, placeholderVariables, SynthesizedBundle, synthesizedBundle, TerraformRun } from '../../testing';
 import { NamespacePair } from '../database/helpers/netns';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { forgetNetworkNamespace, recordNetworkNamespace } from '../setup/run-leftovers';
 import { PG_BIN } from '../../testing/postgres-cluster';
 
 // docs/testing.md's day-2 rehearsal, as a newcomer follows it: the Phase 1 example's production stack deployed through
@@ -46,10 +47,13 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-day-two-'));
     machine = await LoopbackMachine.start(path.join(dir, 'machine'));
+    // prepareFor's namespace: the run's end removes it if afterAll never runs (a killed run).
+    recordNetworkNamespace(`loopback-${machine.port}`);
   }, 60_000);
 
   afterAll(async () => {
     await machine?.stop();
+    if (machine && !fs.existsSync(`/run/netns/loopback-${machine.port}`)) forgetNetworkNamespace(`loopback-${machine.port}`);
     standIn.stop(true);
     fs.rmSync(dir, { recursive: true, force: true });
   });
