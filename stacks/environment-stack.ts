@@ -8,7 +8,8 @@ import {
 import { writeProductDocuments } from '../lib/environments/product-documents';
 import { OnDemandLabels } from './on-demand-labels';
 import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
-import { STAGING_NOT_REAPED, StagingSuppressions } from '../lib/environments/staging-suppressions';
+import { STAGING_NOT_REAPED, stagingSuppressionRegistry } from '../lib/environments/staging-suppressions';
+import { SuppressionUse } from '../lib/core/private/suppression-registry';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
 import { Retirement, RetirementOptions } from '../lib/core/retirement';
 import { checkProps, fail, is, leaveOutFix, withFix } from '../lib/core/runtime-checks';
@@ -394,7 +395,7 @@ export class EnvironmentStack extends TerraformStack {
     if (this.environment === Environment.STAGING) errors.push(...expiresAtRefusal(this, this.expiresAt));
     // Outside staging nothing warns Staging-NotReaped: a suppression of it there matches nothing.
     errors.push(...this.onDemandLabelling?.errors(this)
-      ?? StagingSuppressions.unused(this, new Set(), `${this.node.path} is a ${this.environment.name} stack, and only a staging stack warns ${STAGING_NOT_REAPED}`));
+      ?? stagingSuppressionRegistry.unusedRefusals(this, new SuppressionUse(), { why: `${this.node.path} is a ${this.environment.name} stack, and only a staging stack warns ${STAGING_NOT_REAPED}` }));
     if (this.environment === Environment.STAGING && this.product.staging.name === StagingMode.fromProductionSnapshot().name) {
       errors.push(...this.productionCopyDataClassProblems("staging is built from production's snapshot, a copy of production's disk"));
     }

@@ -2,10 +2,10 @@ import { Annotations, IAspect, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { invalidValue, missingValue, quote } from '../lib/core/validation-message';
 import { checkWrittenStackWith, WrittenStackCheck } from '../lib/core/written-stack-check';
-import { RuleSuppression } from '../lib/core/private/suppression-registry';
+import { SuppressionUse } from '../lib/core/private/suppression-registry';
 import { EXPIRES_AT_LABEL } from '../lib/environments/staging';
 import { REAPED_COLLECTIONS } from '../lib/environments/staging-reaper';
-import { STAGING_NOT_REAPED, StagingSuppressions } from '../lib/environments/staging-suppressions';
+import { STAGING_NOT_REAPED, stagingSuppressionRegistry } from '../lib/environments/staging-suppressions';
 import { Machine } from '../lib/hetzner/machine';
 import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument';
 
@@ -30,10 +30,8 @@ import { synthesizedArgument } from '../lib/hetzner/private/synthesized-argument
 export class OnDemandLabels implements IAspect, WrittenStackCheck {
   private readonly refused = new Map<TerraformResource, { readonly owner: IConstruct; readonly message: string; readonly fix: string }>();
   private readonly warned = new Set<TerraformResource>();
-  /** The suppressions that accepted a warning: any other one placed in the stack matches nothing, and is refused. */
-  private readonly accepted = new Set<RuleSuppression>();
-  /** The suppressions a nearer one shadowed on a warning, with the nearer ones and where they are: refused naming them. */
-  private readonly shadowed = new Map<RuleSuppression, Map<RuleSuppression, string>>();
+  /** What the suppressions accepted, and which a nearer one shadowed: any other one placed in the stack is refused. */
+  private readonly suppressionUse = new SuppressionUse();
 
   /**
    * For `stack`, which it is then added to: its written Terraform is checked for these labels (checkStack).
@@ -131,8 +129,9 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
   public errors(stack: IConstruct): string[] {
     const byOwner = new Map<IConstruct, string>();
     for (const { owner, message } of this.refused.values()) if (!byOwner.has(owner)) byOwner.set(owner, message);
-    return [...byOwner.values(), ...StagingSuppressions.unused(stack, this.accepted,
-      `no resource on it or below it is of a type the staging reaper does not remove (it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')})`, this.shadowed)];
+    return [...byOwner.values(), ...stagingSuppressionRegistry.unusedRefusals(stack, this.suppressionUse, {
+      why: `no resource on it or below it is of a type the staging reaper does not remove (it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')})`,
+    })];
   }
 
   /** A labelled type the reaper has no collection for: labelled, it still outlives a rehearsal that died, billed. */
@@ -142,11 +141,9 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
     const finding = `${node.node.path} is a ${node.terraformResourceType}, which the staging reaper does not remove `
       + `(it removes ${Object.keys(REAPED_COLLECTIONS).join(', ')}): after a rehearsal that died before its destroy, it stays, billed, and \`staging list\` `
       + 'does not show it';
-    const [accepted, ...farther] = StagingSuppressions.covering(node, STAGING_NOT_REAPED);
+    // A farther suppression covering this resource too is shadowed: if it covers nothing else, its refusal names the nearer one.
+    const accepted = this.suppressionUse.take(stagingSuppressionRegistry.covering(node, STAGING_NOT_REAPED));
     if (accepted) {
-      this.accepted.add(accepted.suppression);
-      // A farther one covered this resource too: if it covers nothing else, its refusal names the nearer one, not "no such resource".
-      for (const { suppression } of farther) this.shadowed.set(suppression, (this.shadowed.get(suppression) ?? new Map()).set(accepted.suppression, accepted.owner.node.path));
       Annotations.of(node).addInfo(`${STAGING_NOT_REAPED} (accepted at ${accepted.owner.node.path}, reason ${quote(accepted.suppression.reason)}): ${finding}`);
       return;
     }

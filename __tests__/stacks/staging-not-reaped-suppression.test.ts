@@ -60,10 +60,10 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
   test('one that accepts nothing is refused at synth: in a staging stack with no such resource, and in a stack of another environment', () => {
     const nothing = staging();
     StagingSuppressions.add(nothing, [{ id: 'Staging-NotReaped', reason: REASON }]);
-    expect(synthError(nothing)).toMatch(/acme-staging\.suppressions: 'Staging-NotReaped' is not allowed: the suppression matches no finding \(no resource on it or below it is of a type the staging reaper does not remove \(it removes hcloud_server, .*\)\)\. Fix: remove it/);
+    expect(synthError(nothing)).toMatch(/acme-staging\.suppressions: 'Staging-NotReaped' is not allowed: the suppression matches no warned resource \(no resource on it or below it is of a type the staging reaper does not remove \(it removes hcloud_server, .*\)\)\. Fix: remove it, so that what a staging stack leaves billed is accepted only where it really does/);
     const production = staging(Environment.PRODUCTION);
     StagingSuppressions.add(production, [{ id: 'Staging-NotReaped', reason: REASON }]);
-    expect(synthError(production)).toContain("acme-production.suppressions: 'Staging-NotReaped' is not allowed: the suppression matches no finding (acme-production is a production stack, and only a staging stack warns Staging-NotReaped). Fix: remove it");
+    expect(synthError(production)).toContain("acme-production.suppressions: 'Staging-NotReaped' is not allowed: the suppression matches no warned resource (acme-production is a production stack, and only a staging stack warns Staging-NotReaped). Fix: remove it");
   });
 
   // The reason was printed bare: a credential pasted into it went to the CI log as written, where every other
@@ -81,8 +81,8 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
     const stack = staging();
     StagingSuppressions.add(stack, [{ id: 'Staging-NotReaped', reason: REASON }]);
     expect(() => StagingSuppressions.add(stack, [{ id: 'Staging-NotReaped', reason: `${REASON}, again` }]))
-      .toThrow(new ValidationError(`acme-staging.suppressions: 'Staging-NotReaped' (every finding, reason '${REASON}, again') is not allowed: acme-staging has a suppression of 'Staging-NotReaped' `
-        + `covering the same findings already (every finding, reason '${REASON}'), so one of them would match no finding. Fix: keep one suppression of the rule on the construct`));
+      .toThrow(new ValidationError(`acme-staging.suppressions: 'Staging-NotReaped' (every warned resource, reason '${REASON}, again') is not allowed: acme-staging has a suppression of 'Staging-NotReaped' `
+        + `covering the same warned resources already (every warned resource, reason '${REASON}'), so one of them would match no warned resource. Fix: keep one suppression of the warning on the construct`));
     for (const appliesTo of [[], null, ['acme-staging/Cert']]) {
       expect(() => StagingSuppressions.add(certificate(staging()), [{ id: 'Staging-NotReaped', reason: REASON, appliesTo } as any]))
         .toThrow(new ValidationError("acme-staging/Cert.suppressions.entries[0].appliesTo: 'appliesTo' is not allowed: there is no property of this name, so its value would be ignored and the default used. Fix: remove it; the properties are id, reason"));
@@ -97,10 +97,10 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
     StagingSuppressions.add(stack, [{ id: 'Staging-NotReaped', reason: REASON }]);
     StagingSuppressions.add(cert, [{ id: 'Staging-NotReaped', reason: 'this one certificate is free and renewing it is rate limited by the issuer' }]);
     const error = synthError(stack);
-    expect(error).toContain("acme-staging.suppressions: 'Staging-NotReaped' is not allowed: every resource it covers is covered by the suppression of the warning on acme-staging/Cert "
-      + "(reason 'this one certificate is free and renewing it is rate limited by the issuer'), the nearer one, which applies there and whose reason the info annotation records. "
-      + 'Fix: keep one suppression for each resource (remove this one, or the nearer one if this reason is the one to keep)');
-    expect(error).not.toContain('matches no finding');
+    expect(error).toContain("acme-staging.suppressions: 'Staging-NotReaped' is not allowed: every warned resource it covers is covered by the suppression of the warning on acme-staging/Cert "
+      + "(reason 'this one certificate is free and renewing it is rate limited by the issuer'), the nearer one, which applies there and which the info annotation lists. "
+      + 'Fix: keep one suppression for each warned resource (remove this one, or the nearer one if this reason is the one to keep)');
+    expect(error).not.toContain('matches no warned resource');
     // One that also covers a resource no nearer one does is used, and stays.
     const both = staging();
     StagingSuppressions.add(certificate(both), [{ id: 'Staging-NotReaped', reason: 'this one certificate is free and renewing it is rate limited by the issuer' }]);

@@ -1,15 +1,15 @@
 import { IConstruct } from 'constructs';
 import { IAspect, TerraformStack } from 'cdktf';
 import { warnOnce } from '../core/private/warn-once';
-import { quote, redactSecrets } from '../core/validation-message';
-import { suppressionCoverage } from '../core/private/suppression-coverage';
+import { redactSecrets } from '../core/validation-message';
+import { SuppressionUse } from '../core/private/suppression-registry';
 import { reachStackOf, RULE_PACK_BRAND, StackCheckingPack } from '../core/app-level-packs';
 import { fail, leaveOutFix, optionalArray, propNames, refuseUnknownProps, requireProps } from '../core/runtime-checks';
 import { BoundaryPolicy, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
 import { BOUNDARY_RULES, BoundaryRule, RuleContext } from './rules';
 import { resourcesOf } from './rules/rule';
-import { BoundarySuppression, BoundarySuppressions } from './suppressions';
+import { boundarySuppressionRegistry, BoundarySuppressions } from './suppressions';
 
 /** What a boundary rule pack checks against: the policy, and optionally a subset of the rules. */
 export interface BoundaryChecksProps {
@@ -110,27 +110,13 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
       stack, terraform, resources: resourcesOf(terraform), policy: this.policy, flows: DataFlow.declaredIn(stack),
       constructAt: (path) => constructs.get(path),
     };
-    // Each suppression kept, with what of it matched a finding (an appliesTo entry, or the whole rule's '').
-    const used = new Map<BoundarySuppression, Set<string>>();
-    // What of a suppression would have matched a finding that a nearer suppression of the rule took: by which ones, with
-    // where each was placed.
-    const shadowed = new Map<BoundarySuppression, Map<string, Map<BoundarySuppression, string>>>();
-    const partOf = (suppression: BoundarySuppression, target: string | undefined) => (suppression.appliesTo ? target! : '');
+    // What each suppression matched, and what a nearer one took from it: those that matched nothing are refused.
+    const use = new SuppressionUse();
     const errors: string[] = [];
     for (const rule of this.rules) {
       for (const finding of rule.evaluate(context)) {
         const construct = constructs.get(finding.path) ?? stack;
-        const [suppressed, ...farther] = BoundarySuppressions.covering(construct, rule.id, finding.target);
-        if (suppressed) {
-          used.set(suppressed.suppression, (used.get(suppressed.suppression) ?? new Set()).add(partOf(suppressed.suppression, finding.target)));
-          for (const { suppression } of farther) {
-            const parts = shadowed.get(suppression) ?? new Map<string, Map<BoundarySuppression, string>>();
-            const part = partOf(suppression, finding.target);
-            parts.set(part, (parts.get(part) ?? new Map()).set(suppressed.suppression, suppressed.owner.node.path));
-            shadowed.set(suppression, parts);
-          }
-          continue;
-        }
+        if (use.take(BoundarySuppressions.covering(construct, rule.id, finding.target), finding.target)) continue;
         // Every rule's message, redacted once here: a rule quotes what it read from the configuration (a module's
         // source, a backend's endpoint, a connection's host), where a token in a URL's user part goes to the CI log.
         const message = redactSecrets(`${rule.id}: ${finding.message}`);
@@ -138,32 +124,7 @@ export class BoundaryChecks implements IAspect, StackCheckingPack {
         else warnOnce(construct, message);
       }
     }
-    for (const { path, suppression } of BoundarySuppressions.keptIn(stack)) {
-      if (!this.rules.some((r) => r.id === suppression.id)) continue;
-      const matched = used.get(suppression) ?? new Set<string>();
-      const unused = suppression.appliesTo ? suppression.appliesTo.filter((t) => !matched.has(t)) : matched.size === 0 ? [''] : [];
-      const what = (parts: string[]) => (suppression.appliesTo ? `'${suppression.id}' ${suppressionCoverage({ appliesTo: parts })}` : `'${suppression.id}'`);
-      // An entry nearer suppressions took everywhere does match findings: it says so, and names them.
-      const taken: string[] = [];
-      const none: string[] = [];
-      const nearerOnes = new Map<BoundarySuppression, string>();
-      for (const t of unused) {
-        const by = shadowed.get(suppression)?.get(t);
-        (by ? taken : none).push(t);
-        for (const [nearer, at] of by ?? []) nearerOnes.set(nearer, at);
-      }
-      if (taken.length > 0) {
-        const nearer = [...nearerOnes].map(([s, at]) => `${at} (${suppressionCoverage(s)}, reason ${quote(s.reason)})`);
-        const one = nearer.length === 1;
-        errors.push(`${path}.suppressions: ${what(taken)} is not allowed: every finding it covers is covered by ${one ? 'the suppression' : 'suppressions'} of the rule on ${nearer.join(' and ')}, `
-          + `the nearer ${one ? 'one, which applies' : 'ones, which apply'} there and which the boundary document lists. Fix: keep one suppression for each finding (remove this one, `
-          + `or ${one ? 'the nearer one' : 'the nearer ones'} if this reason is the one to keep, narrowing ${one ? 'it' : 'them'} to ${one ? 'its' : 'their'} other findings if ${one ? 'it covers' : 'they cover'} others)`);
-      }
-      if (none.length === 0) continue;
-      errors.push(suppression.appliesTo
-        ? `${path}.suppressions: ${what(none)} is not allowed: it matches no finding of the rule there. Fix: remove it from appliesTo, so that the boundary document lists only real exceptions`
-        : `${path}.suppressions: '${suppression.id}' is not allowed: the suppression matches no finding. Fix: remove it, so that the boundary document lists only real exceptions`);
-    }
+    errors.push(...boundarySuppressionRegistry.unusedRefusals(stack, use, { ruleIds: this.rules.map((r) => r.id) }));
     return errors;
   }
 }

@@ -24,9 +24,13 @@ export interface PlacedSuppression extends BoundarySuppression {
 }
 
 
-/** Where boundary suppressions are kept, and how each is checked (the same way as every suppression of the library). */
-const registry = new SuppressionRegistry(() => BOUNDARY_RULES, {
+/**
+ * Where boundary suppressions are kept, and how each is checked (the same way as every suppression of the library).
+ * @internal
+ */
+export const boundarySuppressionRegistry = new SuppressionRegistry(() => BOUNDARY_RULES, {
   className: 'BoundarySuppressions', exampleId: 'Boundary-EuPlacement', ruleKind: 'a boundary rule', record: 'boundary document',
+  rule: 'rule', finding: 'finding', unusedFix: 'the boundary document lists only real exceptions',
 });
 
 /**
@@ -37,7 +41,7 @@ const registry = new SuppressionRegistry(() => BOUNDARY_RULES, {
 export class BoundarySuppressions {
   /** Accepts findings of the named rules on `scope` (a stack or a construct in one) and everything below it, each with a reason the boundary document lists. */
   public static add(scope: IConstruct, entries: BoundarySuppression[]): void {
-    registry.add(scope, entries);
+    boundarySuppressionRegistry.add(scope, entries);
   }
 
   /**
@@ -59,7 +63,7 @@ export class BoundarySuppressions {
    * @internal
    */
   public static covering(scope: IConstruct, ruleId: string, target?: string): Array<{ owner: IConstruct; suppression: BoundarySuppression }> {
-    return registry.covering(scope, ruleId, target);
+    return boundarySuppressionRegistry.covering(scope, ruleId, target);
   }
 
   /** Every suppression placed on `scope` or below it. */
@@ -72,6 +76,6 @@ export class BoundarySuppressions {
    * @internal
    */
   public static keptIn(scope: IConstruct): Array<{ readonly path: string; readonly suppression: BoundarySuppression }> {
-    return registry.keptIn(scope);
+    return boundarySuppressionRegistry.keptIn(scope);
   }
 }

@@ -28,6 +28,41 @@ export interface SuppressionWording {
   readonly ruleKind: string;
   /** Where a stack records its suppressions, such as `boundary document`. */
   readonly record: string;
+  /** What a rule is called in the refusals: `rule`, or `warning`. */
+  readonly rule: string;
+  /** What one finding of a rule is called in the refusals (`finding`, or `warned resource`), made plural with an s. */
+  readonly finding: string;
+  /** Why an unused suppression is removed, as it follows "so that": `the boundary document lists only real exceptions`. */
+  readonly unusedFix: string;
+}
+
+/**
+ * What the suppressions of a stack matched while its findings were checked: each finding is taken by the nearest
+ * suppression that covers it, and the farther ones are shadowed there. Read by `unusedRefusals`.
+ */
+export class SuppressionUse {
+  /** Each suppression that matched, with what of it matched (an appliesTo entry, or '' for the whole rule). */
+  public readonly used = new Map<RuleSuppression, Set<string>>();
+  /** What of a suppression a nearer one took, by which ones, with where each was placed. */
+  public readonly shadowed = new Map<RuleSuppression, Map<string, Map<RuleSuppression, string>>>();
+
+  /**
+   * Records a finding about `target` covered by `covering` (nearest first, as `SuppressionRegistry.covering` returns):
+   * the first applies, the others are shadowed by it. Returns the one that applies, if any.
+   */
+  public take<S extends RuleSuppression>(covering: ReadonlyArray<{ owner: IConstruct; suppression: S }>, target?: string): { owner: IConstruct; suppression: S } | undefined {
+    const [applied, ...farther] = covering;
+    if (!applied) return undefined;
+    const partOf = (suppression: RuleSuppression) => (suppression.appliesTo ? target! : '');
+    this.used.set(applied.suppression, (this.used.get(applied.suppression) ?? new Set()).add(partOf(applied.suppression)));
+    for (const { suppression } of farther) {
+      const parts = this.shadowed.get(suppression) ?? new Map<string, Map<RuleSuppression, string>>();
+      const part = partOf(suppression);
+      parts.set(part, (parts.get(part) ?? new Map()).set(applied.suppression, applied.owner.node.path));
+      this.shadowed.set(suppression, parts);
+    }
+    return applied;
+  }
 }
 
 /**
@@ -41,7 +76,7 @@ export class SuppressionRegistry {
   constructor(private readonly rules: () => readonly SuppressibleRule[], private readonly wording: SuppressionWording) {}
 
   public add(scope: IConstruct, entries: readonly RuleSuppression[]): void {
-    const { className, exampleId, ruleKind, record } = this.wording;
+    const { className, exampleId, ruleKind, record, rule: ruleNoun, finding } = this.wording;
     // From JavaScript: a TypeError from reading scope.node told neither which call nor what to pass.
     const scopeFix = `pass the construct the finding is on, or its stack: ${className}.add(stack, [{ id: '${exampleId}', reason: '…' }])`;
     if (scope === undefined || scope === null) throw new ValidationError(missingValue(`${className}.add`, 'scope', 'a suppression is placed on a construct (a stack, or a construct in one)', scopeFix));
@@ -62,16 +97,16 @@ export class SuppressionRegistry {
         : { id: (e as RuleSuppression).id, reason: (e as RuleSuppression).reason, appliesTo: (e as RuleSuppression).appliesTo };
       refuseUnknownProps(at, prop, read, targeted ? propNames<RuleSuppression>({ id: true, reason: true, appliesTo: true }) : ['id', 'reason']);
       // null (from JavaScript) is refused, never read as left out: that would widen the suppression to every finding of the rule.
-      const appliesTo = optionalArray(at, `${prop}.appliesTo`, read.appliesTo, "list what it covers, such as ['TCP 587']; left out, the suppression covers every finding of the rule", (t, tProp) => {
+      const appliesTo = optionalArray(at, `${prop}.appliesTo`, read.appliesTo, `list what it covers, such as ['TCP 587']; left out, the suppression covers every ${finding} of the ${ruleNoun}`, (t, tProp) => {
         if (typeof t !== 'string' || t.trim() === '') fail(at, tProp, t, 'it does not name what a finding is about', "write it as the finding names it, such as 'TCP 587'");
         return t as string;
       });
       if (appliesTo?.length === 0) {
-        throw new ValidationError(`${at}.${prop}.appliesTo: [] is not allowed: a suppression that covers nothing is no exception. Fix: name what it covers, such as ['TCP 587'], or leave appliesTo out to cover every finding of the rule`);
+        throw new ValidationError(`${at}.${prop}.appliesTo: [] is not allowed: a suppression that covers nothing is no exception. Fix: name what it covers, such as ['TCP 587'], or leave appliesTo out to cover every ${finding} of the ${ruleNoun}`);
       }
       return Object.freeze(checkProps<RuleSuppression>(at, { id: read.id as string, reason: read.reason as string, ...(appliesTo ? { appliesTo: Object.freeze(appliesTo) } : {}) }, {
         id: is.text(`use a rule id such as '${exampleId}'`),
-        reason: is.text('say why the finding is acceptable, in at least 20 characters'),
+        reason: is.text(`say why the ${finding} is acceptable, in at least 20 characters`),
         appliesTo: is.checkedLater(), // above, element by element
       }, fix));
     });
@@ -92,15 +127,15 @@ export class SuppressionRegistry {
       // appliesTo names what a finding is about: a rule whose findings name nothing would leave it matching no finding.
       if (entry.appliesTo && rule.targets === undefined) {
         throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' appliesTo ${quote(entry.appliesTo.join(', '))} is not allowed: ${entry.id}'s findings name nothing appliesTo can match. `
-          + 'Fix: leave appliesTo out; the suppression then covers every finding of the rule on the construct and below it');
+          + `Fix: leave appliesTo out; the suppression then covers every ${finding} of the ${ruleNoun} on the construct and below it`);
       }
       // Two of one rule on one construct: the first found covers the findings both name, and the other was refused later as matching none.
       const twin = placed.find((p) => p.id === entry.id && (!p.appliesTo || !entry.appliesTo || p.appliesTo.some((t) => entry.appliesTo!.includes(t))));
       if (twin) {
-        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' (${suppressionCoverage(entry)}, reason ${quote(entry.reason)}) is not allowed: `
-          + `${scope.node.path} has a suppression of '${entry.id}' covering the same findings already (${suppressionCoverage(twin)}, reason ${quote(twin.reason)}), so one of them would match no finding. `
-          + (targeted ? 'Fix: keep one suppression of the rule on the construct (list every port it covers in its appliesTo), or give each its own appliesTo entries'
-            : 'Fix: keep one suppression of the rule on the construct'));
+        throw new ValidationError(`${scope.node.path}.suppressions: '${entry.id}' (${suppressionCoverage(entry, finding)}, reason ${quote(entry.reason)}) is not allowed: `
+          + `${scope.node.path} has a suppression of '${entry.id}' covering the same ${finding}s already (${suppressionCoverage(twin, finding)}, reason ${quote(twin.reason)}), so one of them would match no ${finding}. `
+          + `Fix: keep one suppression of the ${ruleNoun} on the construct`
+          + (targeted ? ' (list every port it covers in its appliesTo), or give each its own appliesTo entries' : ''));
       }
       placed.push(entry);
       // Letters, not characters: twenty spaces, dots or zero-width characters say nothing to an auditor,
@@ -124,5 +159,44 @@ export class SuppressionRegistry {
   /** Every suppression placed on `scope` or below it, as it was kept (the object `covering` returns), with where. */
   public keptIn(scope: IConstruct): Array<{ readonly path: string; readonly suppression: RuleSuppression }> {
     return scope.node.findAll().flatMap((c) => (this.placed.get(c) ?? []).map((suppression) => ({ path: c.node.path, suppression })));
+  }
+
+  /**
+   * The refusals of the suppressions placed on `scope` or below it (of `ruleIds`, by default every rule) that matched
+   * no finding, as `use` recorded: what a nearer suppression took everywhere is told so, naming the nearer ones; what
+   * matched nothing at all is told that, with `why` when given.
+   */
+  public unusedRefusals(scope: IConstruct, use: SuppressionUse, options: { readonly ruleIds?: readonly string[]; readonly why?: string } = {}): string[] {
+    const { record, rule: ruleNoun, finding, unusedFix } = this.wording;
+    const targeted = this.rules().some((r) => r.targets !== undefined);
+    const errors: string[] = [];
+    for (const { path, suppression } of this.keptIn(scope)) {
+      if (options.ruleIds && !options.ruleIds.includes(suppression.id)) continue;
+      const matched = use.used.get(suppression) ?? new Set<string>();
+      const unused = suppression.appliesTo ? suppression.appliesTo.filter((t) => !matched.has(t)) : matched.size === 0 ? [''] : [];
+      const what = (parts: string[]) => (suppression.appliesTo ? `'${suppression.id}' ${suppressionCoverage({ appliesTo: parts })}` : `'${suppression.id}'`);
+      // An entry nearer suppressions took everywhere does match findings: it says so, and names them.
+      const taken: string[] = [];
+      const none: string[] = [];
+      const nearerOnes = new Map<RuleSuppression, string>();
+      for (const t of unused) {
+        const by = use.shadowed.get(suppression)?.get(t);
+        (by ? taken : none).push(t);
+        for (const [nearer, at] of by ?? []) nearerOnes.set(nearer, at);
+      }
+      if (taken.length > 0) {
+        const nearer = [...nearerOnes].map(([s, at]) => `${at} (${targeted ? `${suppressionCoverage(s)}, ` : ''}reason ${quote(s.reason)})`);
+        const one = nearer.length === 1;
+        errors.push(`${path}.suppressions: ${what(taken)} is not allowed: every ${finding} it covers is covered by ${one ? 'the suppression' : 'suppressions'} of the ${ruleNoun} on ${nearer.join(' and ')}, `
+          + `the nearer ${one ? 'one, which applies' : 'ones, which apply'} there and which the ${record} lists. Fix: keep one suppression for each ${finding} (remove this one, `
+          + `or ${one ? 'the nearer one' : 'the nearer ones'} if this reason is the one to keep`
+          + (targeted ? `, narrowing ${one ? 'it' : 'them'} to ${one ? 'its' : 'their'} other ${finding}s if ${one ? 'it covers' : 'they cover'} others)` : ')'));
+      }
+      if (none.length === 0) continue;
+      errors.push(suppression.appliesTo
+        ? `${path}.suppressions: ${what(none)} is not allowed: it matches no ${finding} of the ${ruleNoun} there. Fix: remove it from appliesTo, so that ${unusedFix}`
+        : `${path}.suppressions: '${suppression.id}' is not allowed: the suppression matches no ${finding}${options.why ? ` (${options.why})` : ''}. Fix: remove it, so that ${unusedFix}`);
+    }
+    return errors;
   }
 }
