@@ -48,7 +48,8 @@ export type {
 export * from './environments/admin-access';
 export * from './environments/product';
 export { StagingMode } from './environments/staging';
-export { StagingSuppressions, StagingSuppression } from './environments/staging-suppressions';
+export { STAGING_NOT_REAPED, StagingSuppressions } from './environments/staging-suppressions';
+export type { StagingSuppression } from './environments/staging-suppressions';
 export type { EnvironmentDatabaseRecord, EnvironmentRecord } from './environments/product-documents';
 
 // Roadmap: phases, thresholds, the honest list

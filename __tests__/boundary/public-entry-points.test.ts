@@ -166,7 +166,7 @@ const ENTRIES: Entry[] = [
   { name: 'SshKey.fromName', args: () => ['admin'], call: (_s, [n]) => SshKey.fromName(n as any) },
   { name: 'BoundarySuppressions.add', args: () => [[{ id: 'Boundary-EuPlacement', reason: 'a load balancer in ash for the US marketing site only' }]],
     call: (s, [e]) => BoundarySuppressions.add(new LoadBalancer(s, 'Lb', { name: 'lb', loadBalancerType: 'lb11', location: 'ash' }), e as any) },
-  { name: 'StagingSuppressions.add', args: () => [[{ id: 'Staging-NotReaped', reason: 'the certificate is free, and Let us Encrypt limits new ones' }]],
+  { name: 'StagingSuppressions.add', args: () => [[{ id: lib.STAGING_NOT_REAPED, reason: 'the certificate is free, and Let us Encrypt limits new ones' }]],
     call: (s, [e]) => lib.StagingSuppressions.add(new LoadBalancer(s, 'Lb', { name: 'lb', loadBalancerType: 'lb11', location: 'fsn1' }), e as any) },
   { name: 'Retirement.declare', stack: () => new TerraformStack(Testing.app(), 'production'), args: () => [{ reason: 'the pilot customer left; production is retired', includeBackups: false }], call: (s, [o]) => Retirement.declare(s, o as any) },
   { name: 'PrivateIngress.allowTcp', args: (s) => [appIn(s), peerOf(s), 9100, 'node exporter, scraped by the monitoring machine'],
