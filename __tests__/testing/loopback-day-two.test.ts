@@ -7,7 +7,7 @@ import { phase1Pilot } from '../../examples/phase1-pilot';
 import { EgressAllowlist } from '../../lib';
 import { HetznerStandIn, LoopbackMachine, placeholderVariables, SynthesizedBundle, synthesizedBundle, TerraformRun } from '../../testing';
 import { NamespacePair } from '../database/helpers/netns';
-import { describeWithRealParts, isRoot } from '../setup/real-parts';
+import { describeWithRealParts, hasTerraform, isRoot } from '../setup/real-parts';
 import { forgetNetworkNamespace, recordNetworkNamespace } from '../setup/run-leftovers';
 import { PG_BIN } from '../../testing/postgres-cluster';
 
@@ -20,8 +20,9 @@ const SERVER = 'phase1-pilot-production-app';
 const EXTRA_HOST = 'updates.example.eu';
 const ALLOWLIST = '/etc/sovereign/egress-hostnames';
 
-const ready = isRoot && fs.existsSync(`${PG_BIN}/pg_ctl`) && NamespacePair.available();
-const describeReal = describeWithRealParts(ready, 'the loopback day-2 rehearsal', 'root (sshd), ip netns and PostgreSQL 15 (/usr/lib/postgresql/15/bin)');
+// Terraform deploys the stack through the stand-in: without it the rehearsal is skipped (outside CI), not failed.
+const ready = isRoot && fs.existsSync(`${PG_BIN}/pg_ctl`) && NamespacePair.available() && hasTerraform();
+const describeReal = describeWithRealParts(ready, 'the loopback day-2 rehearsal', 'root (sshd), ip netns, PostgreSQL 15 (/usr/lib/postgresql/15/bin) and terraform on PATH');
 
 /** The example's production stack, with the day-2 change or without. */
 function production(extraHost: boolean): any {
