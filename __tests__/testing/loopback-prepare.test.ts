@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -67,10 +67,11 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
 
     // A namespace of the same name that a process runs in is another's: refused, the namespace left as it was.
     expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
-    const sleeper = spawn('ip', ['netns', 'exec', ns, 'sleep', '600'], { stdio: 'ignore' });
+    // It says "entered" from inside the namespace (ip netns exec runs it there), then becomes the sleep.
+    const sleeper = spawn('ip', ['netns', 'exec', ns, 'sh', '-c', 'echo entered; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const exited = new Promise((resolve) => sleeper.once('exit', resolve));
     try {
-      await waitForProcessIn(ns);
+      await entered(sleeper, ns);
       expect(() => machine.prepareFor(bundle)).toThrow(
         new RegExp(`^LoopbackMachine\\.prepareFor\\(${SERVER}\\): the network namespace ${ns} exists already, with processes \\d+ running in it\\. Fix: stop what runs in it \\(\`ip netns pids ${ns}\`\\), then \`ip netns del ${ns}\`\\.$`));
       expect(namespaceExists(ns)).toBe(true);
@@ -113,11 +114,14 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
   });
 });
 
-/** Resolves once `ip netns pids` lists a process in `ns` (the sleeper has entered it). */
-async function waitForProcessIn(ns: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.trim()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no process entered ${ns}`);
+/**
+ * Resolves once the process `ip netns exec` started says it runs in `ns`: a signal of its own, not a poll, so a loaded
+ * machine only makes it later. The bound is for a hang (ip netns exec stuck), not a judgement of speed.
+ */
+function entered(child: ChildProcess, ns: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const hung = setTimeout(() => reject(new Error(`the process started in ${ns} said nothing in 30 s`)), 30_000);
+    child.stdout!.once('data', () => { clearTimeout(hung); resolve(); });
+    child.once('exit', (code, signal) => { clearTimeout(hung); reject(new Error(`the process meant to run in ${ns} exited (${code ?? signal}) before entering it`)); });
+  });
 }
