@@ -212,16 +212,17 @@ function rolloutNote(plan: any): string {
   const changes = new PlannedChanges(plan);
   const hetznerGoes = [...changes.replacements, ...changes.deletes].some((c) => c.type.startsWith('hcloud_'));
   const counted = (n: number) => (n === 1 ? 'a machine\'s rollout' : `${n} machines' rollouts`);
+  const its = (n: number) => (n === 1 ? 'its' : 'their');
   const because = (reason: string | undefined) => rollouts.filter((r) => r.reason === reason).map((r) => r.address);
   const tainted = because('replace_because_tainted');
   const requested = because('replace_by_request');
   const changed = rollouts.filter((r) => r.reason !== 'replace_because_tainted' && r.reason !== 'replace_by_request').map((r) => r.address);
   const causes = [
-    changed.length > 0 ? `${counted(changed.length)} replaced (${changed.join(', ')}): its bundle, a secret it uses, the agent or the disk's image changed` : '',
-    tainted.length > 0 ? `${counted(tainted.length)} run again (${tainted.join(', ')}): its last run failed, so Terraform marked it tainted` : '',
+    changed.length > 0 ? `${counted(changed.length)} replaced (${changed.join(', ')}): ${its(changed.length)} bundle, a secret ${changed.length === 1 ? 'it uses' : 'they use'}, the agent or the disk's image changed` : '',
+    tainted.length > 0 ? `${counted(tainted.length)} run again (${tainted.join(', ')}): ${its(tainted.length)} last run failed, so Terraform marked ${tainted.length === 1 ? 'it' : 'them'} tainted` : '',
     requested.length > 0 ? `${counted(requested.length)} replaced as -replace asked (${requested.join(', ')})` : '',
   ].filter((c) => c !== '');
-  return `; of them, ${causes.join('; ')}${hetznerGoes ? ' (a rollout itself is not a Hetzner resource)' : ', and the deploy rolls it out to the running machine, replacing nothing on Hetzner'}`;
+  return `; of them, ${causes.join('; ')}${hetznerGoes ? ' (a rollout itself is not a Hetzner resource)' : `, and the deploy rolls ${rollouts.length === 1 ? 'it out to the running machine' : 'them out to the running machines'}, replacing nothing on Hetzner`}`;
 }
 
 /** A machine's rollout that a plan replaces, and Terraform's reason (`action_reason`, such as `replace_because_tainted`). */

@@ -134,6 +134,14 @@ describe('rolloutReplacements', () => {
     // terraform apply -replace=…: asked for, neither failed nor changed.
     const requested = { ...dataChange('Db_Rollout_11223344', ['delete', 'create'], rollout), action_reason: 'replace_by_request' };
     expect((await guardOf([requested])).out).toMatch(/; of them, a machine's rollout replaced as -replace asked \(terraform_data\.Db_Rollout_11223344\), and the deploy rolls it out/);
+    // Two of a kind: said of both ("its bundle" was said of two machines' rollouts).
+    const changedToo = { ...dataChange('Db_Rollout_11223344', ['delete', 'create'], rollout), action_reason: 'replace_because_cannot_update' };
+    expect((await guardOf([changed, changedToo])).out).toMatch(new RegExp('; of them, 2 machines\' rollouts replaced \\(terraform_data\\.Monitoring_Rollout_0A1B2C3D, '
+      + 'terraform_data\\.Db_Rollout_11223344\\): their bundle, a secret they use, the agent or the disk\'s image changed, '
+      + 'and the deploy rolls them out to the running machines, replacing nothing on Hetzner\\)\\.$'));
+    const taintedToo = { ...changedToo, action_reason: 'replace_because_tainted' };
+    expect((await guardOf([tainted, taintedToo])).out).toContain("2 machines' rollouts run again (terraform_data.App_Rollout_D52A5066, terraform_data.Db_Rollout_11223344): "
+      + 'their last run failed, so Terraform marked them tainted, and the deploy rolls them out');
     expect(rolloutReplacements({ resource_changes: [tainted] })).toEqual([{ address: 'terraform_data.App_Rollout_D52A5066', reason: 'replace_because_tainted' }]);
   });
 
