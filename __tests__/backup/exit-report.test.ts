@@ -374,12 +374,14 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
   expect(after).toBe('');
   expect(etc).toBe(path.join(tmp, 'etc'));
   const byHand = "as root, in sudo -i or sudo bash -c '…': ";
+  // A line with a single quote (the user u 'x', a control character's $'…' form) cannot go inside sudo bash -c '…'.
+  const rootShell = 'as root, in sudo -i: ';
   const options = `-F /dev/null -o Port=23 -o User=${user} -o HostKeyAlias=sovereign-box -o UserKnownHostsFile=${etc}/ssh/known_hosts.box `
     + '-o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR -o BatchMode=yes '
     + `-o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i ${etc}/ssh/id_ed25519`;
   // Quoted as an operator reads it: between double quotes with \ " $ ` escaped and ! outside them, the rest as it is.
   const oddQuoted = '"\\$HOME \\`id\\` \\\\ a"\\!"b"';
-  expect(sftp).toBe(`${byHand}RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/box.restic.b64" restic -o sftp.command="ssh ${options.replace(/"/g, '\\"')} h.example -s sftp" `
+  expect(sftp).toBe(`${rootShell}RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/box.restic.b64" restic -o sftp.command="ssh ${options.replace(/"/g, '\\"')} h.example -s sftp" `
     + `-r "sftp:u 'x' \\"y\\" *@h.example:r" --no-cache forget "a b" "*" ${oddQuoted}`);
   expect(s3).toBe(`${byHand}(. ${etc}/secrets/s3box.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/p \\"q\\" \\$r *" `
     + 'AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") '
@@ -390,10 +392,10 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
   const pwOptions = `-F /dev/null -o Port=23 -o User=u1 -o HostKeyAlias=sovereign-pwbox -o UserKnownHostsFile=${etc}/ssh/known_hosts.pwbox `
     + '-o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR '
     + '-o PreferredAuthentications=password -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1';
-  expect(sftpCtl).toBe(`${byHand}SSH_ASKPASS=${lib}/askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=${etc}/secrets/pwbox.password.b64 `
+  expect(sftpCtl).toBe(`${rootShell}SSH_ASKPASS=${lib}/askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=${etc}/secrets/pwbox.password.b64 `
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/pwbox.restic.b64" restic -o sftp.command="ssh ${pwOptions} h.example -s sftp" `
     + `-r sftp:u1@h.example:r --no-cache forget ${ctlQuoted}`);
-  expect(s3Ctl).toBe(`${byHand}(. ${etc}/secrets/s3ctl.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/"$'p\\tp "q" $r *' `
+  expect(s3Ctl).toBe(`${rootShell}(. ${etc}/secrets/s3ctl.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/"$'p\\tp "q" $r *' `
     + 'AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") '
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3ctl.restic.b64" restic --no-cache forget ${ctlQuoted})`);
 
@@ -401,9 +403,15 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
   // given: its arguments and the environment restic (and its ssh) reads, each NUL-ended.
   const standIn = 'restic() { printf "%s\\0" "PW=${RESTIC_PASSWORD_COMMAND-}" "REPO=${RESTIC_REPOSITORY-}" '
     + '"KEYS=${AWS_ACCESS_KEY_ID-}/${AWS_SECRET_ACCESS_KEY-}" "ASKPASS=${SSH_ASKPASS-}|${SSH_ASKPASS_REQUIRE-}|${SB_ASKPASS_FILE-}" "$@"; }';
+  const command = (line: string): string => {
+    const prefix = [byHand, rootShell].find((p) => line.startsWith(p));
+    expect(prefix).toBeDefined();
+    // sudo bash -c '…' is offered exactly when the line can go between its single quotes.
+    expect(prefix === byHand).toBe(!line.slice(prefix!.length).includes("'"));
+    return line.slice(prefix!.length);
+  };
   const ran = (line: string): string[] => {
-    expect(line.startsWith(byHand)).toBe(true);
-    const run = spawnSync('bash', ['-c', `${standIn}\n${line.slice(byHand.length)}`], { cwd: tmp, encoding: 'utf8' });
+    const run = spawnSync('bash', ['-c', `${standIn}\n${command(line)}`], { cwd: tmp, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(fs.readdirSync(tmp).length).toBeGreaterThan(1);
@@ -433,7 +441,7 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
   ];
   for (const [line, argv] of runs) {
     expect(ran(line)).toEqual(argv);
-    const interactive = pasted(line.slice(byHand.length));
+    const interactive = pasted(command(line));
     expect(interactive.stderr).not.toContain('event not found');
     expect(interactive.argv).toEqual(argv);
   }

@@ -574,20 +574,20 @@ quoted_to() {
 
 # restic_by_hand <target> <restic arguments...>: the command line that runs restic on a target's repository as this
 # tooling does, for an operator's shell on this machine, after how to run it: as root, whose files (the key, the
-# secrets) it reads; a subshell takes no sudo in front, so in sudo -i or sudo bash -c '…' (the line holds no single
-# quote unless a setting or an argument does). Every value is quoted (quoted_to): pasted, each reaches restic as the one
+# secrets) it reads; a subshell takes no sudo in front, so in sudo -i, or sudo bash -c '…' when the line holds no single
+# quote; sudo -i alone when a value puts one in it (a setting or an argument with a single quote, or with a control
+# character, which takes the $'…' form). Every value is quoted (quoted_to): pasted, each reaches restic as the one
 # argument, or the one setting, restic_on gives it, with no glob expanded. An S3 target's endpoint and bucket are
 # secrets: read from their file, not printed, and given to restic in its environment, as restic_on does (argv is what ps
 # shows any user); a secret file that cannot be read stops the line (bash goes on after a failed dot command), rather
 # than running restic on "s3:/" without keys. --no-cache, as the jobs' own cache lives for their run only: none is left
 # in root's home.
 restic_by_hand() {
-  local t=$1 kind repo options host user password env askpass file a args=''
+  local t=$1 kind repo options host user password env askpass file a args='' line
   shift
   for a in "$@"; do quoted_to a "$a"; args="$args $a"; done
   tv_to kind "$t" KIND; tv_to repo "$t" REPO_PATH
   quoted_to password "base64 -d $SB_ETC/secrets/$t.restic.b64"
-  printf "as root, in sudo -i or sudo bash -c '…': "
   case $kind in
     sftp)
       ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER; tv_to askpass "$t" AUTH
@@ -598,14 +598,18 @@ restic_by_hand() {
         askpass="SSH_ASKPASS=$askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=$file "
       else askpass=''; fi
       quoted_to options "ssh $options $host -s sftp"; quoted_to repo "sftp:$user@$host:$repo"
-      printf '%sRESTIC_PASSWORD_COMMAND=%s restic -o sftp.command=%s -r %s --no-cache%s' "$askpass" "$password" "$options" "$repo" "$args" ;;
+      printf -v line '%sRESTIC_PASSWORD_COMMAND=%s restic -o sftp.command=%s -r %s --no-cache%s' "$askpass" "$password" "$options" "$repo" "$args" ;;
     *)
       # The repository's path goes inside the double quotes of RESTIC_REPOSITORY (after the secrets' $(…)), which it
       # closes: quoted_to's form without its opening quote; a $'…' form (a control character) after them.
       quoted_to env "$SB_ETC/secrets/$t.s3.env"; quoted_to repo "$repo"
       case $repo in \\"*) repo=\${repo#\\"} ;; \\$\\'*) repo=\\"$repo ;; *) repo=$repo\\" ;; esac
-      printf '(. %s || exit 1; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND=%s restic --no-cache%s)' \\
+      printf -v line '(. %s || exit 1; d() { printf %%s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/%s AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") RESTIC_PASSWORD_COMMAND=%s restic --no-cache%s)' \\
         "$env" "$repo" "$password" "$args" ;;
+  esac
+  case $line in
+    *\\'*) printf 'as root, in sudo -i: %s' "$line" ;;
+    *) printf "as root, in sudo -i or sudo bash -c '…': %s" "$line" ;;
   esac
 }
 
