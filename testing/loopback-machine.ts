@@ -5,7 +5,8 @@ import { SynthesizedBundle } from './bundle';
 import { RolloutTarget } from './harness/override';
 import { startLoopbackSshd, stopSshd } from './harness/sshd';
 import { standInSystemdAnalyze } from './harness/systemd-analyze';
-import { createDebianCluster, pgCtlService, PG_BIN } from './postgres-cluster';
+import { ValidationError } from '../lib/core/validation-message';
+import { clusterConfigDirectory, createDebianCluster, pgCtlService, PG_BIN, PG_MAJOR } from './postgres-cluster';
 
 /** `'a b'` as one shell word. */
 const shellWord = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
@@ -115,24 +116,28 @@ export class LoopbackMachine {
   }
 
   /**
-   * Makes on this machine what installing the packages a machine's bundle relies on would have made on a server, so
-   * the whole bundle activates here. For a `postgresql <major>` part (a `PostgresDatabase`, as the app machine of
-   * `ProductStacks` has): Debian's cluster `main` under `root` (initdb'd, owned by postgres), a network namespace
-   * carrying the addresses of the setup's `listen_addresses` (the machine's private address), and the
+   * Makes on this machine what installing PostgreSQL's package would have made on a server, so that a bundle's
+   * `postgresql <major>` part (a `PostgresDatabase`, as the app machine of `ProductStacks` has) activates here; no
+   * other package's: a bundle without such a part is refused, as there is nothing here to prepare for it. It makes
+   * Debian's cluster `main` under `root` (initdb'd, owned by postgres), a network namespace carrying the addresses of the setup's `listen_addresses` (the machine's private address), and the
    * `postgresql@<major>-main` unit: `systemctl start|stop|restart` of it runs pg_ctl as postgres, the server in that
    * namespace. `stop()` stops the server and removes the namespace. Needs root, `ip netns` and PostgreSQL's
    * programs at /usr/lib/postgresql/15/bin (Debian's postgresql-15). Call it once, before the first rollout.
    */
   public prepareFor(bundle: SynthesizedBundle): void {
-    const part = bundle.parts.find((p) => /^postgresql \d+$/.test(p.name));
-    if (!part) return;
     const where = `LoopbackMachine.prepareFor(${bundle.machine})`;
+    const part = bundle.parts.find((p) => /^postgresql \d+$/.test(p.name));
+    if (!part) {
+      throw new ValidationError(`${where}: the bundle has no part this can prepare (its parts: ${bundle.parts.map((p) => p.name).join(', ') || 'none'}); `
+        + 'prepareFor makes only what PostgreSQL\'s package makes, for a \'postgresql <major>\' part. Fix: pass the bundle of a machine with a '
+        + 'PostgresDatabase, or roll this one out without prepareFor.');
+    }
     if (this.prepared) throw new Error(`${where}: this machine is prepared already, and one machine holds one cluster. Fix: start another LoopbackMachine for another machine's bundle.`);
     const setupFile = part.files.find((f) => f.path === '/etc/sovereign/postgres/setup.json');
     if (!setupFile?.content) throw new Error(`${where}: the '${part.name}' part has no /etc/sovereign/postgres/setup.json to read the cluster from. Fix: pass the bundle of a machine with a PostgresDatabase, from synthesizedBundle(stackJson, serverName).`);
     const conf = JSON.parse(setupFile.content);
     if (conf.requireMount) throw new Error(`${where}: the database lives on a volume mounted at ${conf.requireMount}, which a loopback machine cannot mount, and the setup refuses to run without it. Fix: roll out a machine whose database is on the server's disk (DatabaseStorage.rootDisk()).`);
-    if (conf.major !== 15) throw new Error(`${where}: the database is PostgreSQL ${conf.major}; a loopback machine runs PostgreSQL 15's programs (${PG_BIN}) only. Fix: roll out a machine with PostgresVersion.V15.`);
+    if (conf.major !== PG_MAJOR) throw new Error(`${where}: the database is PostgreSQL ${conf.major}; a loopback machine runs PostgreSQL ${PG_MAJOR}'s programs (${PG_BIN}) only. Fix: roll out a machine with PostgresVersion.V${PG_MAJOR}.`);
     if (!fs.existsSync(`${PG_BIN}/pg_ctl`)) throw new Error(`${where}: ${PG_BIN}/pg_ctl does not exist. Fix: install Debian's postgresql-15 on this host.`);
     // Address literals beyond loopback's: `localhost` and 127.0.0.1 are the namespace's own once lo is up.
     const addresses = (conf.listenAddresses as string[]).filter((a) => /^[0-9.]+$|:/.test(a) && a !== '127.0.0.1' && a !== '::1');
@@ -143,10 +148,10 @@ export class LoopbackMachine {
       const inNamespace = (...args: string[]) => execFileSync('ip', ['netns', 'exec', this.netns, 'ip', ...args], { stdio: 'pipe' });
       inNamespace('link', 'set', 'lo', 'up');
       for (const address of addresses) inNamespace('addr', 'add', `${address}/${address.includes(':') ? 128 : 32}`, 'dev', 'lo');
-      createDebianCluster(this.root, conf.major, conf.dataDirectory);
+      createDebianCluster(this.root, conf.dataDirectory);
       const units = path.join(this.dir, 'units');
       fs.mkdirSync(units, { recursive: true });
-      for (const [action, argv] of Object.entries(pgCtlService(this.root, conf.port, conf.major))) {
+      for (const [action, argv] of Object.entries(pgCtlService(this.root, conf.port))) {
         fs.writeFileSync(path.join(units, `${conf.serviceName}.${action}`),
           `#!/bin/sh\nexec ${['ip', 'netns', 'exec', this.netns, ...argv].map(shellWord).join(' ')}\n`, { mode: 0o755 });
       }
@@ -221,8 +226,9 @@ export class LoopbackMachine {
   /** Stops sshd, and what `prepareFor` started, and resolves when sshd has exited; `dir` stays for the test to inspect or remove. */
   public stop(): Promise<void> {
     if (this.prepared) {
-      if (fs.existsSync(path.join(this.root, 'etc/postgresql/15/main'))) {
-        spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(this.root, 'etc/postgresql/15/main'), '-m', 'immediate', '-w', 'stop'], { cwd: '/', stdio: 'ignore' });
+      const cluster = clusterConfigDirectory(this.root);
+      if (fs.existsSync(cluster)) {
+        spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', cluster, '-m', 'immediate', '-w', 'stop'], { cwd: '/', stdio: 'ignore' });
       }
       spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
       this.prepared = false;

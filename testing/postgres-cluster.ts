@@ -6,15 +6,23 @@ import * as path from 'path';
 // What installing Debian's postgresql package leaves on a server, made under a directory that stands for the
 // machine's root: the rendered setup finds a cluster there, as on a server, and its service commands run pg_ctl.
 
+/** The PostgreSQL major whose programs this host has (Debian's postgresql-15): every cluster here is of it. */
+export const PG_MAJOR = 15;
+
 /** Where Debian installs PostgreSQL 15's programs. */
-export const PG_BIN = '/usr/lib/postgresql/15/bin';
+export const PG_BIN = `/usr/lib/postgresql/${PG_MAJOR}/bin`;
+
+/** The configuration directory of Debian's cluster `main` under `root`, where pg_ctl -D points. */
+export function clusterConfigDirectory(root: string): string {
+  return path.join(root, `etc/postgresql/${PG_MAJOR}/main`);
+}
 
 /**
  * The part of Debian's cluster layout the package creates (postgresql.conf with its include_dir,
  * pg_ident.conf, the socket directory, an initdb'd `main`), under `root` and owned by postgres.
  * The test's postgresql.conf differs from Debian's only in the paths, which move under `root`.
  */
-export function createDebianCluster(root: string, major = 15, dataDirectory = `/var/lib/postgresql/${major}/main`): void {
+export function createDebianCluster(root: string, dataDirectory = `/var/lib/postgresql/${PG_MAJOR}/main`): void {
   // postgres must reach the directories below the temp directory (mkdtemp makes them 0700).
   const tmp = fs.realpathSync(os.tmpdir());
   for (let dir = fs.realpathSync(root); dir.startsWith(`${tmp}/`); dir = path.dirname(dir)) fs.chmodSync(dir, 0o755);
@@ -23,7 +31,7 @@ export function createDebianCluster(root: string, major = 15, dataDirectory = `/
     const blocking = ancestors(fs.realpathSync(root)).find((dir) => !postgresReaches(dir)) ?? root;
     throw new Error(`createDebianCluster: the postgres user cannot reach ${root} (${blocking} is ${(fs.statSync(blocking).mode & 0o7777).toString(8).padStart(4, '0')}, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under ${tmp}, or let others through ${blocking} (chmod o+x ${blocking}).`);
   }
-  const conf = path.join(root, `etc/postgresql/${major}/main`);
+  const conf = clusterConfigDirectory(root);
   const data = path.join(root, dataDirectory);
   const socket = path.join(root, 'var/run/postgresql');
   for (const dir of [conf, path.join(conf, 'conf.d'), path.dirname(data), socket, path.join(root, 'var/log/postgresql')]) fs.mkdirSync(dir, { recursive: true });
@@ -56,8 +64,8 @@ function ancestors(dir: string): string[] {
 }
 
 /** The commands that start, stop and restart the cluster under `root` as systemctl would the Debian unit: pg_ctl as postgres. */
-export function pgCtlService(root: string, port: number, major = 15): { start: string[]; stop: string[]; restart: string[] } {
-  const pgCtl = (...args: string[]) => ['runuser', '-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(root, `etc/postgresql/${major}/main`),
+export function pgCtlService(root: string, port: number): { start: string[]; stop: string[]; restart: string[] } {
+  const pgCtl = (...args: string[]) => ['runuser', '-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', clusterConfigDirectory(root),
     '-l', path.join(root, 'var/log/postgresql/postgresql.log'), '-w', '-t', '60', ...args];
   const ready = `${PG_BIN}/pg_isready -q -h ${path.join(root, 'var/run/postgresql')} -p ${port}`;
   return {
@@ -69,9 +77,9 @@ export function pgCtlService(root: string, port: number, major = 15): { start: s
 }
 
 /** Points the setup's service commands at pg_ctl (as systemctl would start the Debian unit). */
-export function serviceByPgCtl(root: string, major = 15): void {
+export function serviceByPgCtl(root: string): void {
   const file = path.join(root, 'etc/sovereign/postgres/setup.json');
   const conf = JSON.parse(fs.readFileSync(file, 'utf8'));
-  conf.service = pgCtlService(root, conf.port, major);
+  conf.service = pgCtlService(root, conf.port);
   fs.writeFileSync(file, JSON.stringify(conf, null, 2));
 }

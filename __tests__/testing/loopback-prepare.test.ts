@@ -6,6 +6,7 @@ import { App, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { LoopbackMachine, SynthesizedBundle, synthesizedBundle } from '../../testing';
 import { createDebianCluster, PG_BIN } from '../../testing/postgres-cluster';
+import { ValidationError } from '../../lib/core/validation-message';
 import { NamespacePair } from '../database/helpers/netns';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { forgetNetworkNamespace, recordNetworkNamespace } from '../setup/run-leftovers';
@@ -95,6 +96,26 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
     again.prepareFor(bundle);
     expect(fs.existsSync(path.join(again.dir, 'units/postgresql@15-main.service.start'))).toBe(true);
     await stop(again);
+  }, 120_000);
+
+  // It prepares for PostgreSQL alone: a bundle with nothing it can prepare was passed over in silence, and its
+  // activation then failed on what no package had made.
+  test('a bundle without a postgresql part is refused, naming its parts and the fix; nothing is made', async () => {
+    const machine = await start(path.join(dir, 'no-database'));
+    const withoutDatabase: SynthesizedBundle = { ...bundle, parts: bundle.parts.filter((p) => !/^postgresql /.test(p.name)) };
+    expect(withoutDatabase.parts.length).toBeGreaterThan(0);
+    let thrown: unknown;
+    try { machine.prepareFor(withoutDatabase); } catch (e) { thrown = e; }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect((thrown as Error).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): the bundle has no part this can prepare (its parts: `
+      + `${withoutDatabase.parts.map((p) => p.name).join(', ')}); prepareFor makes only what PostgreSQL's package makes, for a 'postgresql <major>' part. `
+      + 'Fix: pass the bundle of a machine with a PostgresDatabase, or roll this one out without prepareFor.');
+    expect(namespaceExists(`loopback-${machine.port}`)).toBe(false);
+    expect(fs.existsSync(path.join(machine.root, 'etc/postgresql'))).toBe(false);
+    // The machine is not taken: the database's bundle is prepared on it after.
+    machine.prepareFor(bundle);
+    expect(fs.existsSync(path.join(machine.root, 'var/lib/postgresql/15/main/PG_VERSION'))).toBe(true);
+    await stop(machine);
   }, 120_000);
 
   test('a directory the postgres user cannot reach is refused before initdb, naming the directory and the fix', () => {
