@@ -9,6 +9,7 @@ import { Server } from '../../generated/providers/hcloud/server';
 import { SshKey as SshKeyResource } from '../../generated/providers/hcloud/ssh-key';
 import { Volume } from '../../generated/providers/hcloud/volume';
 import { Environment, Phase, Product, SshKey, StagingMode } from '../../lib';
+import { PACKAGE_NAME } from '../../lib/core/private/package-name';
 import { REAPED_COLLECTIONS } from '../../lib/environments/staging-reaper';
 import { EnvironmentStack, ProductStacks } from '../../stacks';
 import { OnDemandLabels } from '../../stacks/on-demand-labels';
@@ -142,8 +143,18 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     const labelsAndApp = thrownMessage(() => withUnchecked.synth());
     expect(labelsAndApp).toContain('[acme-staging] hcloud_volume.Scratch (acme-staging/Scratch).labels: {"lifecycle":"permanent"} is not allowed: ');
     expect(labelsAndApp).toMatch(/\[acme-staging\] analytics\.aspects: 'no boundary rule pack' is not allowed/);
-    expect(labelsAndApp).toContain("(skipValidation skips the CDK's validations, not ");
+    expect(labelsAndApp).toContain(`(skipValidation skips the CDK's validations, not ${PACKAGE_NAME}'s checks of what a stack writes, `
+      + "nor the App's check that a rule pack reaches every stack).");
     expect(labelsAndApp).not.toContain('BoundarySuppressions');
+
+    // The App's check alone failing was called a check of what a stack writes: it checks that a rule pack reaches every stack.
+    const appOnly = appIn(true);
+    new ProductStacks(appOnly, product());
+    new HcloudProvider(new TerraformStack(appOnly, 'analytics'), 'hcloud', {});
+    const unreached = thrownMessage(() => appOnly.synth());
+    expect(unreached).toMatch(/\] analytics\.aspects: 'no boundary rule pack' is not allowed/);
+    expect(unreached).toContain("(skipValidation skips the CDK's validations, not the App's check that a rule pack reaches every stack).");
+    expect(unreached).not.toContain('checks of what a stack writes');
 
     const withFinding = appIn(true);
     const stack = refusedLabels(withFinding);

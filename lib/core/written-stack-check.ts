@@ -85,7 +85,7 @@ function wrap(stack: TerraformStack): WrittenChecks {
           ? (findings.length > 0
             ? `\n\nskipValidation skips the CDK's validations (cdktf's or cdktn's), not the rule packs of ${PACKAGE_NAME} (the data boundary): ${removed}. `
               + "Fix the findings, or accept a rule pack's finding with BoundarySuppressions.add(construct, [{ id, reason }]), which boundary.md lists."
-            : `\n\n${removed} (skipValidation skips the CDK's validations, not ${PACKAGE_NAME}'s checks of what a stack writes).`)
+            : `\n\n${removed} (skipValidation skips the CDK's validations, not ${notSkipped(others.length > 0, appChecks.length > 0)}).`)
           : findings.length > 0
             ? `\n\nThe stack changed after its validation (a later validation or an onSynthesize hook); ${removed}.`
             : `\n\n${removed}.`));
@@ -104,4 +104,11 @@ function readJson(file: string): Record<string, any> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Which of the library's checks skipValidation did not skip, named as failed: the App's only checks that a rule pack reaches every stack. */
+function notSkipped(written: boolean, app: boolean): string {
+  const writes = `${PACKAGE_NAME}'s checks of what a stack writes`;
+  const reached = 'the App\'s check that a rule pack reaches every stack';
+  return written && app ? `${writes}, nor ${reached}` : written ? writes : reached;
 }
