@@ -34,9 +34,11 @@ export const REAPED_COLLECTIONS: Readonly<Record<string, HcloudCollection>> = Ob
   hcloud_placement_group: 'placement_groups',
 });
 const DELETION_ORDER: readonly HcloudCollection[] = Object.values(REAPED_COLLECTIONS);
-const SELECTOR = ['environment=staging', ...Object.entries(ON_DEMAND_LABELS).map(([k, v]) => `${k}=${v}`), EXPIRES_AT_LABEL].join(',');
+/** The labels, each with its value, an on-demand staging resource has; it has EXPIRES_AT_LABEL too, of any value. */
+const STAGING_LABELS: Readonly<Record<string, string>> = { environment: 'staging', ...ON_DEMAND_LABELS };
+const SELECTOR = [...Object.entries(STAGING_LABELS).map(([k, v]) => `${k}=${v}`), EXPIRES_AT_LABEL].join(',');
 /** The label keys SELECTOR needs: a resource without them is no staging resource of the reaper's. */
-const SELECTOR_KEYS = SELECTOR.split(',').map((term) => term.split('=')[0]);
+const SELECTOR_KEYS = [...Object.keys(STAGING_LABELS), EXPIRES_AT_LABEL];
 
 /**
  * Finds on-demand staging resources and deletes the expired ones.
@@ -194,7 +196,5 @@ function resourcesUsedBy(server: HcloudResource): string[] {
 
 function isOnDemandStaging(resource: HcloudResource): boolean {
   const labels = resource.labels ?? {};
-  return labels.environment === 'staging'
-    && Object.entries(ON_DEMAND_LABELS).every(([key, value]) => labels[key] === value)
-    && EXPIRES_AT_LABEL in labels;
+  return Object.entries(STAGING_LABELS).every(([key, value]) => labels[key] === value) && EXPIRES_AT_LABEL in labels;
 }
