@@ -119,7 +119,8 @@ export class LoopbackMachine {
    * Makes on this machine what installing PostgreSQL's package would have made on a server, so that a bundle's
    * `postgresql <major>` part (a `PostgresDatabase`, as the app machine of `ProductStacks` has) activates here; no
    * other package's: a bundle without such a part is refused, as there is nothing here to prepare for it. It makes
-   * Debian's cluster `main` under `root` (initdb'd, owned by postgres), a network namespace carrying the addresses of the setup's `listen_addresses` (the machine's private address), and the
+   * Debian's cluster `main` under `root` (initdb'd, owned by postgres), a network namespace carrying the addresses
+   * of the setup's `listen_addresses` (the machine's private address), and the
    * `postgresql@<major>-main` unit: `systemctl start|stop|restart` of it runs pg_ctl as postgres, the server in that
    * namespace. `stop()` stops the server and removes the namespace. Needs root, `ip netns` and PostgreSQL's
    * programs at /usr/lib/postgresql/15/bin (Debian's postgresql-15). Call it once, before the first rollout.
