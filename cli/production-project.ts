@@ -32,8 +32,15 @@ function notStandIn(env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
     ? ' HCLOUD_ENDPOINT\'s file: URL names the stand-in\'s project, which only the stand-in\'s provider reads.' : '';
   throw new Error(`${name} is the stand-in's token (docs/testing.md): this command talks to Hetzner's API, which the stand-in does not `
     + `serve (it stands in for the provider under Terraform only), so nothing was asked.${fileEndpoint} Fix: run it with a token of the Hetzner Cloud project `
-    + `(in a shell without the stand-in's environment); against the stand-in, bring staging up and down with cdktf deploy and destroy.`);
+    + `(in a shell without the stand-in's environment); ${STAND_IN_STEPS}`);
 }
+
+/**
+ * What to do against the stand-in instead, for every refusal of its token: the steps run by hand, each with
+ * --skip-provider-lock, which keeps cdktf from locking the provider from the public registry (docs/testing.md).
+ */
+export const STAND_IN_STEPS = 'against the stand-in, run the steps by hand as docs/testing.md shows '
+  + '(cdktf deploy and destroy with --skip-provider-lock).';
 
 /**
  * Whether each environment has a Hetzner project (and token) of its own, as Hetzner recommends: HCLOUD_TOKEN_TEST for

@@ -30,7 +30,7 @@ import { REHEARSAL_PASS_PREFIX, rehearsalEnvironment, ScratchHome, scratchHome, 
 import { UnsafeRehearsalHome } from './rehearsal-ssh';
 import { exitCodeOf, UsageError } from './usage-error';
 import { ParsedArgs, stringFlag } from './parsed-args';
-import { productionProjectClient, standInTokenIn, usesProjectTokens } from './production-project';
+import { productionProjectClient, STAND_IN_STEPS, standInTokenIn, usesProjectTokens } from './production-project';
 import { noneUp } from './staging-none-up';
 import { STAGING_CLAIM_USAGE, STAGING_UNCLAIM_USAGE, stagingClaimCommand } from './staging-claim-command';
 import { type Cdk, ownCdk } from './cdk';
@@ -366,8 +366,7 @@ async function release(args: ParsedArgs, io: CliIo): Promise<number> {
   if (standIn) {
     const problem = `${standIn} is the stand-in's token (docs/testing.md): the release runs against Hetzner (its deploys lock the provider `
       + `from the public registry, not the stand-in's, and the stacks' provider blocks name Hetzner's API).`;
-    if (!dryRun) throw new Error(`${problem} Nothing was run. Fix: against the stand-in, run its steps by hand as docs/testing.md shows `
-      + '(cdktf deploy and destroy with --skip-provider-lock); release with the Hetzner projects\' own tokens.');
+    if (!dryRun) throw new Error(`${problem} Nothing was run. Fix: release with the Hetzner projects' own tokens; ${STAND_IN_STEPS}`);
     io.err(`note: the release would refuse to start: ${problem}`);
   }
   const synthesized = synthesizedStacks(outdir, environments);

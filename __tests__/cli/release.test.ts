@@ -12,6 +12,7 @@ import { ProductStacks } from '../../stacks';
 import { cliProcess, deployEnvironment, NO_ACCOUNT_HOME, ownPasswdViewAvailable, sameRelease } from './cli';
 import { testWhereHostHas } from '../setup/real-parts';
 import { STAND_IN_TOKEN } from '../../testing/harness/stand-in-names';
+import { STAND_IN_STEPS } from '../../cli/production-project';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -399,6 +400,8 @@ describe('cdktf-sovereign-hetzner release with a variable unset', () => {
     const standIn = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN });
     expect(standIn).toMatchObject({ code: 1, ran: false });
     expect(standIn.err).toMatch(/^error: HCLOUD_TOKEN is the stand-in's token \(docs\/testing\.md\): the release runs against Hetzner \(its deploys lock the provider from the public registry.* Nothing was run\. Fix: /);
+    expect(standIn.err.trimEnd().endsWith(STAND_IN_STEPS)).toBe(true);
+    expect(STAND_IN_STEPS).toMatch(/cdktf deploy and destroy with --skip-provider-lock/);
     // Whatever HCLOUD_ENDPOINT says (the stand-in's file: project, Hetzner's URL, a server of this machine): the deploys'
     // provider comes from the registry all the same. With no snapshot step, the reason given is still true.
     for (const HCLOUD_ENDPOINT of ['file:///tmp/hcloud-standin/cloud.json', 'https://api.hetzner.cloud/v1', 'http://127.0.0.1:8080/v1']) {

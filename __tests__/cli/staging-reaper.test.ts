@@ -5,6 +5,7 @@ import { freePort } from '../setup/ports';
 import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
 import { cli } from './cli';
 import { STAND_IN_TOKEN } from '../../testing/harness/stand-in-names';
+import { STAND_IN_STEPS } from '../../cli/production-project';
 
 const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt, stack: 'acme-staging' });
 
@@ -215,6 +216,8 @@ describe('cdktf-sovereign-hetzner staging', () => {
       const code = await runCli(command, { env: { HCLOUD_TOKEN: STAND_IN_TOKEN }, out: () => undefined, err: (l) => err.push(l) });
       expect(code).toBe(1);
       expect(err.join('\n')).toMatch(/HCLOUD_TOKEN is the stand-in's token \(docs\/testing\.md\): .*Hetzner's API.* Fix: run it with a token of the Hetzner Cloud project/);
+      // The release's refusal names the same steps: without --skip-provider-lock cdktf locks the provider from the registry.
+      expect(err.join('\n').endsWith(STAND_IN_STEPS)).toBe(true);
     }
     const withProjects = await cli(['staging', 'list', ...NOW], { HCLOUD_TOKEN_TEST: 'test-project-token', HCLOUD_TOKEN_PRODUCTION: STAND_IN_TOKEN });
     expect(withProjects.err).toMatch(/HCLOUD_TOKEN_PRODUCTION is the stand-in's token/);
