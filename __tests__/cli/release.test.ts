@@ -13,6 +13,7 @@ import { cliProcess, deployEnvironment, NO_ACCOUNT_HOME, ownPasswdViewAvailable,
 import { testWhereHostHas } from '../setup/real-parts';
 import { STAND_IN_TOKEN } from '../../testing/harness/stand-in-names';
 import { STAND_IN_STEPS } from '../../cli/production-project';
+import { loopbackOnlyFetch } from '../setup/loopback-only-fetch';
 
 function synthesized(define: (app: App) => unknown): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
@@ -395,24 +396,32 @@ describe('cdktf-sovereign-hetzner release with a variable unset', () => {
   });
 
   // The shell of a rehearsal against the stand-in (docs/testing.md) holds its token, and its deploys need
-  // --skip-provider-lock: the release's lock the real provider from the public registry, after test was deployed.
+  // --skip-provider-lock: the release's deploys lock the real provider from the public registry, after test was deployed.
   test("refuses the stand-in's token before any step, and the dry run says it would", async () => {
-    const standIn = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN });
-    expect(standIn).toMatchObject({ code: 1, ran: false });
-    expect(standIn.err).toMatch(/^error: HCLOUD_TOKEN is the stand-in's token \(docs\/testing\.md\): the release runs against Hetzner \(its deploys lock the provider from the public registry.* Nothing was run\. Fix: /);
-    expect(standIn.err.trimEnd().endsWith(STAND_IN_STEPS)).toBe(true);
-    expect(STAND_IN_STEPS).toMatch(/cdktf deploy and destroy with --skip-provider-lock/);
-    // Whatever HCLOUD_ENDPOINT says (the stand-in's file: project, Hetzner's URL, a server of this machine): the deploys'
-    // provider comes from the registry all the same. With no snapshot step, the reason given is still true.
-    for (const HCLOUD_ENDPOINT of ['file:///tmp/hcloud-standin/cloud.json', 'https://api.hetzner.cloud/v1', 'http://127.0.0.1:8080/v1']) {
-      const withEndpoint = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN, HCLOUD_ENDPOINT }, ['--no-snapshot']);
-      expect(withEndpoint).toMatchObject({ code: 1, ran: false, err: expect.stringMatching(/^error: HCLOUD_TOKEN is the stand-in's token/) });
-      expect(withEndpoint.err).not.toMatch(/snapshot|staging/);
+    // Should the refusal regress, its steps reach only the fake npx (ran), which runs nothing; and a request the CLI
+    // made in-process (its HTTP client is fetch) to Hetzner's URL fails here instead of carrying the token there.
+    const net = loopbackOnlyFetch();
+    try {
+      const standIn = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN });
+      expect(standIn).toMatchObject({ code: 1, ran: false });
+      expect(standIn.err).toMatch(/^error: HCLOUD_TOKEN is the stand-in's token \(docs\/testing\.md\): the release runs against Hetzner \(its deploys lock the provider from the public registry.* Nothing was run\. Fix: /);
+      expect(standIn.err.trimEnd().endsWith(STAND_IN_STEPS)).toBe(true);
+      expect(STAND_IN_STEPS).toMatch(/cdktf deploy and destroy with --skip-provider-lock/);
+      // Whatever HCLOUD_ENDPOINT says (the stand-in's file: project, Hetzner's URL, a server of this machine): the deploys'
+      // provider comes from the registry all the same. With no snapshot step, the reason given is still true.
+      for (const HCLOUD_ENDPOINT of ['file:///tmp/hcloud-standin/cloud.json', 'https://api.hetzner.cloud/v1', 'http://127.0.0.1:8080/v1']) {
+        const withEndpoint = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN, HCLOUD_ENDPOINT }, ['--no-snapshot']);
+        expect(withEndpoint).toMatchObject({ code: 1, ran: false, err: expect.stringMatching(/^error: HCLOUD_TOKEN is the stand-in's token/) });
+        expect(withEndpoint.err).not.toMatch(/snapshot|staging/);
+      }
+      const projects = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: '', HCLOUD_TOKEN_TEST: STAND_IN_TOKEN, HCLOUD_TOKEN_PRODUCTION: 'production-token-value' });
+      expect(projects).toMatchObject({ code: 1, ran: false, err: expect.stringMatching(/^error: HCLOUD_TOKEN_TEST is the stand-in's token/) });
+      const dry = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN }, ['--dry-run']);
+      expect(dry).toMatchObject({ code: 0, ran: false, err: expect.stringMatching(/^note: the release would refuse to start: HCLOUD_TOKEN is the stand-in's token/m) });
+      expect(net.remote).toEqual([]);
+    } finally {
+      net.restore();
     }
-    const projects = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: '', HCLOUD_TOKEN_TEST: STAND_IN_TOKEN, HCLOUD_TOKEN_PRODUCTION: 'production-token-value' });
-    expect(projects).toMatchObject({ code: 1, ran: false, err: expect.stringMatching(/^error: HCLOUD_TOKEN_TEST is the stand-in's token/) });
-    const dry = await attempt({ ...deployEnvironment(phase1), HCLOUD_TOKEN: STAND_IN_TOKEN }, ['--dry-run']);
-    expect(dry).toMatchObject({ code: 0, ran: false, err: expect.stringMatching(/^note: the release would refuse to start: HCLOUD_TOKEN is the stand-in's token/m) });
   });
 
   test('with a project per environment HCLOUD_TOKEN is not asked for; an empty variable counts as unset', async () => {

@@ -4,6 +4,7 @@ import { runCli } from '../../cli/run-cli';
 import { freePort } from '../setup/ports';
 import { HcloudApiStandIn, StandInResource } from '../environments/hcloud-api-stand-in';
 import { cli } from './cli';
+import { loopbackOnlyFetch } from '../setup/loopback-only-fetch';
 import { STAND_IN_TOKEN } from '../../testing/harness/stand-in-names';
 import { STAND_IN_STEPS } from '../../cli/production-project';
 
@@ -43,11 +44,17 @@ async function run(args: string[], api: HcloudApiStandIn, endpoint: string, toke
 describe('cdktf-sovereign-hetzner staging', () => {
   let api: HcloudApiStandIn;
   let endpoint: string;
+  // The refusals below keep a token from Hetzner's API or another host: should one regress, its request fails here.
+  let net: ReturnType<typeof loopbackOnlyFetch>;
   beforeEach(async () => {
+    net = loopbackOnlyFetch();
     api = new HcloudApiStandIn(cloud());
     endpoint = await api.start();
   });
-  afterEach(() => api.stop());
+  afterEach(() => {
+    net.restore();
+    return api.stop();
+  });
 
   const NOW = ['--now', '2026-11-25T12:00:00Z'];
 
@@ -221,6 +228,7 @@ describe('cdktf-sovereign-hetzner staging', () => {
     }
     const withProjects = await cli(['staging', 'list', ...NOW], { HCLOUD_TOKEN_TEST: 'test-project-token', HCLOUD_TOKEN_PRODUCTION: STAND_IN_TOKEN });
     expect(withProjects.err).toMatch(/HCLOUD_TOKEN_PRODUCTION is the stand-in's token/);
+    expect(net.remote).toEqual([]);
   });
 
   // HetznerStandIn.env(cloudFile) sets a file: endpoint (and docs/testing.md has non-Linux users set one): it skipped the
@@ -242,6 +250,7 @@ describe('cdktf-sovereign-hetzner staging', () => {
     } finally {
       await local.stop();
     }
+    expect(net.remote).toEqual([]);
   });
 
   // A variable left over in a shell or in CI would send the token to another host.
@@ -251,6 +260,7 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(err).toMatch(/^error: HCLOUD_ENDPOINT is set to a host other than Hetzner's API \(https:\/\/api\.hetzner\.cloud\/v1, https:\/\/api\.hetzner\.com\/v1\): the token .* Fix: unset HCLOUD_ENDPOINT before running this command/);
     expect(err).not.toMatch(/s3cret|example\.net|test-token/);
     expect(api.requests).toEqual([]);
+    expect(net.remote).toEqual([]);
   });
 
   test('says which URL could not be reached, why, and what to check, when the API is unreachable', async () => {
