@@ -71,7 +71,8 @@ export type { EgressAllowlistOptions, RequiredDestination } from './boundary/egr
 export { LegalSeat, Processor } from './boundary/processor';
 export type { ProcessorProps } from './boundary/processor';
 export * from './boundary/secret-variable';
-export * from './boundary/suppressions';
+export { BoundarySuppressions } from './boundary/suppressions';
+export type { BoundarySuppression, PlacedSuppression } from './boundary/suppressions';
 export { BOUNDARY_RULES } from './boundary/rules';
 export type { BoundaryRule, Finding, RuleContext, SynthesizedResource } from './boundary/rules';
 

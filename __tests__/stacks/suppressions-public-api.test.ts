@@ -25,3 +25,10 @@ describe('the suppression classes publish only add (and BoundarySuppressions its
     expect(publicMembers('lib/boundary/suppressions.ts', 'BoundarySuppressions')).toEqual(['add', 'find', 'placedIn']);
   });
 });
+
+// `export *` of a module re-exports its @internal values at runtime too (stripInternal only trims the declarations):
+// the registries' placed maps would let a caller place a suppression its reason was never checked for.
+test('the suppression registries are no runtime export of any entry point', () => {
+  const entries = [require('../../lib'), require('../../stacks'), require('../../testing')];
+  for (const entry of entries) expect(Object.keys(entry).filter((name) => /suppressionregistry/i.test(name))).toEqual([]);
+});
