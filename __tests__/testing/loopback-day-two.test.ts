@@ -31,6 +31,19 @@ function production(extraHost: boolean): any {
   return JSON.parse(Testing.synth(stacks.production, true));
 }
 
+/** One synth and one decode per variant for the whole file: both tests read the stack without the change. */
+interface Variant { readonly stack: any; readonly bundle: SynthesizedBundle }
+const variants = new Map<boolean, Variant>();
+function variant(extraHost: boolean): Variant {
+  let v = variants.get(extraHost);
+  if (!v) {
+    const stack = production(extraHost);
+    v = { stack, bundle: synthesizedBundle(stack, SERVER) };
+    variants.set(extraHost, v);
+  }
+  return v;
+}
+
 /** pg_isready's verdict on the machine's private address, from the namespace the server runs in. */
 const answer = (machine: LoopbackMachine) => {
   const r = spawnSync('ip', ['netns', 'exec', `loopback-${machine.port}`, `${PG_BIN}/pg_isready`, '-h', '10.0.1.2', '-p', '5432'], { encoding: 'utf8' });
@@ -60,7 +73,7 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
   });
 
   test('a database the loopback machine cannot hold is refused before anything is made, naming the fix', () => {
-    const bundle = synthesizedBundle(production(false), SERVER);
+    const { bundle } = variant(false);
     const withSetup = (change: Record<string, unknown>): SynthesizedBundle => ({
       ...bundle,
       parts: bundle.parts.map((part) => ({
@@ -76,28 +89,29 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
   }, 60_000);
 
   test('the whole bundle activates, and the extra egress host is active after the next deploy, with no rollback', () => {
-    const v1 = production(false);
-    machine.prepareFor(synthesizedBundle(v1, SERVER));
-    const ws = standIn.workspace(v1);
+    const v1 = variant(false);
+    machine.prepareFor(v1.bundle);
+    const ws = standIn.workspace(v1.stack);
     // The doc's standin.js values alone: the machine's setups check them as a server's would.
-    ws.setVariables(placeholderVariables(v1, {})).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(v1);
+    const placeholders = placeholderVariables(v1.stack, {});
+    ws.setVariables(placeholders).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(v1.stack);
     const first = ws.apply();
     expect(first.ok ? '' : said(first)).toBe('');
-    expect(machine.current().version).toBe(synthesizedBundle(v1, SERVER).version);
+    expect(machine.current().version).toBe(v1.bundle.version);
     expect(machine.read(ALLOWLIST)).not.toContain(EXTRA_HOST);
     // The error-monitoring setup took the placeholder DSN (at the endpoint's host), not refused it.
-    expect(machine.read('/etc/sovereign/error-monitoring.env')).toContain(`SENTRY_DSN=${placeholderVariables(v1, {}).TF_VAR_error_monitoring_dsn}\n`);
+    expect(machine.read('/etc/sovereign/error-monitoring.env')).toContain(`SENTRY_DSN=${placeholders.TF_VAR_error_monitoring_dsn}\n`);
     // The setup started the server through the unit's stand-in, and it answers on the private address.
     expect(answer(machine)).toBe('0 10.0.1.2:5432 - accepting connections\n');
 
-    const v2 = production(true);
+    const v2 = variant(true);
     machine.clearSystemctl();
-    ws.setConfiguration(v2);
+    ws.setConfiguration(v2.stack);
     const second = ws.apply();
     expect(second.ok ? '' : said(second)).toBe('');
     // The new version is what the machine runs: a rollback would have left v1's.
-    expect(machine.current().version).toBe(synthesizedBundle(v2, SERVER).version);
-    expect(machine.current().version).not.toBe(synthesizedBundle(v1, SERVER).version);
+    expect(machine.current().version).toBe(v2.bundle.version);
+    expect(machine.current().version).not.toBe(v1.bundle.version);
     expect(machine.read(ALLOWLIST)!.split('\n')).toContain(EXTRA_HOST);
     expect(machine.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 1\n/);
     // The database kept running through the day-2 rollout.
