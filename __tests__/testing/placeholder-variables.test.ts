@@ -1,7 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { gunzipSync, gzipSync } from 'zlib';
+import { SECRETS } from '../../lib/monitoring/private/paths';
 import { DRILL_ACCOUNT_PASSWORD_VARIABLES } from '../../stacks/environment-backups';
 import { placeholderVariables } from '../../testing';
+import * as bundleModule from '../../testing/bundle';
 import { cli, synthesizedPilotWorkDirectory } from '../cli/cli';
 
 // Audit (first hour): docs/testing.md's standin.js exports placeholderVariables for each stack before a deploy against
@@ -49,3 +52,58 @@ test('the URLs the monitoring setup checks get placeholders at the hosts the sta
   expect(placeholderVariables(stackJson('phase1-pilot-production'), { TF_VAR_monitoring_webhook_ops: 'https://elsewhere.example/x' }))
     .not.toHaveProperty('TF_VAR_monitoring_webhook_ops');
 });
+
+// Review: every call decoded every machine's bundle (gunzip, JSON.parse), and StandInWorkspace.setConfiguration calls
+// once per workspace. The decoded URLs are kept by the stack's JSON text: a second call for the same stack decodes
+// nothing, and a changed stack is decoded afresh, with what it now declares.
+test('the bundles of a stack are decoded once, and again when the stack changes', () => {
+  // A stack this file has not asked about yet (the tests above asked about the example's as it is).
+  const variant = () => {
+    const json = stackJson('phase1-pilot-production');
+    return { ...json, variable: { ...json.variable, decoded_once: { type: 'string' } } };
+  };
+  const production = variant();
+  const decode = jest.spyOn(bundleModule, 'synthesizedBundles');
+  try {
+    const first = placeholderVariables(production, {});
+    expect(decode).toHaveBeenCalledTimes(1);
+    // The same stack again, as another object parsed from the same text: no decode, the same values.
+    expect(first.TF_VAR_decoded_once).toBe('stand-in-decoded-once');
+    expect(placeholderVariables(variant(), {})).toEqual(first);
+    expect(placeholderVariables(production, { TF_VAR_restic_password: 'set' })).not.toHaveProperty('TF_VAR_restic_password');
+    expect(decode).toHaveBeenCalledTimes(1);
+
+    // The app's bundle now declares its webhook at another host: the next call decodes and follows it.
+    const changed = withBundles(production, (document) => {
+      for (const part of document.parts) {
+        for (const file of part.files) {
+          if (file.path === `${SECRETS}/expected`) file.content = file.content.replace(/\bchat\.example\.eu\b/g, 'chat.elsewhere.eu');
+        }
+      }
+    });
+    expect(placeholderVariables(changed, {}).TF_VAR_monitoring_webhook_ops).toBe('https://chat.elsewhere.eu/stand-in-monitoring-webhook-ops');
+    expect(decode).toHaveBeenCalledTimes(2);
+    // And the first stack's values are still its own.
+    expect(placeholderVariables(production, {})).toEqual(first);
+    expect(decode).toHaveBeenCalledTimes(2);
+  } finally {
+    decode.mockRestore();
+  }
+});
+
+/** A copy of a synthesized stack whose machine bundles `change` edited (decoded and encoded as the synth does). */
+function withBundles(stack: any, change: (document: any) => void): any {
+  const copy = JSON.parse(JSON.stringify(stack));
+  let changed = 0;
+  for (const resource of Object.values<any>(copy.resource?.terraform_data ?? {})) {
+    for (const provisioner of resource.provisioner ?? []) {
+      if (!String(provisioner.file?.destination).endsWith('/bundle.gz.b64')) continue;
+      const document = JSON.parse(gunzipSync(Buffer.from(String(provisioner.file.content), 'base64')).toString('utf8'));
+      change(document);
+      provisioner.file.content = gzipSync(JSON.stringify(document)).toString('base64');
+      changed++;
+    }
+  }
+  expect(changed).toBeGreaterThan(0);
+  return copy;
+}

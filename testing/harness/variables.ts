@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { SECRETS, SETUP } from '../../lib/monitoring/private/paths';
 import { DRILL_VARIABLES_OF_ONE_VALUE } from '../../stacks/drill-variables';
 import { SynthesizedBundleFile, synthesizedBundles } from '../bundle';
@@ -33,7 +34,31 @@ function placeholderOf(name: string): string {
  * `secrets/expected` (variable, kind, host, port, scheme) and each `error-monitoring <environment> <hosts>` command.
  * The variable is the one whose value the bundle writes into the secret file the setup reads.
  */
-function declaredUrls(stackJson: any): Map<string, string> {
+function declaredUrls(stackJson: any): ReadonlyMap<string, string> {
+  // Keyed by the stack's JSON text, not the object: a caller may change the object between calls (a new synth in place).
+  const key = createHash('sha256').update(JSON.stringify(stackJson ?? null)).digest('hex');
+  const known = DECLARED_URLS.get(key);
+  if (known) {
+    // Most recently used last, so the oldest entry is the one dropped.
+    DECLARED_URLS.delete(key);
+    DECLARED_URLS.set(key, known);
+    return known;
+  }
+  const urls = decodeDeclaredUrls(stackJson);
+  DECLARED_URLS.set(key, urls);
+  if (DECLARED_URLS.size > DECLARED_URLS_KEPT) DECLARED_URLS.delete(DECLARED_URLS.keys().next().value!);
+  return urls;
+}
+
+/**
+ * Decoded URLs by the sha256 of a stack's JSON: `StandInWorkspace.setConfiguration` asks once per workspace, and a
+ * test deploys the same stack through several, so each stack's bundles are decoded (gunzip, JSON.parse) once.
+ * A few stacks at a time are in use (an app's production and test, a day-2 change of one); the oldest is dropped.
+ */
+const DECLARED_URLS = new Map<string, ReadonlyMap<string, string>>();
+const DECLARED_URLS_KEPT = 8;
+
+function decodeDeclaredUrls(stackJson: any): ReadonlyMap<string, string> {
   const urls = new Map<string, string>();
   for (const bundle of synthesizedBundles(stackJson)) {
     const variableOf = (secret: string) => /\bvar\.(\w+)/.exec(templateOf(bundle.files.get(`${SECRETS}/${secret}.b64`)))?.[1] ?? secret;
