@@ -5,7 +5,7 @@ import { SynthesizedBundle } from './bundle';
 import { RolloutTarget } from './harness/override';
 import { startLoopbackSshd, stopSshd } from './harness/sshd';
 import { standInSystemdAnalyze } from './harness/systemd-analyze';
-import { ValidationError } from '../lib/core/validation-message';
+import { PrepareRefusedError } from './prepare-refused-error';
 import { clusterConfigDirectory, createDebianCluster, pgCtlService, PG_BIN, PG_MAJOR } from './postgres-cluster';
 
 /** `'a b'` as one shell word. */
@@ -110,6 +110,9 @@ export class LoopbackMachine {
   /** Whether `prepareFor` made a namespace (and maybe started a server) that `stop` must remove. */
   private prepared = false;
 
+  /** The machine whose bundle `prepareFor` prepared this one for, for the refusal of a second call. */
+  private preparedFor?: string;
+
   /** The network namespace `prepareFor` runs servers in: named by sshd's port, which no other machine here has now. */
   private get netns(): string {
     return `loopback-${this.port}`;
@@ -129,22 +132,26 @@ export class LoopbackMachine {
     const where = `LoopbackMachine.prepareFor(${bundle.machine})`;
     const part = bundle.parts.find((p) => /^postgresql \d+$/.test(p.name));
     if (!part) {
-      throw new ValidationError(`${where}: the bundle has no part this can prepare (its parts: ${bundle.parts.map((p) => p.name).join(', ') || 'none'}); `
+      throw new PrepareRefusedError(`${where}: the bundle has no part this can prepare (its parts: ${bundle.parts.map((p) => p.name).join(', ') || 'none'}); `
         + 'prepareFor makes only what PostgreSQL\'s package makes, for a \'postgresql <major>\' part. Fix: pass the bundle of a machine with a '
         + 'PostgresDatabase, or roll this one out without prepareFor.');
     }
-    if (this.prepared) throw new Error(`${where}: this machine is prepared already, and one machine holds one cluster. Fix: start another LoopbackMachine for another machine's bundle.`);
+    if (this.prepared) {
+      throw new PrepareRefusedError(`${where}: this machine is prepared already, for ${this.preparedFor}'s bundle, and one machine holds one cluster. `
+        + 'Fix: start another LoopbackMachine for another machine\'s bundle, or roll out to this one without a second prepareFor.');
+    }
     const setupFile = part.files.find((f) => f.path === '/etc/sovereign/postgres/setup.json');
-    if (!setupFile?.content) throw new Error(`${where}: the '${part.name}' part has no /etc/sovereign/postgres/setup.json to read the cluster from. Fix: pass the bundle of a machine with a PostgresDatabase, from synthesizedBundle(stackJson, serverName).`);
+    if (!setupFile?.content) throw new PrepareRefusedError(`${where}: the '${part.name}' part has no /etc/sovereign/postgres/setup.json to read the cluster from. Fix: pass the bundle of a machine with a PostgresDatabase, from synthesizedBundle(stackJson, serverName).`);
     const conf = JSON.parse(setupFile.content);
-    if (conf.requireMount) throw new Error(`${where}: the database lives on a volume mounted at ${conf.requireMount}, which a loopback machine cannot mount, and the setup refuses to run without it. Fix: roll out a machine whose database is on the server's disk (DatabaseStorage.rootDisk()).`);
-    if (conf.major !== PG_MAJOR) throw new Error(`${where}: the database is PostgreSQL ${conf.major}; a loopback machine runs PostgreSQL ${PG_MAJOR}'s programs (${PG_BIN}) only. Fix: roll out a machine with PostgresVersion.V${PG_MAJOR}.`);
-    if (!fs.existsSync(`${PG_BIN}/pg_ctl`)) throw new Error(`${where}: ${PG_BIN}/pg_ctl does not exist. Fix: install Debian's postgresql-15 on this host.`);
+    if (conf.requireMount) throw new PrepareRefusedError(`${where}: the database lives on a volume mounted at ${conf.requireMount}, which a loopback machine cannot mount, and the setup refuses to run without it. Fix: roll out a machine whose database is on the server's disk (DatabaseStorage.rootDisk()).`);
+    if (conf.major !== PG_MAJOR) throw new PrepareRefusedError(`${where}: the database is PostgreSQL ${conf.major}; a loopback machine runs PostgreSQL ${PG_MAJOR}'s programs (${PG_BIN}) only. Fix: roll out a machine with PostgresVersion.V${PG_MAJOR}.`);
+    if (!fs.existsSync(`${PG_BIN}/pg_ctl`)) throw new PrepareRefusedError(`${where}: ${PG_BIN}/pg_ctl does not exist on this host, and the unit's commands run it. Fix: install Debian's postgresql-${PG_MAJOR} on this host.`);
     // Address literals beyond loopback's: `localhost` and 127.0.0.1 are the namespace's own once lo is up.
     const addresses = (conf.listenAddresses as string[]).filter((a) => /^[0-9.]+$|:/.test(a) && a !== '127.0.0.1' && a !== '::1');
     this.replaceStaleNamespace(where);
     execFileSync('ip', ['netns', 'add', this.netns], { stdio: 'pipe' });
     this.prepared = true;
+    this.preparedFor = bundle.machine;
     try {
       const inNamespace = (...args: string[]) => execFileSync('ip', ['netns', 'exec', this.netns, 'ip', ...args], { stdio: 'pipe' });
       inNamespace('link', 'set', 'lo', 'up');
@@ -160,7 +167,8 @@ export class LoopbackMachine {
       // The namespace is a mount under /run/netns that outlives this process: undone, a fixed retry can make it again.
       spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
       this.prepared = false;
-      throw e;
+      // createDebianCluster's refusal (a directory postgres cannot reach), said as this call's.
+      throw e instanceof PrepareRefusedError ? new PrepareRefusedError(`${where}: ${e.message}`) : e;
     }
   }
 
@@ -176,7 +184,7 @@ export class LoopbackMachine {
     if (running?.length === 0) spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
     if (fs.existsSync(file)) {
       const what = running === undefined ? `whose processes 'ip netns pids' could not list (${pids.stderr?.trim()})` : running.length ? `with processes ${running.join(', ')} running in it` : 'which \'ip netns del\' could not remove';
-      throw new Error(`${where}: the network namespace ${this.netns} exists already, ${what}. Fix: stop what runs in it (\`ip netns pids ${this.netns}\`), then \`ip netns del ${this.netns}\`.`);
+      throw new PrepareRefusedError(`${where}: the network namespace ${this.netns} exists already, ${what}. Fix: stop what runs in it (\`ip netns pids ${this.netns}\`), then \`ip netns del ${this.netns}\`.`);
     }
   }
 

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PrepareRefusedError } from './prepare-refused-error';
 
 // What installing Debian's postgresql package leaves on a server, made under a directory that stands for the
 // machine's root: the rendered setup finds a cluster there, as on a server, and its service commands run pg_ctl.
@@ -29,7 +30,7 @@ export function createDebianCluster(root: string, dataDirectory = `/var/lib/post
   // Elsewhere (a rehearsal's /root/rehearsal, 0700) the directories are the user's own: say which one blocks postgres.
   if (!postgresReaches(root)) {
     const blocking = ancestors(fs.realpathSync(root)).find((dir) => !postgresReaches(dir)) ?? root;
-    throw new Error(`createDebianCluster: the postgres user cannot reach ${root} (${blocking} is ${(fs.statSync(blocking).mode & 0o7777).toString(8).padStart(4, '0')}, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under ${tmp}, or let others through ${blocking} (chmod o+x ${blocking}).`);
+    throw new PrepareRefusedError(`createDebianCluster: the postgres user cannot reach ${root} (${blocking} is ${(fs.statSync(blocking).mode & 0o7777).toString(8).padStart(4, '0')}, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under ${tmp}, or let others through ${blocking} (chmod o+x ${blocking}).`);
   }
   const conf = clusterConfigDirectory(root);
   const data = path.join(root, dataDirectory);

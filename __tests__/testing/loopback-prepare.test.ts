@@ -4,9 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
-import { LoopbackMachine, SynthesizedBundle, synthesizedBundle } from '../../testing';
+import { LoopbackMachine, PrepareRefusedError, SynthesizedBundle, synthesizedBundle } from '../../testing';
 import { createDebianCluster, PG_BIN } from '../../testing/postgres-cluster';
-import { ValidationError } from '../../lib/core/validation-message';
 import { NamespacePair } from '../database/helpers/netns';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { forgetNetworkNamespace, recordNetworkNamespace } from '../setup/run-leftovers';
@@ -19,6 +18,15 @@ const ready = isRoot && fs.existsSync(`${PG_BIN}/pg_ctl`) && NamespacePair.avail
 const describeReal = describeWithRealParts(ready, 'LoopbackMachine.prepareFor', 'root (sshd), ip netns and PostgreSQL 15 (/usr/lib/postgresql/15/bin)');
 
 const namespaceExists = (name: string) => fs.existsSync(`/run/netns/${name}`);
+
+/** What `refused` threw: a PrepareRefusedError (every refusal of prepareFor is one), else the test fails. */
+function refusal(refused: () => unknown): PrepareRefusedError {
+  let thrown: unknown;
+  try { refused(); } catch (e) { thrown = e; }
+  expect(thrown).toBeInstanceOf(PrepareRefusedError);
+  expect((thrown as Error).name).toBe('PrepareRefusedError');
+  return thrown as PrepareRefusedError;
+}
 
 describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run', () => {
   let dir: string;
@@ -63,7 +71,11 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
         }),
       })),
     };
-    expect(() => machine.prepareFor(twice)).toThrow(/ip addr add 10\.0\.1\.2\/32 dev lo/);
+    let failed: unknown;
+    try { machine.prepareFor(twice); } catch (e) { failed = e; }
+    expect(String(failed)).toMatch(/ip addr add 10\.0\.1\.2\/32 dev lo/);
+    // A step that failed is that step's error, not a refusal: no fix of the bundle is known for it.
+    expect(failed).not.toBeInstanceOf(PrepareRefusedError);
     expect(namespaceExists(ns)).toBe(false);
 
     // A namespace of the same name that a process runs in is another's: refused, the namespace left as it was.
@@ -73,7 +85,7 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
     const exited = new Promise((resolve) => sleeper.once('exit', resolve));
     try {
       await entered(sleeper, ns);
-      expect(() => machine.prepareFor(bundle)).toThrow(
+      expect(refusal(() => machine.prepareFor(bundle)).message).toMatch(
         new RegExp(`^LoopbackMachine\\.prepareFor\\(${SERVER}\\): the network namespace ${ns} exists already, with processes \\d+ running in it\\. Fix: stop what runs in it \\(\`ip netns pids ${ns}\`\\), then \`ip netns del ${ns}\`\\.$`));
       expect(namespaceExists(ns)).toBe(true);
     } finally {
@@ -86,6 +98,10 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
     expect(spawnSync('ip', ['netns', 'exec', ns, 'ip', '-o', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }).stdout).toContain('10.0.1.2/32');
     expect(fs.existsSync(path.join(machine.root, 'var/lib/postgresql/15/main/PG_VERSION'))).toBe(true);
     expect(fs.readdirSync(path.join(machine.dir, 'units')).sort()).toEqual(['postgresql@15-main.service.restart', 'postgresql@15-main.service.start', 'postgresql@15-main.service.stop']);
+    // Once only: a second call is refused, naming the bundle it holds the cluster for, and the first stays as it was.
+    expect(refusal(() => machine.prepareFor(bundle)).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): this machine is prepared already, for ${SERVER}'s bundle, `
+      + 'and one machine holds one cluster. Fix: start another LoopbackMachine for another machine\'s bundle, or roll out to this one without a second prepareFor.');
+    expect(namespaceExists(ns)).toBe(true);
     await stop(machine);
     expect(namespaceExists(ns)).toBe(false);
 
@@ -104,10 +120,7 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
     const machine = await start(path.join(dir, 'no-database'));
     const withoutDatabase: SynthesizedBundle = { ...bundle, parts: bundle.parts.filter((p) => !/^postgresql /.test(p.name)) };
     expect(withoutDatabase.parts.length).toBeGreaterThan(0);
-    let thrown: unknown;
-    try { machine.prepareFor(withoutDatabase); } catch (e) { thrown = e; }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as Error).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): the bundle has no part this can prepare (its parts: `
+    expect(refusal(() => machine.prepareFor(withoutDatabase)).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): the bundle has no part this can prepare (its parts: `
       + `${withoutDatabase.parts.map((p) => p.name).join(', ')}); prepareFor makes only what PostgreSQL's package makes, for a 'postgresql <major>' part. `
       + 'Fix: pass the bundle of a machine with a PostgresDatabase, or roll this one out without prepareFor.');
     expect(namespaceExists(`loopback-${machine.port}`)).toBe(false);
@@ -118,6 +131,45 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
     await stop(machine);
   }, 120_000);
 
+  test('a bundle without the setup it reads, or a host without pg_ctl, is refused as the others are; nothing is made', async () => {
+    const machine = await start(path.join(dir, 'refusals'));
+    const noSetup: SynthesizedBundle = {
+      ...bundle,
+      parts: bundle.parts.map((part) => ({ ...part, files: part.files.filter((f) => f.path !== '/etc/sovereign/postgres/setup.json') })),
+    };
+    expect(refusal(() => machine.prepareFor(noSetup)).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): the 'postgresql 15' part has no `
+      + '/etc/sovereign/postgres/setup.json to read the cluster from. Fix: pass the bundle of a machine with a PostgresDatabase, from synthesizedBundle(stackJson, serverName).');
+
+    // A host without Debian's postgresql-15: the check is of the file, so the test hides that file alone.
+    const realFs = require('fs') as typeof import('fs');
+    const exists = realFs.existsSync;
+    const hidden = jest.spyOn(realFs, 'existsSync').mockImplementation((p) => p !== `${PG_BIN}/pg_ctl` && exists(p));
+    try {
+      expect(refusal(() => machine.prepareFor(bundle)).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): ${PG_BIN}/pg_ctl does not exist on this host, `
+        + 'and the unit\'s commands run it. Fix: install Debian\'s postgresql-15 on this host.');
+    } finally {
+      hidden.mockRestore();
+    }
+    expect(namespaceExists(`loopback-${machine.port}`)).toBe(false);
+    expect(fs.existsSync(path.join(machine.root, 'etc/postgresql'))).toBe(false);
+    await stop(machine);
+  }, 120_000);
+
+  test('a machine whose directory the postgres user cannot reach is refused by prepareFor, the namespace undone', async () => {
+    const locked = fs.mkdtempSync('/var/tmp/loopback-prepare-');
+    try {
+      fs.chmodSync(locked, 0o700);
+      const machine = await start(path.join(locked, 'machine'));
+      expect(refusal(() => machine.prepareFor(bundle)).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): createDebianCluster: the postgres user cannot `
+        + `reach ${machine.root} (${locked} is 0700, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under `
+        + `${fs.realpathSync(os.tmpdir())}, or let others through ${locked} (chmod o+x ${locked}).`);
+      expect(namespaceExists(`loopback-${machine.port}`)).toBe(false);
+      await stop(machine);
+    } finally {
+      fs.rmSync(locked, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   test('a directory the postgres user cannot reach is refused before initdb, naming the directory and the fix', () => {
     // Outside the temp directory, as a rehearsal's /root/rehearsal is: nothing opens the way for postgres there.
     // (Jest's process.env is the test's copy, which os.tmpdir() in the library does not read.)
@@ -126,8 +178,8 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
       fs.chmodSync(locked, 0o700);
       const root = path.join(locked, 'machine/root');
       fs.mkdirSync(root, { recursive: true });
-      expect(() => createDebianCluster(root)).toThrow(
-        `createDebianCluster: the postgres user cannot reach ${root} (${locked} is 0700, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under ${fs.realpathSync(os.tmpdir())}, or let others through ${locked} (chmod o+x ${locked}).`);
+      const unreachable = `the postgres user cannot reach ${root} (${locked} is 0700, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under ${fs.realpathSync(os.tmpdir())}, or let others through ${locked} (chmod o+x ${locked}).`;
+      expect(refusal(() => createDebianCluster(root)).message).toBe(`createDebianCluster: ${unreachable}`);
       expect(fs.existsSync(path.join(root, 'etc/postgresql'))).toBe(false);
     } finally {
       fs.rmSync(locked, { recursive: true, force: true });
