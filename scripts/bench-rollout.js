@@ -4,7 +4,7 @@
 //     realistic size) and the size of its bundle, which travels over SSH instead;
 //  2. the time `terraform apply` takes to roll a production update out, through the stand-in provider
 //     with a real sshd on loopback standing in for the server: the first deploy (create + rollout, which
-//     sets up the real PostgreSQL 15 of a new server: scripts/bench-new-server.js), a bundle change, a
+//     sets up the real PostgreSQL 15 of a new server prepared by LoopbackMachine.prepareFor), a bundle change, a
 //     rotated secret, and a deploy with nothing changed.
 // Run it as root (sshd, ip netns, runuser) after a build (`npm run build && node scripts/bench-rollout.js`);
 // it uses dist/.
@@ -19,11 +19,7 @@ const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const lib = require(path.join(ROOT, 'dist', 'lib'));
 const testing = require(path.join(ROOT, 'dist', 'testing'));
-const { installPostgresSystemctl, stopPostgres } = require('./bench-new-server');
 const { EXAMPLES } = require(path.join(ROOT, 'dist', 'examples'));
-const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness', 'transpile-cache.js'));
-const postgresCluster = require(javascriptEntry(path.join(ROOT, 'testing', 'postgres-cluster')));
-const { machineNamespace } = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
 
 /** What each example server sent at df843b2, before this change (cdktf placeholders; see the results file). */
 const BEFORE = {
@@ -66,25 +62,19 @@ function stats(samples) {
 }
 
 /**
- * A new server for each run: the example's production bundle sets up PostgreSQL, so the server has what
- * installing postgresql-15 leaves (Debian's cluster `main`) and its private address (scripts/bench-new-server.js).
+ * A new server for each run: the example's production bundle sets up PostgreSQL, so the server gets what
+ * installing postgresql-15 leaves (Debian's cluster `main`, its unit) and its private address, as
+ * `LoopbackMachine.prepareFor` makes them for the bundle; `stop()` stops that server and removes its namespace.
  */
-async function newServer(dir, run) {
+async function newServer(dir, run, bundle) {
   const machine = await testing.LoopbackMachine.start(path.join(dir, `machine-${run}`));
-  const ns = machineNamespace(`${process.pid % 10000}r${run}`);
-  const stop = async () => {
-    stopPostgres(machine, postgresCluster.PG_BIN);
-    ns.destroy();
-    await machine.stop();
-  };
   try {
-    installPostgresSystemctl(machine, ns.db, postgresCluster.PG_BIN);
-    postgresCluster.createDebianCluster(machine.root);
+    machine.prepareFor(bundle);
   } catch (e) {
-    await stop();
+    await machine.stop();
     throw e;
   }
-  return { machine, stop };
+  return machine;
 }
 
 async function rollouts() {
@@ -94,11 +84,11 @@ async function rollouts() {
   const figures = { first: [], bundle: [], secret: [], unchanged: [] };
   try {
     for (let run = 0; run < RUNS; run++) {
-      const server = await newServer(dir, run);
+      const v1 = productionJson(undefined);
+      const server = await newServer(dir, run, testing.synthesizedBundle(v1.json, v1.server));
       try {
-        const v1 = productionJson(undefined);
         const ws = standIn.workspace(v1.json);
-        ws.rollOutTo(server.machine.target({ timeout: '60s' })).setConfiguration(v1.json);
+        ws.rollOutTo(server.target({ timeout: '60s' })).setConfiguration(v1.json);
         ws.init();
         figures.first.push(timed(() => ws.apply()));
         ws.setConfiguration(productionJson(run).json);

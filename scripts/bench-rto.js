@@ -7,7 +7,7 @@
 //  1. the clock starts: `terraform init` + `terraform apply` of the production stack through the
 //     stand-in provider, rolling the bundle out to a new server (LoopbackMachine: sshd on loopback); the
 //     rollout runs the rendered PostgreSQL setup, which starts the server and creates the app's role and
-//     database (the Debian cluster that `apt-get install postgresql-15` creates is made first, timed);
+//     database (what `apt-get install postgresql-15` makes is made first by LoopbackMachine.prepareFor, timed);
 //  2. the rendered production restore: production's `backup-restore`, pointed at the new server, fetches
 //     the newest backup from the Storage Box with no cache, replaces the empty `app` database the setup
 //     created with the dump (owners, privileges, the backup's roles) and checks every table's rows and
@@ -27,8 +27,7 @@ const { javascriptEntry } = require(path.join(ROOT, 'dist', 'testing', 'harness'
 const labModule = require(javascriptEntry(path.join(ROOT, '__tests__', 'database', 'helpers', 'recovery-lab')));
 const postgresCluster = require(javascriptEntry(path.join(ROOT, 'testing', 'postgres-cluster')));
 const testing = require(javascriptEntry(path.join(ROOT, 'testing', 'index')));
-const { installPostgresSystemctl, stopPostgres } = require('./bench-new-server');
-const { RecoveryLab, APP_PASSWORD, RESTIC_PASSWORD, PRIVATE_ADDRESS, machineNamespace } = labModule;
+const { RecoveryLab, APP_PASSWORD, RESTIC_PASSWORD, PRIVATE_ADDRESS, PILOT } = labModule;
 const PG_BIN = postgresCluster.PG_BIN;
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -58,16 +57,13 @@ async function recover({ lab, standIn, tmp, round, rows, cleanup }) {
   const rto = {};
   const start = now();
   const machine = await testing.LoopbackMachine.start(path.join(tmp, `new-production-${round}`));
+  // stop() also stops the server prepareFor's unit started and removes its namespace.
   cleanup.push(() => machine.stop());
-  const pair = machineNamespace(`${process.pid % 10000}n${round}`);
-  cleanup.push(() => pair.destroy());
-  cleanup.push(() => stopPostgres(machine, PG_BIN));
-  installPostgresSystemctl(machine, pair.db, PG_BIN);
-  let t = now();
-  postgresCluster.createDebianCluster(machine.root);
-  fs.appendFileSync(path.join(machine.root, 'etc/postgresql/15/main/postgresql.conf'), 'fsync = on\n');
-  rto.package = now() - t;
   const json = lab.stacks.production;
+  let t = now();
+  machine.prepareFor(testing.synthesizedBundle(json, PILOT.productionServer));
+  fs.appendFileSync(path.join(postgresCluster.clusterConfigDirectory(machine.root), 'postgresql.conf'), 'fsync = on\n');
+  rto.package = now() - t;
   const ws = standIn.workspace(json);
   // The other variables are the workspace's placeholders, which the machine's setups accept.
   ws.setVariables({ TF_VAR_database_app_password_production: APP_PASSWORD, TF_VAR_restic_password: RESTIC_PASSWORD }).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(json);
@@ -94,7 +90,7 @@ async function recover({ lab, standIn, tmp, round, rows, cleanup }) {
   rto.restore = restore.ms;
   rto.restoreSteps = stepsOf(restore.stderr, Date.now());
   rto.restoreSummary = /OK: (.*)/.exec(restore.stderr)[1].trim();
-  const seen = execFileSync('ip', ['netns', 'exec', pair.db, `${PG_BIN}/psql`, '-X', '-q', '-A', '-t', '-w',
+  const seen = execFileSync('ip', ['netns', 'exec', `loopback-${machine.port}`, `${PG_BIN}/psql`, '-X', '-q', '-A', '-t', '-w',
     `host=${PRIVATE_ADDRESS} port=5432 user=app dbname=app sslmode=disable`, '-c', "INSERT INTO tenants VALUES (1001, 'after the restore'); SELECT count(*) FROM events"],
   { env: { PATH: process.env.PATH, PGPASSWORD: APP_PASSWORD }, encoding: 'utf8' }).trim();
   if (Number(seen) !== rows) throw new Error(`the app role sees ${seen} events after the restore, production had ${rows}`);
@@ -184,8 +180,8 @@ async function main() {
     '',
     '| step (median over the rounds) | time | share of the median RTO |',
     '|---|---:|---:|',
-    `| new server: LoopbackMachine (sshd) and its network namespace | ${s(server)} | ${share(server)} |`,
-    `| the cluster \`apt-get install postgresql-15\` creates (initdb only; downloading the package is not in this figure) | ${s(step('package'))} | ${share(step('package'))} |`,
+    `| new server: LoopbackMachine (sshd) | ${s(server)} | ${share(server)} |`,
+    `| what \`apt-get install postgresql-15\` makes, by \`LoopbackMachine.prepareFor\`: the cluster (initdb), its unit, and the namespace carrying the private address (downloading the package is not in this figure) | ${s(step('package'))} | ${share(step('package'))} |`,
     `| \`terraform init\` of the production stack (stand-in provider) | ${s(step('init'))} | ${share(step('init'))} |`,
     `| \`terraform apply\`: ${mid.resources} resources created, bundle rolled out over SSH, rendered PostgreSQL setup (server started, role and database created) | ${s(step('apply'))} | ${share(step('apply'))} |`,
     `| rendered \`backup-restore\` from the Storage Box lab into the new server's live \`app\` database (owners, roles, verified) | ${s(step('restore'))} | ${share(step('restore'))} |`,
