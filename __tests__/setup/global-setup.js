@@ -2,7 +2,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { endLeftovers, endWorkers, recordAccountMade, RUN_PID_FILE } = require('./run-leftovers');
+const { endLeftovers, endWorkers, recordAccountMade, removeAbandonedOutsideRunDirectories, RUN_PID_FILE } = require('./run-leftovers');
 const warmTransformCache = require('./warm-transform-cache');
 
 const EXAMPLES_STAGING_EXPIRES_AT = '2026-12-31';
@@ -29,6 +29,8 @@ module.exports = async (_globalConfig, projectConfig) => {
   process.env.SOVEREIGN_TEST_RUN_DIR = runDir;
   // Who runs in it, for another run's end to tell a live run's directory from one a killed run left (run-leftovers.js).
   fs.writeFileSync(path.join(runDir, RUN_PID_FILE), `${process.pid}\n`);
+  // What a killed run's tests left outside its directory (loopback-prepare's /var/tmp one): its maker's pid is gone.
+  removeAbandonedOutsideRunDirectories();
   // Run as root, the monitoring suites' setup makes Alertmanager's system user as on a machine: the run's end removes it
   // when the host had none before.
   if (!nested && process.getuid?.() === 0 && spawnSync('id', ['-u', ALERTMANAGER_USER], { stdio: 'ignore' }).status !== 0) {

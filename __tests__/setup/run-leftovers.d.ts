@@ -35,3 +35,7 @@ export function recordNetworkNamespace(name: string): void;
 export function forgetNetworkNamespace(name: string): void;
 /** The namespaces recorded and not forgotten in a run's directory and in those of the runs nested in it. */
 export function recordedNetworkNamespaces(runDir: string): string[];
+/** Makes a 0700 directory outside the run's temp directory (under /var/tmp), the maker's pid in its name. */
+export function makeOutsideRunDirectory(purpose: string, parent?: string): string;
+/** Removes the directories makeOutsideRunDirectory made whose maker is no longer alive; returns them. */
+export function removeAbandonedOutsideRunDirectories(parent?: string): string[];

@@ -113,6 +113,49 @@ function recordedNetworkNamespaces(runDir) {
   ];
 }
 
+/**
+ * Where a test makes a directory outside the run's temp directory, which global-setup.js opens to every account: one
+ * whose lack of access a test needs (a directory postgres cannot reach), as a rehearsal's /root/rehearsal is.
+ */
+const OUTSIDE_RUN_PARENT = '/var/tmp';
+const OUTSIDE_RUN_PREFIX = 'sovereign-outside-run-';
+
+/**
+ * Makes `<parent>/sovereign-outside-run-<pid>-<purpose>-XXXXXX`, 0700. The run's end does not remove it (it is not in
+ * the run's directory) and a killed test never reaches its own finally block: the maker's pid, in the name from the
+ * moment the directory exists, lets a later run tell one a dead process left (removeAbandonedOutsideRunDirectories).
+ */
+function makeOutsideRunDirectory(purpose, parent = OUTSIDE_RUN_PARENT) {
+  if (!/^[a-z0-9-]+$/.test(purpose)) throw new Error(`makeOutsideRunDirectory: purpose ${JSON.stringify(purpose)} is not lower-case words joined by -. Fix: name it as loopback-prepare is.`);
+  const dir = fs.mkdtempSync(path.join(parent, `${OUTSIDE_RUN_PREFIX}${process.pid}-${purpose}-`));
+  fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/**
+ * Removes the directories makeOutsideRunDirectory made under `parent` whose maker is no longer alive (a run killed
+ * during the test), and returns them. Kept: one whose maker runs (another run's test is using it) or whose pid a process
+ * has taken since, which errs on the side of keeping; an entry not of that name (nothing of ours), and a symbolic link
+ * (not followed). A directory this account may not remove is named on stderr, not thrown: the run goes on.
+ */
+function removeAbandonedOutsideRunDirectories(parent = OUTSIDE_RUN_PARENT) {
+  const removed = [];
+  for (const entry of readdir(parent)) {
+    const owner = new RegExp(`^${OUTSIDE_RUN_PREFIX}(\\d+)-[a-z0-9-]+-[^/]+$`).exec(entry);
+    if (!owner || processes.alive(Number(owner[1]))) continue;
+    const dir = path.join(parent, entry);
+    try {
+      if (!fs.lstatSync(dir).isDirectory()) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch (e) {
+      process.stderr.write(`
+could not remove ${dir}, which a test run that is gone (pid ${owner[1]}) left: ${e.message}. rm -r ${dir} removes it\n`);
+    }
+  }
+  return removed;
+}
+
 /** The attached loop devices with their image files (none where losetup is missing). */
 function loopDevices() {
   const listed = spawnSync('losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' });
@@ -278,4 +321,4 @@ function read(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; }
 }
 
-module.exports = { RUN_PID_FILE, recordAccountMade, endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };
+module.exports = { RUN_PID_FILE, makeOutsideRunDirectory, removeAbandonedOutsideRunDirectories, recordAccountMade, endLeftovers, endWorkers, processesIn, processesWorkingIn, childrenOf, workersOf, startedForRun, killAll, described, recordNetworkNamespace, forgetNetworkNamespace, recordedNetworkNamespaces };

@@ -8,7 +8,7 @@ import { LoopbackMachine, PrepareRefusedError, SynthesizedBundle, synthesizedBun
 import { createDebianCluster, PG_BIN } from '../../testing/postgres-cluster';
 import { NamespacePair } from '../database/helpers/netns';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
-import { forgetNetworkNamespace, recordNetworkNamespace } from '../setup/run-leftovers';
+import { forgetNetworkNamespace, makeOutsideRunDirectory, recordNetworkNamespace } from '../setup/run-leftovers';
 
 // LoopbackMachine.prepareFor where a run before left things behind, or a step fails: the namespace a killed run left,
 // a retry after a failed step, the same directory prepared again, a directory postgres cannot reach.
@@ -156,9 +156,9 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
   }, 120_000);
 
   test('a machine whose directory the postgres user cannot reach is refused by prepareFor, the namespace undone', async () => {
-    const locked = fs.mkdtempSync('/var/tmp/loopback-prepare-');
+    // Named with this process's pid: a run killed before the finally block leaves it for the next run to remove.
+    const locked = makeOutsideRunDirectory('loopback-prepare');
     try {
-      fs.chmodSync(locked, 0o700);
       const machine = await start(path.join(locked, 'machine'));
       expect(refusal(() => machine.prepareFor(bundle)).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): createDebianCluster: the postgres user cannot `
         + `reach ${machine.root} (${locked} is 0700, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under `
@@ -173,9 +173,9 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
   test('a directory the postgres user cannot reach is refused before initdb, naming the directory and the fix', () => {
     // Outside the temp directory, as a rehearsal's /root/rehearsal is: nothing opens the way for postgres there.
     // (Jest's process.env is the test's copy, which os.tmpdir() in the library does not read.)
-    const locked = fs.mkdtempSync('/var/tmp/loopback-prepare-');
+    // Named with this process's pid: a run killed before the finally block leaves it for the next run to remove.
+    const locked = makeOutsideRunDirectory('loopback-prepare');
     try {
-      fs.chmodSync(locked, 0o700);
       const root = path.join(locked, 'machine/root');
       fs.mkdirSync(root, { recursive: true });
       const unreachable = `the postgres user cannot reach ${root} (${locked} is 0700, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under ${fs.realpathSync(os.tmpdir())}, or let others through ${locked} (chmod o+x ${locked}).`;
