@@ -7,7 +7,7 @@ import {
 } from '../lib';
 import { writeProductDocuments } from '../lib/environments/product-documents';
 import { OnDemandLabels } from './on-demand-labels';
-import { EXPIRES_AT_LABEL, expiryProblem, isExpired, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
+import { expiryProblem, isExpired } from '../lib/environments/staging';
 import { STAGING_NOT_REAPED, stagingSuppressionRegistry } from '../lib/environments/staging-suppressions';
 import { SuppressionUse } from '../lib/core/private/suppression-registry';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
@@ -182,10 +182,10 @@ export class EnvironmentStack extends TerraformStack {
     const isStaging = environment === Environment.STAGING;
     const prefix = `${product.name}-${environment.name}`;
     const location = product.locationFor(environment);
-    // The stack's name, so that a release tells its staging from another stack's (`staging list --none-up`).
-    const onDemandLabels: Record<string, string> = isStaging
-      ? { ...ON_DEMAND_LABELS, [STACK_LABEL]: id, ...(expiryProblem(props.expiresAt) ? {} : { [EXPIRES_AT_LABEL]: props.expiresAt! }) }
-      : {};
+    // Staging's on-demand labels, for the staging reaper; added as an Aspect below, once the stack's own Aspects are.
+    this.onDemandLabelling = isStaging ? new OnDemandLabels(this, props.expiresAt) : undefined;
+    // Without environment: each resource's environment label comes from its environment prop.
+    const onDemandLabels: Record<string, string> = Object.fromEntries(Object.entries(this.onDemandLabelling?.labels ?? {}).filter(([key]) => key !== 'environment'));
 
     // Hetzner's APIs named, so that no HCLOUD_ENDPOINT left in a shell or CI sends the token elsewhere. Every action
     // the provider waits for is polled, and polls count against the project's 3600 requests an hour
@@ -287,11 +287,7 @@ export class EnvironmentStack extends TerraformStack {
     }
     Aspects.of(this).add(new BoundaryChecks({ policy: product.boundary }));
     // A worker of networkClients, or anything added later, is reaped with the rest of a rehearsal that died before its destroy.
-    if (isStaging) {
-      // Without a valid expiresAt the labels lack expires-at: the written-stack check refuses that with validation's message.
-      this.onDemandLabelling = new OnDemandLabels(this, { environment: environment.name, ...onDemandLabels }, expiresAtRefusal(this, props.expiresAt)[0]);
-      Aspects.of(this).add(this.onDemandLabelling);
-    }
+    if (this.onDemandLabelling) Aspects.of(this).add(this.onDemandLabelling);
     // A volume, or a database off the app machine, is a roadmap component: whoever adds one, the phase judges it.
     declareBuiltComponents(this, this.phaseMachines);
 
@@ -392,7 +388,8 @@ export class EnvironmentStack extends TerraformStack {
 
   private validateEnvironment(): string[] {
     const errors: string[] = [];
-    if (this.environment === Environment.STAGING) errors.push(...expiresAtRefusal(this, this.expiresAt));
+    // Without a valid expiresAt the labels lack expires-at: the written-stack check refuses that too, with this message.
+    if (this.onDemandLabelling?.expiryRefusal) errors.push(this.onDemandLabelling.expiryRefusal);
     // Outside staging nothing warns Staging-NotReaped: a suppression of it there matches nothing.
     errors.push(...this.onDemandLabelling?.errors(this)
       ?? stagingSuppressionRegistry.unusedRefusals(this, new SuppressionUse(), { why: `${this.node.path} is a ${this.environment.name} stack, and only a staging stack warns ${STAGING_NOT_REAPED}` }));
@@ -457,13 +454,4 @@ export function databasePasswordVariable(environment: Environment): string {
 export function productStacks(stack: EnvironmentStack): EnvironmentStack[] {
   return stack.node.root.node.findAll()
     .filter((c): c is EnvironmentStack => c instanceof EnvironmentStack && c.product === stack.product);
-}
-
-/** Why a staging stack's expiresAt is refused, as validation and the written-stack check (under skipValidation) say it. */
-function expiresAtRefusal(stack: EnvironmentStack, expiresAt: string | undefined): string[] {
-  const problem = expiryProblem(expiresAt);
-  if (!problem) return [];
-  return [expiresAt === undefined
-    ? missingValue(stack, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
-    : invalidValue(stack, 'expiresAt', expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'")];
 }

@@ -1,9 +1,10 @@
 import { Annotations, IAspect, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
+import { Environment } from '../lib/core/environment';
 import { invalidValue, missingValue, quote } from '../lib/core/validation-message';
 import { checkWrittenStackWith, WrittenStackCheck } from '../lib/core/written-stack-check';
 import { SuppressionUse } from '../lib/core/private/suppression-registry';
-import { EXPIRES_AT_LABEL } from '../lib/environments/staging';
+import { EXPIRES_AT_LABEL, expiryProblem, ON_DEMAND_LABELS, STACK_LABEL } from '../lib/environments/staging';
 import { REAPED_COLLECTIONS } from '../lib/environments/staging-reaper';
 import { STAGING_NOT_REAPED, stagingSuppressionRegistry } from '../lib/environments/staging-suppressions';
 import { Machine } from '../lib/hetzner/machine';
@@ -34,14 +35,24 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
   private readonly suppressionUse = new SuppressionUse();
 
   /**
-   * For `stack`, which it is then added to: its written Terraform is checked for these labels (checkStack).
-   * `expiryRefusal` is why `labels` lack expires-at (the stack's refusal of its expiresAt), required then: the reaper
-   * selects by expires-at, so a stack written without it is refused with that message, skipValidation or not.
+   * The labels every resource of the stack that takes labels gets: environment, lifecycle, purpose, the stack's name
+   * and, when the stack's expiry is a valid date, expires-at.
    */
-  constructor(stack: TerraformStack, private readonly labels: Readonly<Record<string, string>>, private readonly expiryRefusal?: string) {
-    if (labels[EXPIRES_AT_LABEL] === undefined && expiryRefusal === undefined) {
-      throw new Error(`${stack.node.path}: OnDemandLabels needs the ${EXPIRES_AT_LABEL} label, or the refusal of the stack's expiry that explains its absence`);
-    }
+  public readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Why the stack's expiry is refused (missing, or no calendar date), or none. Then `labels` lack expires-at, which the
+   * reaper selects by: validation refuses the stack with it, and the written-stack check too, skipValidation or not.
+   */
+  public readonly expiryRefusal?: string;
+
+  /** For `stack`, a staging stack expiring on `expiresAt` (YYYY-MM-DD), which it is then added to: its written Terraform is checked too (checkStack). */
+  constructor(stack: TerraformStack, expiresAt: string | undefined) {
+    const problem = expiryProblem(expiresAt);
+    // The stack's name, so that a release tells its staging from another stack's (`staging list --none-up`).
+    this.labels = { environment: Environment.STAGING.name, ...ON_DEMAND_LABELS, [STACK_LABEL]: stack.node.id, ...(problem ? {} : { [EXPIRES_AT_LABEL]: expiresAt! }) };
+    this.expiryRefusal = !problem ? undefined : expiresAt === undefined
+      ? missingValue(stack, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
+      : invalidValue(stack, 'expiresAt', expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'");
     checkWrittenStackWith(stack, this);
   }
 
@@ -89,7 +100,7 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
   public checkStack(stack: TerraformStack, terraform: Record<string, any>): string[] {
     // The staging reaper selects by expires-at (staging-reaper): labels without it leave every resource unreaped, and
     // the resources' own labels, checked against these, cannot tell. Validation refuses that; skipValidation skips it.
-    const unexpiring = this.labels[EXPIRES_AT_LABEL] === undefined ? [this.expiryRefusal!] : [];
+    const unexpiring = this.expiryRefusal === undefined ? [] : [this.expiryRefusal];
     const overrides: Record<string, any> = (stack as unknown as { rawOverrides?: Record<string, any> }).rawOverrides ?? {};
     return [...unexpiring, ...Object.keys(REAPED_COLLECTIONS).flatMap((type) => Object.entries<Record<string, any>>(terraform.resource?.[type] ?? {}).flatMap(([id, body]) => {
       const written: unknown = body.labels;

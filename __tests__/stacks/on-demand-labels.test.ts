@@ -127,6 +127,19 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     expect(written).toContain(refusal);
   });
 
+  // The labels and the refusal both come from the expiry: a valid date is the expires-at label and no refusal; no date,
+  // or no calendar date, leaves the label out and is the refusal validation and the written-stack check give.
+  test.each<[string, string | undefined, string | undefined]>([
+    ['valid', '2026-12-31', undefined],
+    ['missing', undefined, "acme-staging.expiresAt: missing: staging exists on demand and must say when it may be torn down. Fix: pass expiresAt: '2026-12-31' (the day after the planned rehearsal)"],
+    ['not a calendar date', '2026-02-30', "acme-staging.expiresAt: '2026-02-30' is not allowed: 2026-02-30 is not a calendar date. Fix: write the date as YYYY-MM-DD, such as '2026-12-31'"],
+  ])('(d) an expiry that is %s gives the labels and the refusal', (_name, expiresAt, refusal) => {
+    const labelling = new OnDemandLabels(new TerraformStack(appIn(), 'acme-staging'), expiresAt);
+    const { 'expires-at': _expiry, ...withoutExpiry } = REAPER_LABELS;
+    expect(labelling.labels).toEqual(refusal === undefined ? REAPER_LABELS : withoutExpiry);
+    expect(labelling.expiryRefusal).toBe(refusal);
+  });
+
   // (e) BoundarySuppressions accepts a rule pack's finding only: the message offered it for the reaper's labels too,
   // whenever the App's checks (a stack no pack reaches) were listed with them.
   test("(e) with skipValidation, BoundarySuppressions is offered only when a rule pack's finding is listed", () => {
@@ -170,7 +183,7 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     const app = appIn();
     const stack = new TerraformStack(app, 'keys');
     new HcloudProvider(stack, 'hcloud', {});
-    Aspects.of(stack).add(new OnDemandLabels(stack, REAPER_LABELS));
+    Aspects.of(stack).add(new OnDemandLabels(stack, '2026-12-31'));
     const key = new SshKey(stack, 'Key', { name: 'acme-staging-ops', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJiLWy4xzp7Co8xPuKADKhJl+LiPSPxErnNrzl8Jm/Yr ops' });
     const resource = key.node.findAll().find((c): c is SshKeyResource => c instanceof SshKeyResource)!;
     later(stack, (node) => { if (node === resource) resource.addOverride('labels', undefined); });
