@@ -25,7 +25,9 @@ describe('where a suppression may be placed', () => {
       expect((e as Error).name).toBe('ValidationError');
     }
     expect(message).toMatch(MESSAGE);
-    expect(message).toMatch(/^App\.suppressions: 'Boundary-RestrictedEgress' is not allowed: the App is above every stack.*Fix: add it to the stack/);
+    expect(message).toBe("App.suppressions: 'Boundary-RestrictedEgress' is not allowed: the App is above every stack, "
+      + "so the suppression would apply to every stack below it while no stack's boundary document lists it. "
+      + 'Fix: add it to the stack, or to the construct the finding is on, such as BoundarySuppressions.add(stack, [...])');
   });
 
   test('on a construct that groups stacks it is refused too', () => {

@@ -29,7 +29,9 @@ export interface PlacedSuppression extends BoundarySuppression {
  * @internal
  */
 export const boundarySuppressionRegistry = new SuppressionRegistry(() => BOUNDARY_RULES, {
-  className: 'BoundarySuppressions', exampleId: 'Boundary-EuPlacement', ruleKind: 'a boundary rule', record: 'boundary document',
+  className: 'BoundarySuppressions', exampleId: 'Boundary-EuPlacement', ruleKind: 'a boundary rule',
+  aboveEveryStack: "so the suppression would apply to every stack below it while no stack's boundary document lists it",
+  appliedShownBy: 'the boundary document lists',
   rule: 'rule', finding: 'finding', unusedFix: 'the boundary document lists only real exceptions',
 });
 

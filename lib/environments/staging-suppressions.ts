@@ -17,11 +17,15 @@ export interface StagingSuppression {
 
 /**
  * Where staging suppressions are kept, checked as boundary suppressions are (SuppressionRegistry): one way of
- * accepting a finding in the library. The info annotation of each accepted warning records the suppression.
+ * accepting a finding in the library. Each accepted resource's own info annotation records the suppression.
  * @internal
  */
 export const stagingSuppressionRegistry = new SuppressionRegistry(() => [{ id: STAGING_NOT_REAPED }], {
-  className: 'StagingSuppressions', exampleId: STAGING_NOT_REAPED, ruleKind: 'a staging warning that can be accepted', record: 'info annotation',
+  className: 'StagingSuppressions', exampleId: STAGING_NOT_REAPED, ruleKind: 'a staging warning that can be accepted',
+  // Each accepted resource carries its own info annotation, naming where the suppression was placed and its reason.
+  aboveEveryStack: 'so the suppression would accept the warning in every stack below it, stacks added later included, while no stack '
+    + "would hold it: only each accepted resource's info annotation would name it and its reason",
+  appliedShownBy: 'the info annotation of each accepted resource names',
   rule: 'warning', finding: 'warned resource', unusedFix: 'what a staging stack leaves billed is accepted only where it really does',
 });
 

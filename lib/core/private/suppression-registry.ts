@@ -26,8 +26,16 @@ export interface SuppressionWording {
   readonly exampleId: string;
   /** What the rules are, such as `a boundary rule`. */
   readonly ruleKind: string;
-  /** Where a stack records its suppressions, such as `boundary document`. */
-  readonly record: string;
+  /**
+   * What is wrong with a suppression above every stack, as it follows "is above every stack, ": such as `so the
+   * suppression would apply to every stack below it while no stack's boundary document lists it`.
+   */
+  readonly aboveEveryStack: string;
+  /**
+   * Where the user sees the suppressions that applied, as it follows "the nearer one, which applies there and which ":
+   * such as `the boundary document lists`.
+   */
+  readonly appliedShownBy: string;
   /** What a rule is called in the refusals: `rule`, or `warning`. */
   readonly rule: string;
   /** What one finding of a rule is called in the refusals (`finding`, or `warned resource`), made plural with an s. */
@@ -76,7 +84,7 @@ export class SuppressionRegistry {
   constructor(private readonly rules: () => readonly SuppressibleRule[], private readonly wording: SuppressionWording) {}
 
   public add(scope: IConstruct, entries: readonly RuleSuppression[]): void {
-    const { className, exampleId, ruleKind, record, rule: ruleNoun, finding } = this.wording;
+    const { className, exampleId, ruleKind, aboveEveryStack, rule: ruleNoun, finding } = this.wording;
     // From JavaScript: a TypeError from reading scope.node told neither which call nor what to pass.
     const scopeFix = `pass the construct the finding is on, or its stack: ${className}.add(stack, [{ id: '${exampleId}', reason: '…' }])`;
     if (scope === undefined || scope === null) throw new ValidationError(missingValue(`${className}.add`, 'scope', 'a suppression is placed on a construct (a stack, or a construct in one)', scopeFix));
@@ -110,12 +118,12 @@ export class SuppressionRegistry {
         appliesTo: is.checkedLater(), // above, element by element
       }, fix));
     });
-    // Findings and their record are per stack; a suppression above every stack would silence the rule in all of them
-    // while no stack's record listed it.
+    // Findings and what records their suppressions are per stack (or per resource); a suppression above every stack
+    // would silence the rule in all of them, stacks added later included.
     if (!scope.node.scopes.some((c) => TerraformStack.isStack(c))) {
       const where = scope.node.path || 'App';
       throw new ValidationError(`${where}.suppressions: ${quote(copies.map((e) => e.id).join(', '))} is not allowed: ${where === 'App' ? 'the App' : `'${where}'`} is above every stack, `
-        + `so the suppression would apply to every stack below it while no stack's ${record} lists it. `
+        + `${aboveEveryStack}. `
         + `Fix: add it to the stack, or to the construct the finding is on, such as ${className}.add(stack, [...])`);
     }
     const placed = [...(this.placed.get(scope) ?? [])];
@@ -167,7 +175,7 @@ export class SuppressionRegistry {
    * matched nothing at all is told that, with `why` when given.
    */
   public unusedRefusals(scope: IConstruct, use: SuppressionUse, options: { readonly ruleIds?: readonly string[]; readonly why?: string } = {}): string[] {
-    const { record, rule: ruleNoun, finding, unusedFix } = this.wording;
+    const { appliedShownBy, rule: ruleNoun, finding, unusedFix } = this.wording;
     const targeted = this.rules().some((r) => r.targets !== undefined);
     const errors: string[] = [];
     for (const { path, suppression } of this.keptIn(scope)) {
@@ -188,7 +196,7 @@ export class SuppressionRegistry {
         const nearer = [...nearerOnes].map(([s, at]) => `${at} (${targeted ? `${suppressionCoverage(s)}, ` : ''}reason ${quote(s.reason)})`);
         const one = nearer.length === 1;
         errors.push(`${path}.suppressions: ${what(taken)} is not allowed: every ${finding} it covers is covered by ${one ? 'the suppression' : 'suppressions'} of the ${ruleNoun} on ${nearer.join(' and ')}, `
-          + `the nearer ${one ? 'one, which applies' : 'ones, which apply'} there and which the ${record} lists. Fix: keep one suppression for each ${finding} (remove this one, `
+          + `the nearer ${one ? 'one, which applies' : 'ones, which apply'} there and which ${appliedShownBy}. Fix: keep one suppression for each ${finding} (remove this one, `
           + `or ${one ? 'the nearer one' : 'the nearer ones'} if this reason is the one to keep`
           + (targeted ? `, narrowing ${one ? 'it' : 'them'} to ${one ? 'its' : 'their'} other ${finding}s if ${one ? 'it covers' : 'they cover'} others)` : ')'));
       }
