@@ -60,6 +60,14 @@ describe('cdktf-sovereign-hetzner help', () => {
     }
   });
 
+  // Review: the usage never said that the Hetzner commands refuse the stand-in's token, nor where staging and snapshot take it.
+  test("the whole usage says which commands refuse the stand-in's token, and which take it with a loopback HCLOUD_ENDPOINT", async () => {
+    const { code, out } = await cli(['help']);
+    expect(code).toBe(0);
+    expect(out.replace(/\s+/g, ' ')).toContain("The stand-in's token, in any of them, is refused by release, and by staging and snapshot unless "
+      + "HCLOUD_ENDPOINT is an http(s) URL of this machine's loopback (127.0.0.1, [::1], localhost), where a stand-in of the API may listen.");
+  });
+
   // `npx cdktf-sovereign-hetzner` alone printed staging's commands first and init, a newcomer's first, 100 lines down.
   test('the whole usage starts with init, saying so to a newcomer, and how to see one command', async () => {
     for (const args of [[], ['help'], ['--help']]) {
