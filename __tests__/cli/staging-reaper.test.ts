@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { runCli } from '../../cli/run-cli';
@@ -7,6 +8,11 @@ import { cli } from './cli';
 import { loopbackOnlyFetch } from '../setup/loopback-only-fetch';
 import { STAND_IN_TOKEN } from '../../testing/harness/stand-in-names';
 import { STAND_IN_STEPS } from '../../cli/production-project';
+import { testWhereHostHas } from '../setup/real-parts';
+
+/** Whether this host can listen on IPv6's loopback: a container without IPv6 cannot, which no package changes. */
+const hasIpv6Loopback = spawnSync(process.execPath, ['-e',
+  "require('net').createServer().once('error', () => process.exit(1)).listen(0, '::1', function () { this.close(); })"]).status === 0;
 
 const onDemand = (expiresAt: string) => ({ environment: 'staging', lifecycle: 'on-demand', purpose: 'release-rehearsal', 'expires-at': expiresAt, stack: 'acme-staging' });
 
@@ -252,6 +258,27 @@ describe('cdktf-sovereign-hetzner staging', () => {
     }
     expect(net.remote).toEqual([]);
   });
+
+  // isLoopbackHttpEndpoint takes localhost and [::1] as well as 127.0.0.1: the CLI reaches a stand-in of the API there
+  // too, localhost's listening on every address localhost resolves to here (127.0.0.1, ::1 or both).
+  const reachedThrough = (host: 'localhost' | '::1') => async () => {
+    const local = new HcloudApiStandIn(cloud(), STAND_IN_TOKEN);
+    try {
+      const endpoint = await local.start(host);
+      expect(endpoint).toMatch(host === 'localhost' ? /^http:\/\/localhost:\d+\/v1$/ : /^http:\/\/\[::1\]:\d+\/v1$/);
+      const { code, out, err } = await cli(['staging', 'list', ...NOW], { HCLOUD_TOKEN: STAND_IN_TOKEN, HCLOUD_ENDPOINT: endpoint });
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+      expect(out).toMatch(/servers\tacme-staging-app\t/);
+      expect(local.requests.map((r) => r.authorization)).toEqual(local.requests.map(() => `Bearer ${STAND_IN_TOKEN}`));
+      expect(local.requests.length).toBeGreaterThan(0);
+    } finally {
+      await local.stop();
+    }
+    expect(net.remote).toEqual([]);
+  };
+  test("takes the stand-in's token with a stand-in of the API at http://localhost:PORT", reachedThrough('localhost'));
+  testWhereHostHas(hasIpv6Loopback, "takes the stand-in's token with a stand-in of the API at http://[::1]:PORT", 'IPv6 loopback (::1) to listen on')(
+    "takes the stand-in's token with a stand-in of the API at http://[::1]:PORT", reachedThrough('::1'));
 
   // A variable left over in a shell or in CI would send the token to another host.
   test('refuses an HCLOUD_ENDPOINT that is neither Hetzner\'s API nor this machine, before any request, naming no value', async () => {

@@ -1,3 +1,4 @@
+import { promises as dns } from 'dns';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 
@@ -50,7 +51,8 @@ export class HcloudApiStandIn {
   public readonly failures: Array<{ match: string; status: number; code: string; times: number; retryAfter?: string; dropConnection?: boolean; html?: string }> = [];
   /** Answer lists with every resource, as an API (or a proxy that drops the query) that ignores `label_selector` would. */
   public ignoreLabelSelector = false;
-  private readonly server = http.createServer((req, res) => this.handle(req, res));
+  /** One server for each loopback address it listens on, all on one port. */
+  private readonly servers: http.Server[] = [];
   private nextActionId = 1000;
   private nextImageId = 4242;
   private nextCreatedId = 9000;
@@ -58,13 +60,25 @@ export class HcloudApiStandIn {
 
   constructor(public readonly collections: Record<string, StandInResource[]>, private readonly token = 'test-token') {}
 
-  public async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  /**
+   * Listens on this machine's loopback and returns the API's URL there, naming `host`: 127.0.0.1, ::1 (IPv6's, as
+   * `[::1]`), or localhost, where it listens on every address localhost resolves to (127.0.0.1, ::1 or both), on one
+   * port, since a client may try any of them first.
+   */
+  public async start(host: '127.0.0.1' | '::1' | 'localhost' = '127.0.0.1'): Promise<string> {
+    const addresses = host === 'localhost' ? [...new Set((await dns.lookup('localhost', { all: true })).map((a) => a.address))] : [host];
+    let port = 0;
+    for (const address of addresses) {
+      const server = http.createServer((req, res) => this.handle(req, res));
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, address, () => resolve()));
+      this.servers.push(server);
+      port = (server.address() as AddressInfo).port;
+    }
+    return `http://${host === '::1' ? '[::1]' : host}:${port}/v1`;
   }
 
-  public stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  public async stop(): Promise<void> {
+    await Promise.all(this.servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
