@@ -64,7 +64,7 @@ describe('cdktf-sovereign-hetzner help', () => {
   test("the whole usage says which commands refuse the stand-in's token, and which take it with a loopback HCLOUD_ENDPOINT", async () => {
     const { code, out } = await cli(['help']);
     expect(code).toBe(0);
-    expect(out.replace(/\s+/g, ' ')).toContain("The stand-in's token, in any of them, is refused by release, and by staging and snapshot unless "
+    expect(out.replace(/\s+/g, ' ')).toContain("The stand-in's token, in any HCLOUD_TOKEN variable, is refused by release, and by staging and snapshot unless "
       + "HCLOUD_ENDPOINT is an http(s) URL of this machine's loopback (127.0.0.1, [::1], localhost), where a stand-in of the API may listen.");
   });
 
