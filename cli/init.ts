@@ -12,6 +12,7 @@ import {
   isOpenSshPublicKey, mayHoldPrivateKey, opensPrivateKey, refusedKeyShown, sshKeyMaterial, sshKeyNamed, STRONGER_KEY_FIX, weakKeyWhy,
 } from '../lib/hetzner/private/openssh-public-key';
 import { coversWholeInternet } from '../lib/core/cidr';
+import { ERROR_MONITORING_DSN_VARIABLE } from '../lib/monitoring/private/paths';
 import { cidrFix, cidrProblem } from '../lib/core/peer';
 import { ProductStacks } from '../stacks';
 import { requirementsOfStacks, environmentExample, type Requirement } from './check';
@@ -1218,7 +1219,7 @@ ${whereSynthWarns(cdk, { app: 'node dist/main.js', backticks: true })}:
   (with your own seat),
   allow it \`{ dataClass: DataClass.PSEUDONYMIZED, to: [errors], form: EgressForm.PSEUDONYMIZED }\` in \`egress\`, and
   pass \`errorMonitoring: ErrorMonitoringEndpoint.selfHosted(errors)\` to the \`MonitoringPlan\` (import
-  \`ErrorMonitoringEndpoint\`). The stacks then read \`TF_VAR_error_monitoring_dsn\`: add it as above.
+  \`ErrorMonitoringEndpoint\`). The stacks then read \`TF_VAR_${ERROR_MONITORING_DSN_VARIABLE}\`: add it as above.
 - \`Cost-NearBudget\`: the estimate (\`npm run cost\`) is 80% or more of the monthly budget (€${a.budget}). Raise
   \`Budget.monthly(Money.euros(…))\` in \`product.ts\` if that is the plan, or keep it as the early warning it is.
 - \`Monitoring-ProbeInTargetLocation\` (twice): test and production run in one location and probe each other, so an

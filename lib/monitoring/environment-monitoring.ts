@@ -24,7 +24,7 @@ import { guardOnClone } from '../hetzner/private/machine-identity';
 import { privateAddressOf } from '../hetzner/private/private-address';
 import { BACKUP_JOB_UNITS, RESTORE_DRILL_UNIT } from './private/job-metrics';
 import {
-  ALERT_RELAY, ALERT_RELAY_UNIT, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER_UNIT, AMTOOL_CONFIG, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, SETUP, UNITS,
+  ALERT_RELAY, ALERT_RELAY_UNIT, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER_UNIT, AMTOOL_CONFIG, ERROR_MONITORING_DSN_VARIABLE, ETC, PORTS, PROBER_UNITS, PROMETHEUS_WATCH, PROMETHEUS_WATCH_CONFIG, PROMETHEUS_WATCH_UNIT, REDACT_LOG, RELAY_URLS, SECRETS, SERVICES, SETUP, UNITS,
   WEB_CONFIG, WEB_PASSWORD,
 } from './private/paths';
 import { MonitoringProfile, profileFor, ProberResources, proberResources } from './private/profile';
@@ -149,7 +149,7 @@ export class EnvironmentMonitoring extends Construct {
       this.errorMonitoring = new ErrorMonitoring(this, 'ErrorMonitoring', {
         machine: props.machine,
         endpoint: plan.errorMonitoring,
-        dsn: secret('error_monitoring_dsn', `DSN of the ${props.environment} project at ${plan.errorMonitoring.processor.name} (it holds the project key)`),
+        dsn: secret(ERROR_MONITORING_DSN_VARIABLE, `DSN of the ${props.environment} project at ${plan.errorMonitoring.processor.name} (it holds the project key)`),
       });
     }
 

@@ -14,7 +14,7 @@ import { Component } from '../roadmap/component';
 import { ErrorMonitoringEndpoint, ErrorMonitoringHosting } from './error-monitoring-endpoint';
 import { ERROR_MONITORING_ENDPOINT_RULE_ID } from './error-monitoring-rule';
 import { declareErrorMonitoring } from './private/declarations';
-import { ERROR_MONITORING_ENV, SETUP } from './private/paths';
+import { ERROR_MONITORING_DSN_VARIABLE, ERROR_MONITORING_ENV, SETUP } from './private/paths';
 import { requireSensitiveVariable } from '../core/private/sensitive-variable';
 import { secretFile } from './private/secrets';
 import { ensureTooling } from './private/tooling';
@@ -85,7 +85,7 @@ export class ErrorMonitoring extends Construct {
     guardOnClone(props.machine, { files: [ERROR_MONITORING_ENV] });
     props.machine.addBundlePart({
       name: 'sovereign-monitoring error monitoring',
-      files: [secretFile('error_monitoring_dsn', props.dsn)],
+      files: [secretFile(ERROR_MONITORING_DSN_VARIABLE, props.dsn)],
       commands: [[SETUP, 'error-monitoring', props.machine.environment.name, props.endpoint.hostnames.join(',')]],
     });
   }

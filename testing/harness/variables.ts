@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { SECRETS, SETUP } from '../../lib/monitoring/private/paths';
+import { ERROR_MONITORING_DSN_VARIABLE, SECRETS, SETUP } from '../../lib/monitoring/private/paths';
 import { DRILL_VARIABLES_OF_ONE_VALUE } from '../../stacks/drill-variables';
 import { SynthesizedBundleFile, synthesizedBundles } from '../bundle';
 
@@ -72,7 +72,7 @@ function decodeDeclaredUrls(stackJson: any): ReadonlyMap<string, string> {
     for (const command of bundle.parts.flatMap((part) => part.commands)) {
       if (!Array.isArray(command) || command[0] !== SETUP || command[1] !== 'error-monitoring') continue;
       // A DSN's key is its user part; the setup checks its host is one of the declared ones, and https.
-      urls.set(variableOf('error_monitoring_dsn'), `https://${placeholderOf('error-monitoring-key')}@${String(command[3]).split(',')[0]}/1`);
+      urls.set(variableOf(ERROR_MONITORING_DSN_VARIABLE), `https://${placeholderOf('error-monitoring-key')}@${String(command[3]).split(',')[0]}/1`);
     }
   }
   return urls;

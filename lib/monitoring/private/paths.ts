@@ -44,6 +44,8 @@ export const ALERT_RELAY_UNIT = 'sovereign-alert-relay';
 export const RELAY_URLS = `${SECRETS}/webhook-urls.json`;
 /** The secret variables of the dead-man's switch's ping URLs start so; the relay knows the ping's posts by it. */
 export const DEADMAN_VARIABLE_PREFIX = 'monitoring_deadman_ping_url_';
+/** The secret variable of the error-monitoring DSN; its file under SECRETS (`<name>.b64`) is named so, and the setup reads it by it. */
+export const ERROR_MONITORING_DSN_VARIABLE = 'error_monitoring_dsn';
 /** Debian's node exporter reads its textfile collector from here. */
 export const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 /** The environment file applications read their Sentry-protocol settings from. */

@@ -6,7 +6,7 @@
 import { JOB_HOOK_DROP_IN } from './job-metrics';
 import { HELPER_MEMORY_MAX_MIB } from './profile';
 import { SMTP_PASSWORD_FILE } from './receiver-names';
-import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
+import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, ERROR_MONITORING_DSN_VARIABLE, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
@@ -191,7 +191,7 @@ def watch():
 
 
 def error_monitoring(environment, hosts):
-    dsn = secret("error_monitoring_dsn")
+    dsn = secret("${ERROR_MONITORING_DSN_VARIABLE}")
     if host_of(dsn) not in hosts.split(","):
         fail("the DSN points to %r, not to the declared error-monitoring host(s) %s" % (host_of(dsn), hosts))
     # The applications send the DSN's key and their error events (user data) to it.
