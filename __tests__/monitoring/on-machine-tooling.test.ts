@@ -301,6 +301,90 @@ describe('the on-machine tooling', () => {
     expect(root.read('/etc/sovereign-monitoring/web/web.yml')).toBe(web);
   });
 
+  // Review: write() opened <path>.tmp with O_TRUNC, following a symlink there (the textfile collector's directory is
+  // prometheus's, and the setup runs as root), then chowned and chmodded it by name; a .tmp a crashed write left stayed.
+  /** Every file and symlink under the root (the setup's own scripts aside): its kind, mode and content or target. */
+  const tree = (root: MachineRoot) => {
+    const found: Record<string, string> = {};
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        const st = fs.lstatSync(full);
+        if (entry.isDirectory()) walk(full);
+        else found[full.slice(root.dir.length)] = entry.isSymbolicLink() ? `-> ${fs.readlinkSync(full)}` : `${(st.mode & 0o777).toString(8)} ${fs.readFileSync(full, 'utf8')}`;
+      }
+    };
+    walk(root.dir);
+    return found;
+  };
+  /** A file outside the root that a planted symlink points to, as a file the setup must never write (/etc/shadow). */
+  const outside = (root: MachineRoot, name: string) => {
+    const target = `${root.dir}-${name}`;
+    fs.writeFileSync(target, 'not the setup\'s\n', { mode: 0o644 });
+    return target;
+  };
+  const untouched = (target: string) => {
+    expect([fs.readFileSync(target, 'utf8'), fs.statSync(target).mode & 0o777]).toEqual(['not the setup\'s\n', 0o644]);
+    fs.rmSync(target);
+  };
+
+  test("setup alertmanager never writes through a symlink at a file's .tmp, and removes the .tmp a crashed write left; a second run changes nothing", () => {
+    const root = production();
+    const secrets = '/etc/sovereign-monitoring/secrets';
+    const urlsTarget = outside(root, 'urls');
+    const dangling = `${root.dir}-nowhere`;
+    fs.mkdirSync(root.path(secrets), { recursive: true });
+    fs.mkdirSync(root.path('/etc/sovereign-monitoring/web'), { recursive: true });
+    fs.symlinkSync(urlsTarget, root.path(`${secrets}/webhook-urls.json.tmp`));
+    fs.symlinkSync(dangling, root.path('/etc/sovereign-monitoring/web/web.yml.tmp'));
+    // Writes cut short: the configuration half written; a configured receiver's password and a dropped one's, each
+    // with its mode set (the crash came before the rename).
+    root.write('/etc/sovereign-monitoring/alertmanager.yml.tmp', 'route:\n  recei', 0o600);
+    root.write(`${secrets}/monitoring_smtp_password_oncall.tmp`, 'an older password', 0o640);
+    root.write(`${secrets}/monitoring_smtp_password_pager.tmp`, 'a dropped receiver\'s password', 0o640);
+    expect(root.setup('alertmanager')).toEqual({ status: 0,
+      output: 'sovereign-monitoring-setup: removed /etc/sovereign-monitoring/secrets/monitoring_smtp_password_pager.tmp (left by a write cut short)\n' });
+    untouched(urlsTarget);
+    expect(fs.existsSync(dangling)).toBe(false);
+    const after = tree(root);
+    expect(Object.keys(after).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+    expect(after[`${secrets}/webhook-urls.json`]).toMatch(/^600 \{/);
+    expect(JSON.parse(root.read(`${secrets}/webhook-urls.json`))).toHaveProperty('monitoring_webhook_ops', FAKE_SECRETS.monitoring_webhook_ops);
+    expect(after['/etc/sovereign-monitoring/web/web.yml']).toMatch(/^640 # Basic auth/);
+    expect(after[`${secrets}/monitoring_smtp_password_oncall`]).toBe(`640 ${FAKE_SECRETS.monitoring_smtp_password_oncall}`);
+    expect(after['/etc/sovereign-monitoring/alertmanager.yml']).toMatch(/^640 [^]*receivers:/);
+    expect(root.setup('alertmanager')).toEqual({ status: 0, output: '' });
+    expect(tree(root)).toEqual(after);
+  });
+
+  test("setup watch never writes through a symlink at a metric file's .tmp in node exporter's directory, and removes a stale drop-in's .tmp; a second run changes nothing", () => {
+    const root = MachineRoot.create(userDataOf(JSON.parse(phaseOneWithBackups().production), 'acme-production-app'));
+    roots.push(root);
+    const since = '/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom';
+    const target = outside(root, 'since');
+    fs.mkdirSync(path.dirname(root.path(since)), { recursive: true });
+    fs.symlinkSync(target, root.path(`${since}.tmp`));
+    // A drop-in's write cut short on a unit watched still, and on one watched no more (alone in its directory).
+    root.write('/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf.tmp', '[Serv', 0o600);
+    root.write('/etc/systemd/system/backup-gone.service.d/50-sovereign-monitoring.conf.tmp', '[Serv', 0o600);
+    expect(root.setup('watch')).toEqual({ status: 0, output: '' });
+    untouched(target);
+    const after = tree(root);
+    expect(Object.keys(after).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+    expect(after[since]).toMatch(/^644 [^]*sovereign_job_watched_since_timestamp_seconds\{unit="backup-push"\} \d+\n$/);
+    expect(after['/etc/systemd/system/backup-push.service.d/50-sovereign-monitoring.conf']).toMatch(/^644 \[Service\]\nExecStopPost=-/);
+    expect(fs.existsSync(root.path('/etc/systemd/system/backup-gone.service.d'))).toBe(false);
+    expect(root.setup('watch')).toEqual({ status: 0, output: '' });
+    expect(tree(root)).toEqual(after);
+  });
+
+  test('setup says which .tmp it cannot clear (a directory there) and fails, rather than write beside it', () => {
+    const root = production();
+    fs.mkdirSync(root.path('/etc/sovereign-monitoring/alertmanager.yml.tmp/inside'), { recursive: true });
+    expect(root.setup('alertmanager')).toEqual({ status: 1,
+      output: expect.stringMatching(/^sovereign-monitoring-setup: \/etc\/sovereign-monitoring\/alertmanager\.yml\.tmp cannot be removed \(Is a directory\): remove it by hand, then deploy again\n$/) });
+  });
+
   test('setup watch hooks the job units once and records when watching began', () => {
     const root = MachineRoot.create(userDataOf(JSON.parse(phaseOneWithBackups().production), 'acme-production-app'));
     roots.push(root);

@@ -39,6 +39,9 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
   });
 
   test('Phase 3 stops and disables them on the app machine and removes the files made from the secrets', () => {
+    // A write of the relay's URLs cut short left its .tmp (root's, the URLs in it): it goes with the file.
+    const stale = `${DERIVED[1]}.tmp`;
+    fs.writeFileSync(path.join(machine.root, stale), JSON.stringify({ monitoring_webhook_ops: FAKE_SECRETS.monitoring_webhook_ops }), { mode: 0o600 });
     const run = machine.deploy(synth(Phase.THREE), FAKE_SECRETS);
     expect(run.output).toMatch(/now runs bundle/);
     expect(run.status).toBe(0);
@@ -46,7 +49,7 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     for (const unit of PROBER_UNITS) expect(calls).toContain(`disable --now ${unit}.service`);
     // The bundle's own units of the prober go with its part: the watch, and the relay that forwarded to the URLs.
     for (const unit of ['sovereign-prometheus-watch', 'sovereign-alert-relay']) expect(calls.join('\n')).toMatch(new RegExp(`disable --now .*${unit}\\.service`));
-    for (const file of DERIVED) expect([file, machine.exists(file)]).toEqual([file, false]);
+    for (const file of [...DERIVED, stale]) expect([file, machine.exists(file)]).toEqual([file, false]);
     // The app machine is still watched: its node exporter stays.
     expect(calls.join('\n')).not.toMatch(/disable .*prometheus-node-exporter/);
     expect(machine.exists('/etc/systemd/system/prometheus-node-exporter.service.d/sovereign-monitoring.conf')).toBe(true);

@@ -15,7 +15,8 @@ import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMA
  *   decodes the secrets cloud-init wrote (base64, root-only) into the alert relay's URL file (webhook
  *   URLs, root-only) and password files (SMTP, readable by root and Alertmanager's own group only, which
  *   it makes: Prometheus and the exporters run as `prometheus`, Alertmanager as ALERTMANAGER_USER), and
- *   writes the Alertmanager configuration, then removes the password files of receivers no longer configured;
+ *   writes the Alertmanager configuration, then removes the password files of receivers no longer configured (and
+ *   the .tmp of such a file's write cut short);
  *   refuses a URL whose host is not the declared one (the egress allowlist would block it);
  * - `watch`: hooks the job units listed in `watched-units` (backups, restore drill) so that every
  *   run records its outcome for node exporter's textfile collector, and records when watching began; removes the
@@ -50,16 +51,36 @@ def secret(name):
 
 
 def write(path, text, mode, group=None):
+    # <path>.tmp, then a rename. The .tmp is made anew, never opened through what is there: a symlink planted at it (the
+    # textfile collector's directory is prometheus's) had root write, chown and chmod its target. One a crashed run
+    # left goes first; its owner and mode are set on the open file, not by its name, which another process may swap.
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with os.fdopen(os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+    tmp = path + ".tmp"
+    discard(tmp)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        fail("%s appeared again while this run wrote %s: another process writes there; stop it, then deploy again"
+             % (tmp[len(ROOT):], path[len(ROOT):]))
+    with os.fdopen(fd, "w") as f:
         f.write(text)
-    if group and os.geteuid() == 0:
-        try:
-            os.chown(path + ".tmp", 0, grp.getgrnam(group).gr_gid)
-        except KeyError:
-            pass
-    os.chmod(path + ".tmp", mode)
-    os.replace(path + ".tmp", path)
+        if group and os.geteuid() == 0:
+            try:
+                os.fchown(fd, 0, grp.getgrnam(group).gr_gid)
+            except KeyError:
+                pass
+        os.fchmod(fd, mode)
+    os.replace(tmp, path)
+
+
+def discard(path):
+    # Removes the file or symlink at path (never what a symlink points to), if there is one.
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        fail("%s cannot be removed (%s): remove it by hand, then deploy again" % (path[len(ROOT):], e.strerror or type(e).__name__))
 
 
 def host_of(url):
@@ -161,9 +182,18 @@ def alertmanager():
     write(ETC + "/alertmanager.yml", config, 0o640, "prometheus")
     # The password file of a receiver no longer configured (removed, or now a webhook) stayed, readable by Alertmanager's
     # group: it goes. Only the files this setup derives (secrets/<variable>, by its name's pattern), not one the
-    # configuration still names; the .b64 cloud-init wrote goes with the bundle.
-    remove_secret_files(lambda path, st: "its receiver is no longer configured"
-                        if re.fullmatch(r"${SMTP_PASSWORD_FILE.source}", path) and path not in passwords else None)
+    # configuration still names; the .b64 cloud-init wrote goes with the bundle. So does the .tmp of a write cut short
+    # (with its mode and group set already, it held the password too): the writes above replaced the configured ones'.
+    remove_secret_files(lambda path, st: stale_password(path, passwords))
+
+
+def stale_password(path, passwords):
+    name = path[:-len(".tmp")] if path.endswith(".tmp") else path
+    if not re.fullmatch(r"${SMTP_PASSWORD_FILE.source}", name):
+        return None
+    if name != path:
+        return "left by a write cut short"
+    return "its receiver is no longer configured" if path not in passwords else None
 
 
 def watch():
@@ -172,9 +202,10 @@ def watch():
     metric = "sovereign_job_watched_since_timestamp_seconds"
     # The hook's drop-in on a unit no longer watched goes: one an earlier version left (before it went with the unit's
     # part, and before its "-") named a hook that may be gone, and systemd failed every run of that unit on it.
-    for dropin in glob.glob("%s${UNITS}/*.service.d/${JOB_HOOK_DROP_IN}" % ROOT):
+    # A .tmp of a write cut short goes with its drop-in (write removes those of the units still watched).
+    for dropin in glob.glob("%s${UNITS}/*.service.d/${JOB_HOOK_DROP_IN}" % ROOT) + glob.glob("%s${UNITS}/*.service.d/${JOB_HOOK_DROP_IN}.tmp" % ROOT):
         if os.path.basename(os.path.dirname(dropin))[:-len(".service.d")] not in units:
-            os.unlink(dropin)
+            discard(dropin)
             try:
                 os.rmdir(os.path.dirname(dropin))  # its directory too, once empty (never one holding another drop-in)
             except OSError:
@@ -209,9 +240,9 @@ def retire_prober(*derived):
             p = subprocess.run(["systemctl", "disable", "--now", unit + ".service"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             if p.returncode != 0:
                 fail("systemctl disable --now %s.service exited %d: %s" % (unit, p.returncode, p.stdout.decode("utf-8", "replace").strip()[-400:]))
-    for path in derived:
+    for path in [p + tmp for p in derived for tmp in ("", ".tmp")]:  # with the .tmp of a write cut short
         if os.path.lexists(ROOT + path):
-            os.unlink(ROOT + path)
+            discard(ROOT + path)
             print("sovereign-monitoring-setup: removed %s (the prober runs elsewhere)" % path)
     retire_alertmanager_user()
 
