@@ -1851,6 +1851,41 @@ esac\nexit 0\n`);
 
   // Review: what a background process wrote during the drain was appended to the step's output, and the failure message
   // keeps its last 15 lines: a chatty daemon pushed the step's own error out of it.
+  // Review: a step's output reached the deploy's log only when the step failed, so what a deploy removed (the monitoring
+  // setup's "removed" lines, a dropped receiver's SMTP password file) was seen by no one. Those lines are shown, alone.
+  test("a step's lines saying what one of the library's tools removed reach the deploy's log, and no other line of its output", () => {
+    const m = machine();
+    const printed = (version: string) => [
+      'preparing the cleanup',
+      `sovereign-acme-setup: removed /etc/acme/old-${version}.key (no longer configured)`,
+      secret,
+      'sovereign-acme-setup: kept /etc/acme/new.key',
+      'acme-setup: removed /etc/acme/not-ours (a tool that is not the library\'s)',
+      'sovereign-acme-setup: removed /etc/acme/\x1b[2Jcleared (a control character)',
+    ];
+    const cleanup = (version: string, exit = 0): BundlePart => ({
+      name: 'cleanup', files: [{ path: '/etc/acme/cleanup.conf', content: `v=${version}\n` }],
+      commands: [['sh', '-c', 'printf "%s\\n" "$@"; exit $0', String(exit), ...printed(version)]],
+    });
+    const shown = (output: string) => output.split('\n').filter((line) => line.includes('removed /etc/acme'));
+    const removals = (version: string) => [
+      `sovereign-rollout: activate "cleanup": sovereign-acme-setup: removed /etc/acme/old-${version}.key (no longer configured)`,
+      'sovereign-rollout: activate "cleanup": sovereign-acme-setup: removed /etc/acme/?[2Jcleared (a control character)',
+    ];
+    const run = m.apply([cleanup('1')]);
+    expect(run.status).toBe(0);
+    expect(shown(run.output)).toEqual(removals('1'));
+    expect(run.output).not.toMatch(/s3cr3t|preparing|kept|not-ours|\x1b/);
+    // The same version again runs nothing, and shows nothing of it.
+    const again = m.apply([cleanup('1')]);
+    expect([again.status, shown(again.output)]).toEqual([0, []]);
+    // A failed step's removals stay removed through the rollback: shown as well, then the rollback's (version 1's step
+    // runs again), before the failure's message with the tail of the failed step's output.
+    const failed = m.apply([cleanup('2', 3)]);
+    expect(failed.status).toBe(1);
+    expect(shown(failed.output.slice(0, failed.output.indexOf('FAILED to activate')))).toEqual([...removals('2'), ...removals('1')]);
+  });
+
   test("a failed step's message shows its own output, not what its background process wrote after it exited", () => {
     const m = machine();
     const migrate: BundlePart = {

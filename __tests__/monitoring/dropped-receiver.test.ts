@@ -50,6 +50,11 @@ describeDeploys("a receiver dropped from the plan: its password file goes at the
     fs.writeFileSync(file('monitoring_smtp_password_oncall.old'), 'kept by hand', { mode: 0o600 });
     const run = machine.deploy(synth([ops, pager]), secrets);
     expect([run.status, run.output]).toEqual([0, expect.stringMatching(/now runs bundle/)]);
+    // The operator reads in the deploy's log what it removed, and no password.
+    expect(run.output.split('\n').filter((line) => / removed /.test(line))).toEqual([
+      'sovereign-rollout: activate "sovereign-monitoring prober": sovereign-monitoring-setup: removed /etc/sovereign-monitoring/secrets/monitoring_smtp_password_oncall (its receiver is no longer configured)',
+    ]);
+    for (const password of [FAKE_SECRETS.monitoring_smtp_password_oncall, secrets.monitoring_smtp_password_pager]) expect(run.output).not.toContain(password);
     expect(fs.existsSync(file('monitoring_smtp_password_oncall'))).toBe(false);
     expect(fs.existsSync(file('monitoring_smtp_password_oncall.b64'))).toBe(false);
     expect(fs.readFileSync(file('monitoring_smtp_password_pager'), 'utf8')).toBe('the pager relay password');
@@ -57,7 +62,7 @@ describeDeploys("a receiver dropped from the plan: its password file goes at the
     expect(machine.read('/etc/sovereign-monitoring/alertmanager.yml')).not.toContain('monitoring_smtp_password_oncall');
   });
 
-  test('the setup says which file it removed and why (the rollout agent shows only its own summary)', () => {
+  test('the setup says which file it removed and why, and nothing else', () => {
     // The file as the first deploy left it, its receiver still dropped: the setup's own run, as the rollout's.
     fs.writeFileSync(file('monitoring_smtp_password_oncall'), FAKE_SECRETS.monitoring_smtp_password_oncall, { mode: 0o640 });
     fs.chownSync(file('monitoring_smtp_password_oncall'), 0, alertmanagerGid());

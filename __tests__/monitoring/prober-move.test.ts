@@ -50,6 +50,10 @@ describeWithPython('the prober moving to the monitoring machine (Phase 2 -> 3)',
     // The bundle's own units of the prober go with its part: the watch, and the relay that forwarded to the URLs.
     for (const unit of ['sovereign-prometheus-watch', 'sovereign-alert-relay']) expect(calls.join('\n')).toMatch(new RegExp(`disable --now .*${unit}\\.service`));
     for (const file of [...DERIVED, stale]) expect([file, machine.exists(file)]).toEqual([file, false]);
+    // The deploy's log says so, file by file, and holds no secret.
+    expect(run.output.split('\n').filter((line) => line.includes('(the prober runs elsewhere)'))).toEqual([...DERIVED.slice(0, 2), stale, ...DERIVED.slice(2)]
+      .map((file) => `sovereign-rollout: activate "sovereign-monitoring no prober here": sovereign-monitoring-setup: removed ${file} (the prober runs elsewhere)`));
+    for (const value of Object.values(FAKE_SECRETS)) expect(run.output).not.toContain(value);
     // The app machine is still watched: its node exporter stays.
     expect(calls.join('\n')).not.toMatch(/disable .*prometheus-node-exporter/);
     expect(machine.exists('/etc/systemd/system/prometheus-node-exporter.service.d/sovereign-monitoring.conf')).toBe(true);

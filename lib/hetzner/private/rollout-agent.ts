@@ -75,6 +75,8 @@ NEVER_RESTARTED = {
     # tables, which its drop-ins' loader keeps, would go (Docker's NAT until Docker restarts).
     "nftables.service": "its restart removes every nftables table but the host tables",
 }
+# How one of this library's tools, run as a step, says what it removed (show_removals).
+REMOVAL_LINE = re.compile(r"sovereign-[a-z][a-z-]*: removed ")
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
 UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
                "Refusing", "Invalid", "Missing '='", "has no ExecStart")
@@ -91,6 +93,16 @@ def log(message):
         print("sovereign-rollout: " + message, flush=True)
     except OSError:
         pass  # the SSH session is gone; the apply goes on and its result stays on the machine
+
+
+def show_removals(step, out):
+    """A step's output reaches the deploy's log only when the step fails: a tool may print anything, a value included.
+    But the lines in which one of this library's tools says what it removed (\`sovereign-<tool>: removed <what> (<why>)\`:
+    a dropped receiver's SMTP password file) are shown whatever the step's exit, since the removal stays: an operator
+    sees what a deploy took away. Those tools name files and accounts there, never a value."""
+    for line in out.splitlines():
+        if REMOVAL_LINE.match(line):
+            log("%s: %s" % (step, re.sub(r"[\\x00-\\x1f\\x7f]", "?", line)[:400]))
 
 
 def tail(text, lines=15):
@@ -1220,6 +1232,7 @@ def run_parts(parts, previous_root, ran=None, refuse=True):
                 code, out = run(argv, env=env, left=left)
                 if left:
                     remember_left(part["name"], [e + [mark] for e in left])
+                show_removals('activate "%s"' % part["name"], out)
                 if code != 0:
                     shown = command if isinstance(command, str) else " ".join(command)
                     raise Failure('activate "%s"' % part["name"], "%s exited %d:\\n%s" % (shown[:200], code, tail(out)),

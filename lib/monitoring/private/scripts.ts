@@ -26,6 +26,8 @@ import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMA
  *   prober's Debian daemons if installed, removes the files the setup derived from its secrets and those under
  *   secrets/ readable by ALERTMANAGER_USER's group or by a group that is gone, and removes ALERTMANAGER_USER and its
  *   group (its data directory handed back to `prometheus`, never through a symlink).
+ * Each `sovereign-monitoring-setup: removed …` line it prints reaches the deploy's output: the rollout agent shows such
+ * lines of a step that succeeded (show_removals), and no other. So they name files and accounts, never a value.
  */
 export const SETUP_SCRIPT = `#!/usr/bin/python3
 # sovereign-monitoring-setup, rendered by cdktf-sovereign-hetzner. Secrets never reach argv or logs.
