@@ -9,7 +9,8 @@ import { packageRoot } from '../provider/package-root';
  *
  * From the compiled package the `.js` file sits beside the `.d.ts` and is used as is. From source
  * (ts-jest), the entry and every file it imports relatively are transpiled with TypeScript's
- * `transpileModule` (no type-check: `tsc -p tsconfig.test.json` does that once) into
+ * `transpileModule` (no type-check: `tsc -p tsconfig.test.json` does that once), and the plain
+ * `.js` and `.json` files among them copied as they are, into
  * `node_modules/.cache/cdktf-sovereign-hetzner/<content hash>/`, mirroring the source tree, so
  * relative imports, the package-root lookup and node_modules resolution work unchanged.
  * The hash covers every file's content: an edit gives a new directory, an unchanged tree is
@@ -29,13 +30,15 @@ export function javascriptEntry(entryWithoutExtension: string): string {
 
 const IMPORT = /(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*|^\s*import\s+)['"](\.{1,2}(?:\/[^'"]*)?)['"]/gm;
 
+/**
+ * The file a relative import names, as node would find it: TypeScript first (the source tree's own
+ * modules), then plain JavaScript (a `.js` with a `.d.ts` beside it, such as the jest setup's helpers),
+ * then a file named exactly (`.js`, `.json`).
+ */
 function resolveRelative(from: string, spec: string): string | undefined {
   const base = path.resolve(path.dirname(from), spec);
-  for (const candidate of [`${base}.ts`, path.join(base, 'index.ts'), base]) {
-    if (candidate.endsWith('.ts') && fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
-    if (candidate.endsWith('.json') && fs.existsSync(candidate)) return candidate;
-  }
-  return undefined;
+  const candidates = [`${base}.ts`, path.join(base, 'index.ts'), `${base}.js`, path.join(base, 'index.js'), base];
+  return candidates.find((c) => /\.(ts|js|json)$/.test(c) && !c.endsWith('.d.ts') && fs.existsSync(c) && fs.statSync(c).isFile());
 }
 
 /** The entry and every file reachable from it through relative imports. */
@@ -44,7 +47,8 @@ function sourceClosure(entry: string): string[] {
   const queue = [entry];
   while (queue.length > 0) {
     const file = queue.pop()!;
-    if (!file.endsWith('.ts')) continue;
+    // A plain .js file's own relative requires are followed too: it is copied, and what it requires must be there.
+    if (file.endsWith('.json')) continue;
     const text = fs.readFileSync(file, 'utf8');
     for (const m of text.matchAll(IMPORT)) {
       const target = resolveRelative(file, m[1]);
