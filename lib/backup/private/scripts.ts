@@ -583,22 +583,27 @@ quoted_to() {
 # than running restic on "s3:/" without keys. --no-cache, as the jobs' own cache lives for their run only: none is left
 # in root's home.
 restic_by_hand() {
-  local t=$1 kind repo options host user password env askpass file a args='' line
+  local t=$1 kind repo host user password env askpass file a args='' line command
+  local -a options
   shift
   for a in "$@"; do quoted_to a "$a"; args="$args $a"; done
   tv_to kind "$t" KIND; tv_to repo "$t" REPO_PATH
-  quoted_to password "base64 -d $SB_ETC/secrets/$t.restic.b64"
+  # The settings restic splits itself in its form (restic_command_to), then quoted for the shell.
+  restic_command_to password base64 -d "$SB_ETC/secrets/$t.restic.b64" || return
+  quoted_to password "$password"
   case $kind in
     sftp)
-      ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER; tv_to askpass "$t" AUTH
+      ssh_options_to options "$t" || return; tv_to host "$t" HOST; tv_to user "$t" USER; tv_to askpass "$t" AUTH
       # A password login: ssh takes the password from the askpass helper, which reads it from its file, as restic_on
       # has it; the line names the file, not the password.
       if [ "$askpass" = password ]; then
         quoted_to askpass "$SB_LIB/askpass"; quoted_to file "$SB_ETC/secrets/$t.password.b64"
         askpass="SSH_ASKPASS=$askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=$file "
       else askpass=''; fi
-      quoted_to options "ssh $options $host -s sftp"; quoted_to repo "sftp:$user@$host:$repo"
-      printf -v line '%sRESTIC_PASSWORD_COMMAND=%s restic -o sftp.command=%s -r %s --no-cache%s' "$askpass" "$password" "$options" "$repo" "$args" ;;
+      restic_command_to command ssh "\${options[@]}" "$host" -s sftp || return
+      csv_field_to command "sftp.command=$command" || return
+      quoted_to command "$command"; quoted_to repo "sftp:$user@$host:$repo"
+      printf -v line '%sRESTIC_PASSWORD_COMMAND=%s restic -o %s -r %s --no-cache%s' "$askpass" "$password" "$command" "$repo" "$args" ;;
     *)
       # The repository's path goes inside the double quotes of RESTIC_REPOSITORY (after the secrets' $(…)), which it
       # closes: quoted_to's form without its opening quote; a $'…' form (a control character) after them.
@@ -613,19 +618,88 @@ restic_by_hand() {
   esac
 }
 
-# ssh_options_to <variable> <target>: sets the variable to ssh's options for the target, with no fork (as tv_to).
+# ssh_options_to <array> <target> [password]: sets the array to ssh's options for the target, one argument each, with no
+# fork (as tv_to); with "password", a password login's, whatever the target's AUTH (the bootstrap installs its key so).
+# IdentityFile by -o, not -i: ssh looks for -i's file before it expands % in its name (ssh_value_to), so a path with a %
+# had no form there.
 ssh_options_to() {
-  setter_name_free ssh_options_to "$1" __t __o __port __user __keys __auth || return
-  local __t=$2 __o __port __user __keys __auth
+  setter_name_free ssh_options_to "$1" __r __t __port __user __keys __auth __known __key || return
+  local -n __r=$1
+  local __t=$2 __port __user __keys __auth __known __key
   tv_to __port "$__t" PORT; tv_to __user "$__t" USER; tv_to __keys "$__t" HOSTKEYS; tv_to __auth "$__t" AUTH
-  __o="-F /dev/null -o Port=$__port -o User=$__user -o HostKeyAlias=sovereign-$__t"
-  __o="$__o -o UserKnownHostsFile=$SB_ETC/ssh/known_hosts.$__t -o StrictHostKeyChecking=$__keys"
-  __o="$__o -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR"
+  [ -z "\${3:-}" ] || __auth=$3
+  ssh_value_to __user "$__user" || return
+  ssh_value_to __known "$SB_ETC/ssh/known_hosts.$__t" path || return
+  __r=(-F /dev/null -o "Port=$__port" -o "User=$__user" -o "HostKeyAlias=sovereign-$__t" -o "UserKnownHostsFile=$__known"
+    -o "StrictHostKeyChecking=$__keys" -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR)
   if [ "$__auth" = password ]; then
-    printf -v "$1" '%s' "$__o -o PreferredAuthentications=password -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1"
+    __r+=(-o PreferredAuthentications=password -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1)
   else
-    printf -v "$1" '%s' "$__o -o BatchMode=yes -o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i $SB_ETC/ssh/id_ed25519"
+    ssh_value_to __key "$SB_ETC/ssh/id_ed25519" path || return
+    __r+=(-o BatchMode=yes -o IdentitiesOnly=yes -o PreferredAuthentications=publickey -o "IdentityFile=$__key")
   fi
+}
+
+# ssh_value_to <variable> <value> [path]: the value of an ssh -o option as ssh reads it back: ssh parses "-o Key=value" as
+# a line of its configuration, split at spaces and tabs, with quotes, and with \\ before a space, a quote or \\ as an escape
+# (OpenSSH 9.2's argv_split): each of those is escaped, so no value is split or unquoted. A path (IdentityFile,
+# UserKnownHostsFile) is expanded besides: its % doubled (%% is a %). Refused (said, returns 2): a control character (a
+# tab splits even escaped), and in a path a \${, which ssh expands as an environment variable, with no escape.
+ssh_value_to() {
+  setter_name_free ssh_value_to "$1" __v || return
+  local __v=$2
+  if [[ $__v == *[[:cntrl:]]* ]] || { [ -n "\${3:-}" ] && [[ $__v == *'\${'* ]]; }; then
+    printf '%s: ssh cannot be given %q: it holds a control character, or, in a path, \${, which ssh expands. Fix: choose a value without them (the Storage Box user, SOVEREIGN_BACKUP_ETC)\\n' "\${FUNCNAME[1]}" "$__v" >&2
+    return 2
+  fi
+  __v=\${__v//\\\\/\\\\\\\\}; __v=\${__v// /\\\\ }; __v=\${__v//\\"/\\\\\\"}; __v=\${__v//\\'/\\\\\\'}
+  [ -z "\${3:-}" ] || __v=\${__v//\\%/%%}
+  printf -v "$1" '%s' "$__v"
+}
+
+# restic_word_to <variable> <word>: the word in the form restic 0.14 splits back into it, for a setting restic splits
+# itself (sftp.command, --password-command; backend.SplitShellStrings): it splits at whitespace and at \\, and at each
+# quote, ' or ", which opens a run that is one argument until the same quote closes it; a quote right after a \\ neither
+# opens nor closes one, and is kept with the \\. No escape outside quotes. So a word of plain characters is given as it
+# is, any other between double quotes, or single ones when a " in it is not after a \\; refused (said, returns 2) when
+# no form gives it back: an empty word (it vanishes), one that ends in \\ (it keeps the closing quote open), one with both
+# quotes bare.
+restic_word_to() {
+  setter_name_free restic_word_to "$1" __w || return
+  local __w=$2
+  case $__w in
+    ''|*\\\\) __w='' ;;
+    *[!A-Za-z0-9_./:@%+=,-]*)
+      if [[ $__w != \\"* && $__w != *[!\\\\]\\"* ]]; then __w=\\"$__w\\"
+      elif [[ $__w != \\'* && $__w != *[!\\\\]\\'* ]]; then __w=\\'$__w\\'
+      else __w=''; fi ;;
+  esac
+  if [ -z "$__w" ]; then
+    printf '%s: restic cannot be given the word %q in a command it splits itself (sftp.command, --password-command): it is empty, ends in a backslash, or holds both quotes. Fix: choose a value without them (the Storage Box user and host, SOVEREIGN_BACKUP_ETC, TMPDIR)\\n' "\${FUNCNAME[1]}" "$2" >&2
+    return 2
+  fi
+  printf -v "$1" '%s' "$__w"
+}
+
+# csv_field_to <variable> <value>: the value as restic's -o reads it back: each -o is read as a line of CSV (pflag's string
+# slice: split at commas, "…" quoting, "" a quote inside), so a value with a comma or a quote goes between quotes, each "
+# doubled. A CR or a newline is refused (said, returns 2): the reader changes a CRLF, and a bare newline ends the line.
+csv_field_to() {
+  setter_name_free csv_field_to "$1" __f || return
+  local __f=$2
+  case $__f in
+    *[$'\\r\\n']*) printf '%s: restic -o cannot be given %q: it holds a CR or a newline. Fix: choose values without them\\n' "\${FUNCNAME[1]}" "$__f" >&2; return 2 ;;
+    *[,\\"]*) __f=\\"\${__f//\\"/\\"\\"}\\" ;;
+  esac
+  printf -v "$1" '%s' "$__f"
+}
+
+# restic_command_to <variable> <words>...: the words as one setting that restic splits back into them (restic_word_to).
+restic_command_to() {
+  setter_name_free restic_command_to "$1" __c __a __q || return
+  local __c='' __a __q
+  for __a in "\${@:2}"; do restic_word_to __q "$__a" || return; __c+=" $__q"; done
+  printf -v "$1" '%s' "\${__c# }"
 }
 
 ensure_key() {
@@ -694,7 +768,8 @@ pinned_host_keys() {
 # Verifications pass --no-cache (and the drill sets SB_NO_CACHE=1): everything they read comes from
 # the remote. Other calls share a cache that lives for this run only.
 restic_on() {
-  local t=$1 pw rc=0 sshlog kind auth host user repo options
+  local t=$1 pw rc=0 sshlog kind auth host user repo command
+  local -a options
   shift
   # One line, the cause: the listing's own messages are in the log once (a line for each of them again per restic call).
   if [ -n "\${SB_UNREACHABLE[$t]:-}" ]; then printf '%s: not connecting again, the repository was not reached a moment ago: %s\\n' "$t" "\${SB_UNREACHABLE[$t]}" >&2; return 1; fi
@@ -703,7 +778,8 @@ restic_on() {
   if [ "\${1:-}" = --no-cache ]; then shift; set -- --no-cache "$@"
   elif [ -n "\${SB_NO_CACHE:-}" ] || [ -z "$SB_CACHE" ]; then set -- --no-cache "$@"
   else set -- --cache-dir "$SB_CACHE" "$@"; fi
-  set -- --password-command "base64 -d $pw" "$@"
+  restic_command_to command base64 -d "$pw" || return 1
+  set -- --password-command "$command" "$@"
   # restic and its ssh leave the job's locks (fd 9, the repository; fd 8, the drill's; SB_LOG_FD, its log's) and its
   # kept stderr (SB_STDERR) behind: one that outlived the job must not hold them.
   tv_to kind "$t" KIND
@@ -722,9 +798,14 @@ restic_on() {
       SB_SSH_SEQ=$((\${SB_SSH_SEQ:-0}+1))
       sshlog="$SB_LOG.ssh.$BASHPID.$SB_SSH_SEQ"
       { : >"$sshlog"; } 2>/dev/null || true
-      ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to user "$t" USER; tv_to repo "$t" REPO_PATH
+      ssh_options_to options "$t" || return 1
+      tv_to host "$t" HOST; tv_to user "$t" USER; tv_to repo "$t" REPO_PATH
+      # restic splits sftp.command itself: each word in the form it gives back (restic_command_to).
+      # -o is read as CSV first (csv_field_to).
+      restic_command_to command ssh -E "$sshlog" "\${options[@]}" "$host" -s sftp || return 1
+      csv_field_to command "sftp.command=$command" || return 1
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
-        restic -o sftp.command="ssh -E $sshlog $options $host -s sftp" \\
+        restic -o "$command" \\
         -r "sftp:$user@$host:$repo" "$@" 8>&- 9>&- {SB_STDERR}>&- {SB_LOG_FD}<&- || rc=$?
       if [ "$rc" != 0 ] && [ -s "$sshlog" ]; then ssh_lines <"$sshlog" >&2; fi
       # Whatever the login method, the host key is pinned from now on: a changed key fails the next run. Not looked up
@@ -1753,20 +1834,19 @@ repo_lock
 
 # sftp_login <target>: a login with this machine's key that does nothing; ssh's messages (stderr) as restic_on relays them.
 sftp_login() {
-  local options host
-  ssh_options_to options "$1"; tv_to host "$1" HOST
-  # $options unquoted: bash splits it into ssh's words at whitespace. restic splits restic_on's sftp.command with its
-  # own splitter, which honours quotes and expands no glob: the same words for options that hold neither (a Storage
-  # Box user name such as u123456, this machine's paths).
-  # shellcheck disable=SC2086
-  sftp -b /dev/null $options "$host" 2>&1 >/dev/null | ssh_lines >&2
+  local host
+  local -a options
+  ssh_options_to options "$1" || return 1
+  tv_to host "$1" HOST
+  sftp -b /dev/null "\${options[@]}" "$host" 2>&1 >/dev/null | ssh_lines >&2
 }
 
 run_dir
 for t in $TARGETS; do
   tv_to kind "$t" KIND; tv_to auth "$t" AUTH
   if [ "$kind" = sftp ] && [ "$auth" = key ]; then
-    ssh_options_to options "$t"; tv_to host "$t" HOST; tv_to port "$t" PORT
+    ssh_options_to options "$t" || die "the ssh options of $t cannot be written (above)"
+    tv_to host "$t" HOST; tv_to port "$t" PORT
     ensure_key
     login=0
     judged "$t" 'logging in with the key (sftp)' "$SB_RUN/login.$t.err" sftp_login "$t" || login=$?
@@ -1776,14 +1856,11 @@ for t in $TARGETS; do
       [ "$login" != 2 ] || die "$t cannot be reached (\${SB_UNREACHABLE[$t]}), so this machine's key was not installed there nor its repository opened. Fix: see why $host port $port does not answer from this machine, then run backup-bootstrap again"
       [ -r "$SB_ETC/secrets/$t.password.b64" ] || die "the key does not work on $t and there is no password to install it"
       log "installing this machine's key on $t"
-      # The key's options with the password's login in place of the key's (no batch mode: ssh asks the askpass).
-      password_options=\${options/-o BatchMode=yes/}
-      password_options=\${password_options/PreferredAuthentications=publickey/PreferredAuthentications=password}
-      # shellcheck disable=SC2086
+      # A password login's options (no batch mode: ssh asks the askpass).
+      ssh_options_to password_options "$t" password || die "the ssh options of $t cannot be written (above)"
       SSH_ASKPASS="$SB_LIB/askpass" SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE="$SB_ETC/secrets/$t.password.b64" \\
-        ssh $password_options "$host" install-ssh-key <"$SB_ETC/ssh/id_ed25519.pub" >>"$SB_LOG" 2>&1 || die "install-ssh-key on $t failed"
-      # shellcheck disable=SC2086
-      sftp -b /dev/null $options "$host" >>"$SB_LOG" 2>&1 || die "the key still does not work on $t"
+        ssh "\${password_options[@]}" "$host" install-ssh-key <"$SB_ETC/ssh/id_ed25519.pub" >>"$SB_LOG" 2>&1 || die "install-ssh-key on $t failed"
+      sftp -b /dev/null "\${options[@]}" "$host" >>"$SB_LOG" 2>&1 || die "the key still does not work on $t"
     fi
   fi
   # This machine's record that the repository at this place, with this password, opened once (target_identity).
