@@ -2,7 +2,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupWorld, expectSuccess, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
+import { SftpServer } from './helpers/sftp-server';
+import { b64, BackupWorld, expectSuccess, PROD_HOST, RESTIC_PASSWORD } from './helpers/world';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 
 // How the jobs log in to the Storage Box, with the rendered scripts, real restic (Debian's 0.14) and a real OpenSSH sshd
@@ -50,5 +51,53 @@ describeAsRoot('Storage Box logins of the backup jobs', () => {
     const again = await run('backup-bootstrap');
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/storagebox: repository exists and opens/);
+  });
+
+  test('the bootstrap installs its new key with install-ssh-key over a password login, then logs in with the key; a second run installs nothing', async () => {
+    // A sub-account whose authorized_keys is empty, as a new one is: the key login fails until the bootstrap installs it.
+    const account = { user: 'sovereign-boxkey', password: 'Box-password-1-long-enough', home: path.join(tmp, 'box-account') };
+    const box = await SftpServer.start(path.join(tmp, 'install-box'), { storageBoxAccount: account });
+    try {
+      const etc = world.variant(world.production.etc, 'backup.conf', { storagebox_PORT: box.port, storagebox_USER: account.user, DUMP_DIR: path.join(tmp, 'dumps-install') }, {
+        'secrets/storagebox.password.b64': b64(account.password),
+        'ssh/known_hosts.storagebox': `sovereign-storagebox ${box.hostKey}\n`,
+      });
+      // No key yet on this machine: the bootstrap makes one (ensure_key).
+      for (const f of ['id_ed25519', 'id_ed25519.pub']) fs.rmSync(path.join(etc, 'ssh', f));
+      const authorized = path.join(account.home, '.ssh', 'authorized_keys');
+      expect(fs.existsSync(authorized)).toBe(false);
+
+      const first = await world.run(world.production, 'backup-bootstrap', etc);
+      if (first.code !== 0) throw new Error(first.stderr);
+      expect(first.stderr).toMatch(/installing this machine's key on storagebox/);
+      expect(first.stderr).toMatch(/storagebox: repository initialized/);
+      const publicKey = fs.readFileSync(path.join(etc, 'ssh', 'id_ed25519.pub'), 'utf8').trim();
+      // The stand-in said so, and the key is in the account's authorized_keys in both formats.
+      const installed = fs.readFileSync(authorized, 'utf8');
+      expect(installed.split('\n').filter((l) => l === publicKey)).toHaveLength(1);
+      expect(installed).toContain('---- BEGIN SSH2 PUBLIC KEY ----');
+      // One password login (the install), then the key's logins (the check after it, restic's init); the repository is in
+      // the account's home.
+      const logins = () => box.log.join('').split('\n').filter((l) => l.includes(`Accepted `) && l.includes(` for ${account.user} `));
+      expect(logins().filter((l) => l.includes('Accepted password'))).toHaveLength(1);
+      expect(logins().filter((l) => l.includes('Accepted publickey')).length).toBeGreaterThanOrEqual(2);
+      expect(fs.existsSync(path.join(account.home, 'restic', 'config'))).toBe(true);
+
+      // The next run (before every dump) logs in with the key: no password login, no second install.
+      const passwordLogins = logins().filter((l) => l.includes('Accepted password')).length;
+      const second = await world.run(world.production, 'backup-bootstrap', etc);
+      expect(second.code).toBe(0);
+      expect(second.stderr).not.toMatch(/installing this machine's key/);
+      expect(second.stderr).toMatch(/storagebox: repository exists and opens/);
+      expect(logins().filter((l) => l.includes('Accepted password'))).toHaveLength(passwordLogins);
+      expect(fs.readFileSync(authorized, 'utf8')).toBe(installed);
+      // And the jobs use the key: a dump reaches the account's repository.
+      expectSuccess(await world.run(world.production, 'backup-dump', world.variant(etc, 'backup.conf', { PG_DATABASES: 'app' })), PROD_HOST, 'dump');
+      const snapshots = JSON.parse(execFileSync('restic', ['-r', path.join(account.home, 'restic'), 'snapshots', '--json', '--no-lock'],
+        { env: { ...process.env, RESTIC_PASSWORD }, encoding: 'utf8' }));
+      expect(snapshots.length).toBe(2);
+    } finally {
+      await box.stop();
+    }
   });
 });

@@ -23,7 +23,7 @@ export class SftpServer {
    * else) into its own home, as the drill's read-only sub-account does. Each start has a new host key.
    * `defaultKeyExchange`: see {@link startLoopbackSshd}.
    */
-  public static async start(dir: string, options: { passwordLogin?: PasswordLogin; defaultKeyExchange?: boolean } = {}): Promise<SftpServer> {
+  public static async start(dir: string, options: { passwordLogin?: PasswordLogin; storageBoxAccount?: PasswordLogin; defaultKeyExchange?: boolean } = {}): Promise<SftpServer> {
     fs.mkdirSync(dir, { recursive: true });
     const home = path.join(dir, 'home');
     fs.mkdirSync(home, { mode: 0o755 });
@@ -49,6 +49,17 @@ export class SftpServer {
       extra.push(`AllowUsers ${login.user}`, `Match User ${login.user}`, '  PasswordAuthentication yes', '  PubkeyAuthentication no',
         `  ForceCommand internal-sftp -d ${login.home}`);
     }
+    const account = options.storageBoxAccount;
+    if (account) {
+      // A login shell: sshd runs a ForceCommand that is not internal-sftp through it.
+      ensureAccount(account, '/bin/bash');
+      fs.mkdirSync(account.home, { recursive: true });
+      execFileSync('chown', ['-R', `${account.user}:`, account.home]);
+      const shell = path.join(dir, 'storage-box-shell');
+      fs.writeFileSync(shell, STORAGE_BOX_SHELL, { mode: 0o755 });
+      extra.push(`AllowUsers ${account.user}`, `Match User ${account.user}`, '  PasswordAuthentication yes', '  PubkeyAuthentication yes',
+        `  AuthorizedKeysFile ${account.home}/.ssh/authorized_keys`, `  ForceCommand ${shell} ${account.home}`);
+    }
     const sshd = await startLoopbackSshd(dir, extra, { defaultKeyExchange: options.defaultKeyExchange });
     return new SftpServer(dir, home, sshd.port, sshd.hostKey, sshd.child, sshd.log);
   }
@@ -73,6 +84,50 @@ export class SftpServer {
     return stopSshd(this.child);
   }
 }
+
+/** Makes the OS user of a login (if missing, recorded for the run's cleanup) with its password and login shell. */
+function ensureAccount(login: PasswordLogin, shell: string): void {
+  if (spawnSync('id', ['-u', login.user]).status !== 0) {
+    let made = true;
+    withAccountsLock(() => {
+      try {
+        execFileSync('useradd', ['-M', '-d', login.home, '-s', shell, login.user], { stdio: 'pipe' });
+      } catch (e) {
+        // Exit 9: another worker made it between the two (it recorded it).
+        if ((e as { status?: number }).status !== 9) throw e;
+        made = false;
+      }
+    });
+    if (made) recordAccountMade(login.user);
+  }
+  withAccountsLock(() => execFileSync('chpasswd', { input: `${login.user}:${login.password}\n`, stdio: ['pipe', 'pipe', 'pipe'] }));
+}
+
+/**
+ * A stand-in of a Storage Box's SSH service on port 23 for one account, run as its ForceCommand with the account's home:
+ * `install-ssh-key` reads public keys on stdin and adds each to the account's `.ssh/authorized_keys` in both formats
+ * Hetzner's docs name (RFC4716 for port 22, OpenSSH's one line for port 23), saying "Key No. N (…) was installed in …
+ * format" for each, as Hetzner's does; every call adds them again (nothing in Hetzner's docs says it skips a key already
+ * there, so a caller must not count on it). Anything else is an SFTP session in the home.
+ */
+const STORAGE_BOX_SHELL = `#!/bin/bash
+home=$1
+if [ "\${SSH_ORIGINAL_COMMAND:-}" != install-ssh-key ]; then exec /usr/lib/openssh/sftp-server -d "$home"; fi
+set -euo pipefail
+mkdir -p "$home/.ssh"
+chmod 700 "$home/.ssh"
+n=0
+while IFS= read -r key || [ -n "$key" ]; do
+  [ -n "$key" ] || continue
+  n=$((n + 1))
+  read -r type _ comment <<<"$key"
+  printf '%s\\n' "$key" | ssh-keygen -e -f /dev/stdin | grep -v '^Comment:' >>"$home/.ssh/authorized_keys"
+  echo "Key No. $n ($type \${comment:-}) was installed in RFC4716 format"
+  printf '%s\\n' "$key" >>"$home/.ssh/authorized_keys"
+  echo "Key No. $n ($type \${comment:-}) was installed in OpenSSH format"
+done
+[ "$n" -gt 0 ] || { echo 'no key given on stdin' >&2; exit 1; }
+`;
 
 /**
  * Runs an account tool (useradd, chpasswd) again while another suite holds /etc/passwd's lock: those tools
