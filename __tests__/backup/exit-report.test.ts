@@ -461,3 +461,33 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
     expect(asRestic(interactive.argv)).toEqual(argv);
   }
 });
+
+// restic 0.14's splitter of sftp.command has no form for some words (both quotes bare, a trailing backslash), and ssh's
+// -o parser none for a control character or, in a path, a ${ it would expand: restic_on refuses such a value, naming it
+// and the fix, and starts no restic, rather than starting ssh with words split where the value was not.
+test('restic_on refuses a setting restic or ssh cannot be given whole, naming it, and starts no restic', async () => {
+  fs.writeFileSync(path.join(tmp, 'bin', 'restic'), `#!/bin/bash\nprintf '%s\\n' "$*" >>'${tmp}/restic.ran'\n`, { mode: 0o755 });
+  fs.mkdirSync(path.join(tmp, 'etc', 'secrets'));
+  fs.writeFileSync(path.join(tmp, 'etc', 'secrets', 'box.restic.b64'), 'cHc=\n', { mode: 0o600 });
+  // The third case's configuration directory, named with a ${ (its password file there, so that only ssh's path refuses).
+  fs.mkdirSync(path.join(tmp, 'etc', '${HOME}', 'secrets'), { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'etc', '${HOME}', 'secrets', 'box.restic.b64'), 'cHc=\n', { mode: 0o600 });
+  const result = await runJob([
+    `box_KIND=sftp box_AUTH=password box_USER=u1 box_HOST='h"'"'"'x' box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes`,
+    `rc() { "$@" && echo 0 || echo $?; } >>'${tmp}/outcomes'`,
+    'rc restic_on box snapshots',
+    "box_HOST=h.example box_USER=$'u\\t1'",
+    'rc restic_on box snapshots',
+    `box_USER=u1 SB_ETC='${tmp}/etc/\${HOME}'`,
+    'rc restic_on box snapshots',
+    'ok done',
+    '',
+  ].join('\n'));
+  if (result.code !== 0) throw new Error(result.stderr);
+  expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8')).toBe('1\n1\n1\n');
+  expect(fs.existsSync(path.join(tmp, 'restic.ran'))).toBe(false);
+  expect(result.stderr).toContain(`restic cannot be given the word h\\"\\'x in a command it splits itself (sftp.command, --password-command): `
+    + 'it is empty, ends in a backslash, or holds both quotes. Fix: choose a value without them');
+  expect(result.stderr).toContain("ssh_options_to: ssh cannot be given $'u\\t1': it holds a control character");
+  expect(result.stderr).toMatch(/ssh_options_to: ssh cannot be given \S*\/etc\/\\\$\\\{HOME\\\}\/ssh\/known_hosts\.box: .*in a path, \$\{, which ssh expands\. Fix: /);
+});
