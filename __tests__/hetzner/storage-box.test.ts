@@ -106,6 +106,23 @@ describe('StorageBox', () => {
       .toThrow(/^StorageBoxAccount\.fromAttributes\.host: '<redacted>@u1-sub2\.your-storagebox\.de' is not allowed: a hostname is a lowercase DNS name[^]*Fix: pass the host alone, such as 'u12345-sub2\.your-storagebox\.de'/);
   });
 
+  test('refuses a referenced account whose user name is not one, without printing what may be its password', () => {
+    for (const username of ['u1 sub2', `u1-sub2'`, '"u1"', 'u1\tsub2', '-u1', '']) {
+      expect(() => StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username, location: Location.HEL1 }))
+        .toThrow(/^StorageBoxAccount\.fromAttributes\.username: [^]* is not allowed: a Storage Box user name is letters, digits, "\.", "_" and "-"[^]*Fix: pass the account's user name alone, such as 'u12345-sub2'/);
+    }
+    let said = '';
+    try {
+      StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username: 'u1-sub2:Sup3rSecretPw', location: Location.HEL1 });
+    } catch (e) {
+      said = (e as Error).message;
+    }
+    expect(said).toMatch(/^StorageBoxAccount\.fromAttributes\.username: 'u1-sub2:<redacted>' is not allowed/);
+    expect(said).not.toContain('Sup3rSecretPw');
+    // Hetzner's own forms pass.
+    for (const username of ['u12345', 'u12345-sub2']) StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username, location: Location.HEL1 });
+  });
+
   test('its catalog matches the shared Hetzner facts', () => {
     const f = facts();
     expect(StorageBoxType.all().map((t) => [t.name, t.capacity.toMebibytes() / 1024 / 1024, t.maxAutomaticSnapshots]))

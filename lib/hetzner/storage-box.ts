@@ -157,6 +157,9 @@ export interface StorageBoxAccountAttributes {
   readonly password?: TerraformVariable;
 }
 
+/** A Storage Box account's user name as Hetzner gives them (u12345, u12345-sub2), and no character ssh or restic would split at. */
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /** Storage Box accounts by reference. */
 export class StorageBoxAccount {
   /** Refers to an account created in another stack (its host and login are that stack's outputs). */
@@ -172,6 +175,14 @@ export class StorageBoxAccount {
     // A host with the user in it ('u1@u1.your-storagebox.de') or a URL would only fail when the backup job first runs.
     if (!Token.isUnresolved(attributes.host) && hostnameProblem(attributes.host)) {
       fail('StorageBoxAccount.fromAttributes', 'host', attributes.host, hostnameProblem(attributes.host)!, "pass the host alone, such as 'u12345-sub2.your-storagebox.de', or the other stack's output");
+    }
+    // The user name reaches ssh (-o User=) and restic's repository (sftp:<user>@<host>:<path>); Hetzner's are u12345 or
+    // u12345-sub2. A space, a quote or a login pasted with its password would only fail when the backup job first runs;
+    // what follows a ':' or '@' may be the password, so it is not printed.
+    if (!Token.isUnresolved(attributes.username) && !USER_NAME.test(attributes.username)) {
+      const shown = attributes.username.replace(/[:@][^]*$/, (rest) => `${rest[0]}<redacted>`);
+      fail('StorageBoxAccount.fromAttributes', 'username', shown, 'a Storage Box user name is letters, digits, ".", "_" and "-"',
+        "pass the account's user name alone, such as 'u12345-sub2', or the other stack's output");
     }
     return Object.freeze({ ...attributes, readonly: attributes.readonly ?? true });
   }
