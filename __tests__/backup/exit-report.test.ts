@@ -408,6 +408,10 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
   expect(sftpCtl.startsWith(`${rootShell}SSH_ASKPASS=${lib}/askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=${etc}/secrets/pwbox.password.b64 `
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/pwbox.restic.b64" restic -o `)).toBe(true);
   expect(sftpCtl.endsWith(` -r sftp:u1@h.example:r --no-cache forget ${ctlQuoted}`)).toBe(true);
+  // A setting that -o's CSV leaves as it is keeps sftp.command= outside the shell's quotes, as an operator writes it; one
+  // with a quote (the box's user) is given whole, in the CSV form.
+  expect(sftpCtl).toContain(' restic -o sftp.command="ssh -F /dev/null -o Port=23 -o User=u1 ');
+  expect(sftp).toContain(' restic -o "\\"sftp.command=ssh -F /dev/null ');
   expect(s3Ctl).toBe(`${rootShell}(. ${etc}/secrets/s3ctl.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/"$'p\\tp "q" $r *' `
     + 'AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") '
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3ctl.restic.b64" restic --no-cache forget ${ctlQuoted})`);

@@ -583,7 +583,7 @@ quoted_to() {
 # than running restic on "s3:/" without keys. --no-cache, as the jobs' own cache lives for their run only: none is left
 # in root's home.
 restic_by_hand() {
-  local t=$1 kind repo host user password env askpass file a args='' line command
+  local t=$1 kind repo host user password env askpass file a args='' line command setting
   local -a options
   shift
   for a in "$@"; do quoted_to a "$a"; args="$args $a"; done
@@ -601,8 +601,11 @@ restic_by_hand() {
         askpass="SSH_ASKPASS=$askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=$file "
       else askpass=''; fi
       restic_command_to command ssh "\${options[@]}" "$host" -s sftp || return
-      csv_field_to command "sftp.command=$command" || return
-      quoted_to command "$command"; quoted_to repo "sftp:$user@$host:$repo"
+      # sftp.command= outside the shell's quotes, as an operator writes it, when -o's CSV form leaves it as it is.
+      csv_field_to setting "sftp.command=$command" || return
+      if [ "$setting" = "sftp.command=$command" ]; then quoted_to command "$command"; command=sftp.command=$command
+      else quoted_to command "$setting"; fi
+      quoted_to repo "sftp:$user@$host:$repo"
       printf -v line '%sRESTIC_PASSWORD_COMMAND=%s restic -o %s -r %s --no-cache%s' "$askpass" "$password" "$command" "$repo" "$args" ;;
     *)
       # The repository's path goes inside the double quotes of RESTIC_REPOSITORY (after the secrets' $(…)), which it
