@@ -37,5 +37,8 @@ export function forgetNetworkNamespace(name: string): void;
 export function recordedNetworkNamespaces(runDir: string): string[];
 /** Makes a 0700 directory outside the run's temp directory (under /var/tmp), the maker's pid in its name. */
 export function makeOutsideRunDirectory(purpose: string, parent?: string): string;
-/** Removes the directories makeOutsideRunDirectory made whose maker is no longer alive; returns them. */
+/**
+ * Removes the directories makeOutsideRunDirectory made whose maker is no longer alive (a real directory, this account's,
+ * mode 0700; any other is kept); returns them.
+ */
 export function removeAbandonedOutsideRunDirectories(parent?: string): string[];

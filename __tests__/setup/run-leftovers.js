@@ -134,9 +134,13 @@ function makeOutsideRunDirectory(purpose, parent = OUTSIDE_RUN_PARENT) {
 
 /**
  * Removes the directories makeOutsideRunDirectory made under `parent` whose maker is no longer alive (a run killed
- * during the test), and returns them. Kept: one whose maker runs (another run's test is using it) or whose pid a process
- * has taken since, which errs on the side of keeping; an entry not of that name (nothing of ours), and a symbolic link
- * (not followed). A directory this account may not remove is named on stderr, not thrown: the run goes on.
+ * during the test), and returns them. Only what makeOutsideRunDirectory makes goes: a real directory (lstat: a
+ * symbolic link is not followed) owned by this process's account and of mode 0700. Kept, silently: one whose maker
+ * runs (another run's test is using it) or whose pid a process has taken since, which errs on the side of keeping; an
+ * entry not of that name (nothing of ours); one another account owns (a name is not proof: as root, a recursive
+ * removal of a tree another user controls, named with any dead pid, is the temp cleaner's symlink race); one open to
+ * group or others (not as made, so someone else may have put entries in it). A directory this account may not remove
+ * is named on stderr, not thrown: the run goes on.
  */
 function removeAbandonedOutsideRunDirectories(parent = OUTSIDE_RUN_PARENT) {
   const removed = [];
@@ -145,7 +149,8 @@ function removeAbandonedOutsideRunDirectories(parent = OUTSIDE_RUN_PARENT) {
     if (!owner || processes.alive(Number(owner[1]))) continue;
     const dir = path.join(parent, entry);
     try {
-      if (!fs.lstatSync(dir).isDirectory()) continue;
+      const found = fs.lstatSync(dir);
+      if (!found.isDirectory() || found.uid !== process.getuid() || (found.mode & 0o777) !== 0o700) continue;
       fs.rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
     } catch (e) {
