@@ -168,7 +168,7 @@ export class LoopbackMachine {
       spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
       this.prepared = false;
       // createDebianCluster's refusal (a directory postgres cannot reach), said as this call's.
-      throw e instanceof PrepareRefusedError ? new PrepareRefusedError(`${where}: ${e.message}`) : e;
+      throw e instanceof PrepareRefusedError ? new PrepareRefusedError(`${where}: ${e.message}`, { cause: e }) : e;
     }
   }
 

@@ -1,11 +1,21 @@
+import { ValidationError } from '../lib/core/validation-message';
+
 /**
- * `LoopbackMachine.prepareFor` refused the bundle, or this host, before it made anything (or after undoing what it
- * made): its message names the machine, the value it refused and the fix. A failure of a step it runs (an `ip` or
- * `initdb` that exits non-zero) is thrown as that step's own error instead, since no fix of the input is known for it.
+ * `LoopbackMachine.prepareFor`, or `createDebianCluster` directly, refused the bundle or this host before it made
+ * anything (or after undoing what it made): its message names the machine (or the function), the value it refused and
+ * the fix. A ValidationError, so that a caller that catches the library's refusals catches this one too. A failure of
+ * a step it runs (an `ip` or `initdb` that exits non-zero) is thrown as that step's own error instead, since no fix of
+ * the input is known for it.
  */
-export class PrepareRefusedError extends Error {
-  constructor(message: string) {
+export class PrepareRefusedError extends ValidationError {
+  /** The error this one says again in its caller's words (prepareFor's, of createDebianCluster's refusal), if any. */
+  declare public readonly cause?: unknown;
+
+  /** `options` is ErrorOptions' shape (the library's TypeScript lib, ES2020, lacks that type). */
+  constructor(message: string, options?: { readonly cause?: unknown }) {
     super(message);
     this.name = 'PrepareRefusedError';
+    // As ES2022's Error does with { cause }: an own property, not enumerable, there only when passed.
+    if (options && 'cause' in options) Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true, enumerable: false });
   }
 }

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
+import { ValidationError } from '../../lib';
 import { LoopbackMachine, PrepareRefusedError, SynthesizedBundle, synthesizedBundle } from '../../testing';
 import { createDebianCluster, PG_BIN } from '../../testing/postgres-cluster';
 import { NamespacePair } from '../database/helpers/netns';
@@ -19,11 +20,15 @@ const describeReal = describeWithRealParts(ready, 'LoopbackMachine.prepareFor', 
 
 const namespaceExists = (name: string) => fs.existsSync(`/run/netns/${name}`);
 
-/** What `refused` threw: a PrepareRefusedError (every refusal of prepareFor is one), else the test fails. */
+/**
+ * What `refused` threw: a PrepareRefusedError (every refusal of prepareFor is one), and so the library's
+ * ValidationError, else the test fails.
+ */
 function refusal(refused: () => unknown): PrepareRefusedError {
   let thrown: unknown;
   try { refused(); } catch (e) { thrown = e; }
   expect(thrown).toBeInstanceOf(PrepareRefusedError);
+  expect(thrown).toBeInstanceOf(ValidationError);
   expect((thrown as Error).name).toBe('PrepareRefusedError');
   return thrown as PrepareRefusedError;
 }
@@ -160,9 +165,13 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
     const locked = makeOutsideRunDirectory('loopback-prepare');
     try {
       const machine = await start(path.join(locked, 'machine'));
-      expect(refusal(() => machine.prepareFor(bundle)).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): createDebianCluster: the postgres user cannot `
+      const refused = refusal(() => machine.prepareFor(bundle));
+      expect(refused.message).toBe(`LoopbackMachine.prepareFor(${SERVER}): createDebianCluster: the postgres user cannot `
         + `reach ${machine.root} (${locked} is 0700, and the cluster's files under it must be postgres's), so initdb would fail. Fix: use a directory under `
         + `${fs.realpathSync(os.tmpdir())}, or let others through ${locked} (chmod o+x ${locked}).`);
+      // createDebianCluster's own refusal, said again in prepareFor's words, is its cause.
+      expect(refused.cause).toBeInstanceOf(PrepareRefusedError);
+      expect(`LoopbackMachine.prepareFor(${SERVER}): ${(refused.cause as Error).message}`).toBe(refused.message);
       expect(namespaceExists(`loopback-${machine.port}`)).toBe(false);
       await stop(machine);
     } finally {
