@@ -142,12 +142,12 @@ export class LoopbackMachine {
     }
     const setupFile = part.files.find((f) => f.path === '/etc/sovereign/postgres/setup.json');
     if (!setupFile?.content) throw new PrepareRefusedError(`${where}: the '${part.name}' part has no /etc/sovereign/postgres/setup.json to read the cluster from. Fix: pass the bundle of a machine with a PostgresDatabase, from synthesizedBundle(stackJson, serverName).`);
-    const conf = JSON.parse(setupFile.content);
+    const conf = setupOf(where, part.name, setupFile.content);
     if (conf.requireMount) throw new PrepareRefusedError(`${where}: the database lives on a volume mounted at ${conf.requireMount}, which a loopback machine cannot mount, and the setup refuses to run without it. Fix: roll out a machine whose database is on the server's disk (DatabaseStorage.rootDisk()).`);
     if (conf.major !== PG_MAJOR) throw new PrepareRefusedError(`${where}: the database is PostgreSQL ${conf.major}; a loopback machine runs PostgreSQL ${PG_MAJOR}'s programs (${PG_BIN}) only. Fix: roll out a machine with PostgresVersion.V${PG_MAJOR}.`);
     if (!fs.existsSync(`${PG_BIN}/pg_ctl`)) throw new PrepareRefusedError(`${where}: ${PG_BIN}/pg_ctl does not exist on this host, and the unit's commands run it. Fix: install Debian's postgresql-${PG_MAJOR} on this host.`);
     // Address literals beyond loopback's: `localhost` and 127.0.0.1 are the namespace's own once lo is up.
-    const addresses = (conf.listenAddresses as string[]).filter((a) => /^[0-9.]+$|:/.test(a) && a !== '127.0.0.1' && a !== '::1');
+    const addresses = conf.listenAddresses.filter((a) => /^[0-9.]+$|:/.test(a) && a !== '127.0.0.1' && a !== '::1');
     this.replaceStaleNamespace(where);
     execFileSync('ip', ['netns', 'add', this.netns], { stdio: 'pipe' });
     this.prepared = true;
@@ -244,4 +244,34 @@ export class LoopbackMachine {
     }
     return stopSshd(this.child);
   }
+}
+
+/** The setup's settings prepareFor reads; the rest are read as they are (checked where they are used). */
+interface ClusterSetup {
+  readonly listenAddresses: string[];
+  readonly [setting: string]: any;
+}
+
+/**
+ * The part's /etc/sovereign/postgres/setup.json, read: a bundle edited or built by hand gave a bare SyntaxError (not
+ * JSON) or TypeError (no listenAddresses) from inside prepareFor, naming neither the file nor a fix.
+ */
+function setupOf(where: string, partName: string, content: string): ClusterSetup {
+  const file = `the '${partName}' part's /etc/sovereign/postgres/setup.json`;
+  const fix = 'Fix: pass the bundle synthesizedBundle(stackJson, serverName) returns for a machine with a PostgresDatabase, its setup.json as rendered.';
+  let conf: unknown;
+  try {
+    conf = JSON.parse(content);
+  } catch (e) {
+    throw new PrepareRefusedError(`${where}: ${file} is not JSON (${(e as Error).message}). ${fix}`, { cause: e });
+  }
+  if (typeof conf !== 'object' || conf === null || Array.isArray(conf)) {
+    throw new PrepareRefusedError(`${where}: ${file} is ${JSON.stringify(conf)}, not an object of settings. ${fix}`);
+  }
+  const listen = (conf as Record<string, unknown>).listenAddresses;
+  if (!Array.isArray(listen) || !listen.every((a) => typeof a === 'string')) {
+    throw new PrepareRefusedError(`${where}: ${file} has listenAddresses ${listen === undefined ? 'missing' : JSON.stringify(listen)}, where the addresses PostgreSQL `
+      + `listens on (a list of strings, such as ["localhost","10.0.1.2"]) must be. ${fix}`);
+  }
+  return conf as ClusterSetup;
 }

@@ -136,7 +136,7 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
     await stop(machine);
   }, 120_000);
 
-  test('a bundle without the setup it reads, or a host without pg_ctl, is refused as the others are; nothing is made', async () => {
+  test('a bundle without the setup it reads, a setup not JSON or without listenAddresses, or a host without pg_ctl, is refused as the others are; nothing is made', async () => {
     const machine = await start(path.join(dir, 'refusals'));
     const noSetup: SynthesizedBundle = {
       ...bundle,
@@ -144,6 +144,30 @@ describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run'
     };
     expect(refusal(() => machine.prepareFor(noSetup)).message).toBe(`LoopbackMachine.prepareFor(${SERVER}): the 'postgresql 15' part has no `
       + '/etc/sovereign/postgres/setup.json to read the cluster from. Fix: pass the bundle of a machine with a PostgresDatabase, from synthesizedBundle(stackJson, serverName).');
+
+    // Review: a setup.json edited by hand gave a bare SyntaxError or TypeError, naming neither the file nor a fix.
+    const withSetup = (content: string): SynthesizedBundle => ({
+      ...bundle,
+      parts: bundle.parts.map((part) => ({
+        ...part,
+        files: part.files.map((f) => (f.path === '/etc/sovereign/postgres/setup.json' ? { ...f, content } : f)),
+      })),
+    });
+    const rendered = JSON.parse(bundle.parts.flatMap((p) => p.files).find((f) => f.path === '/etc/sovereign/postgres/setup.json')!.content!);
+    const file = `LoopbackMachine.prepareFor(${SERVER}): the 'postgresql 15' part's /etc/sovereign/postgres/setup.json`;
+    const fix = 'Fix: pass the bundle synthesizedBundle(stackJson, serverName) returns for a machine with a PostgresDatabase, its setup.json as rendered.';
+    const malformed = refusal(() => machine.prepareFor(withSetup('{"major": 15,')));
+    // JSON.parse's own words, which differ between Node versions.
+    const parseError = (() => { try { JSON.parse('{"major": 15,'); } catch (e) { return (e as Error).message; } throw new Error('parsed'); })();
+    expect(malformed.message).toBe(`${file} is not JSON (${parseError}). ${fix}`);
+    expect(malformed.cause).toBeInstanceOf(SyntaxError);
+    expect(refusal(() => machine.prepareFor(withSetup('null'))).message).toBe(`${file} is null, not an object of settings. ${fix}`);
+    const { listenAddresses, ...withoutAddresses } = rendered;
+    expect(listenAddresses).toEqual(['localhost', '10.0.1.2']);
+    expect(refusal(() => machine.prepareFor(withSetup(JSON.stringify(withoutAddresses)))).message).toBe(`${file} has listenAddresses missing, where the `
+      + `addresses PostgreSQL listens on (a list of strings, such as ["localhost","10.0.1.2"]) must be. ${fix}`);
+    expect(refusal(() => machine.prepareFor(withSetup(JSON.stringify({ ...rendered, listenAddresses: '10.0.1.2' })))).message).toBe(`${file} has `
+      + `listenAddresses "10.0.1.2", where the addresses PostgreSQL listens on (a list of strings, such as ["localhost","10.0.1.2"]) must be. ${fix}`);
 
     // A host without Debian's postgresql-15: the check is of the file, so the test hides that file alone.
     const realFs = require('fs') as typeof import('fs');
