@@ -5,10 +5,11 @@ import * as path from 'path';
 import { App, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
 import { EgressAllowlist } from '../../lib';
-import { HetznerStandIn, LoopbackMachine, placeholderVariables, PrepareRefusedError, SynthesizedBundle, synthesizedBundle, TerraformRun } from '../../testing';
+import { HetznerStandIn, LoopbackMachine, placeholderVariables, SynthesizedBundle, synthesizedBundle, TerraformRun } from '../../testing';
 import { NamespacePair } from '../database/helpers/netns';
 import { describeWithRealParts, hasTerraform, isRoot } from '../setup/real-parts';
 import { forgetNetworkNamespace, recordNetworkNamespace } from '../setup/run-leftovers';
+import { refusal } from './helpers/refusal';
 import { PG_BIN } from '../../testing/postgres-cluster';
 
 // docs/testing.md's day-2 rehearsal, as a newcomer follows it: the Phase 1 example's production stack deployed through
@@ -82,15 +83,9 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
       })),
     });
     // Each a PrepareRefusedError, as every refusal of prepareFor is.
-    const refusal = (refused: SynthesizedBundle) => {
-      let thrown: unknown;
-      try { machine.prepareFor(refused); } catch (e) { thrown = e; }
-      expect(thrown).toBeInstanceOf(PrepareRefusedError);
-      return (thrown as Error).message;
-    };
-    expect(refusal(withSetup({ requireMount: '/mnt/database' }))).toBe(
+    expect(refusal(() => machine.prepareFor(withSetup({ requireMount: '/mnt/database' }))).message).toBe(
       `LoopbackMachine.prepareFor(${SERVER}): the database lives on a volume mounted at /mnt/database, which a loopback machine cannot mount, and the setup refuses to run without it. Fix: roll out a machine whose database is on the server's disk (DatabaseStorage.rootDisk()).`);
-    expect(refusal(withSetup({ major: 16 }))).toMatch(/PostgreSQL 16; a loopback machine runs PostgreSQL 15's programs .* Fix: roll out a machine with PostgresVersion.V15\./);
+    expect(refusal(() => machine.prepareFor(withSetup({ major: 16 }))).message).toMatch(/PostgreSQL 16; a loopback machine runs PostgreSQL 15's programs .* Fix: roll out a machine with PostgresVersion.V15\./);
     expect(fs.existsSync(path.join(machine.root, 'etc/postgresql'))).toBe(false);
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(`loopback-${machine.port}`);
   }, 60_000);

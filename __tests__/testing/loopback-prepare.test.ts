@@ -4,12 +4,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
 import { phase1Pilot } from '../../examples/phase1-pilot';
-import { ValidationError } from '../../lib';
 import { LoopbackMachine, PrepareRefusedError, SynthesizedBundle, synthesizedBundle } from '../../testing';
 import { createDebianCluster, PG_BIN } from '../../testing/postgres-cluster';
 import { NamespacePair } from '../database/helpers/netns';
 import { describeWithRealParts, isRoot } from '../setup/real-parts';
 import { forgetNetworkNamespace, makeOutsideRunDirectory, recordNetworkNamespace } from '../setup/run-leftovers';
+import { refusal } from './helpers/refusal';
 
 // LoopbackMachine.prepareFor where a run before left things behind, or a step fails: the namespace a killed run left,
 // a retry after a failed step, the same directory prepared again, a directory postgres cannot reach.
@@ -20,18 +20,6 @@ const describeReal = describeWithRealParts(ready, 'LoopbackMachine.prepareFor', 
 
 const namespaceExists = (name: string) => fs.existsSync(`/run/netns/${name}`);
 
-/**
- * What `refused` threw: a PrepareRefusedError (every refusal of prepareFor is one), and so the library's
- * ValidationError, else the test fails.
- */
-function refusal(refused: () => unknown): PrepareRefusedError {
-  let thrown: unknown;
-  try { refused(); } catch (e) { thrown = e; }
-  expect(thrown).toBeInstanceOf(PrepareRefusedError);
-  expect(thrown).toBeInstanceOf(ValidationError);
-  expect((thrown as Error).name).toBe('PrepareRefusedError');
-  return thrown as PrepareRefusedError;
-}
 
 describeReal('LoopbackMachine.prepareFor, again after a failure or a killed run', () => {
   let dir: string;
