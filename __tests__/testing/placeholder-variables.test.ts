@@ -91,11 +91,79 @@ test('the bundles of a stack are decoded once, and again when the stack changes'
   }
 });
 
+// Review: the bound of the cache (8 stacks) and its key (the JSON text, not the object) were untested.
+test('a ninth distinct stack drops the least recently used, which is decoded again', () => {
+  const json = stackJson('phase1-pilot-production');
+  // Stacks no test above asked about, each of its own text.
+  const stacks = Array.from({ length: 10 }, (_, i) => ({ ...json, variable: { ...json.variable, [`bounded_${i}`]: { type: 'string' } } }));
+  const decode = jest.spyOn(bundleModule, 'synthesizedBundles');
+  try {
+    for (const stack of stacks.slice(0, 8)) placeholderVariables(stack, {});
+    expect(decode).toHaveBeenCalledTimes(8);
+    // All eight are kept: none is decoded again.
+    for (const stack of stacks.slice(0, 8)) placeholderVariables(stack, {});
+    expect(decode).toHaveBeenCalledTimes(8);
+
+    // The ninth drops the first, the least recently used: asked again, it is decoded again.
+    placeholderVariables(stacks[8], {});
+    expect(decode).toHaveBeenCalledTimes(9);
+    expect(placeholderVariables(stacks[0], {}).TF_VAR_bounded_0).toBe('stand-in-bounded-0');
+    expect(decode).toHaveBeenCalledTimes(10);
+    expect(decode).toHaveBeenLastCalledWith(stacks[0]);
+
+    // Used, not made: the second was dropped when the first came back (it was the oldest then), and the third, asked
+    // for just now, outlives the fourth when a tenth comes.
+    placeholderVariables(stacks[2], {});
+    expect(decode).toHaveBeenCalledTimes(10);
+    placeholderVariables(stacks[9], {});
+    expect(decode).toHaveBeenCalledTimes(11);
+    placeholderVariables(stacks[2], {});
+    expect(decode).toHaveBeenCalledTimes(11);
+    placeholderVariables(stacks[3], {});
+    expect(decode).toHaveBeenCalledTimes(12);
+    placeholderVariables(stacks[1], {});
+    expect(decode).toHaveBeenCalledTimes(13);
+  } finally {
+    decode.mockRestore();
+  }
+});
+
+test('the same stack object, its bundle edited in place, is decoded afresh', () => {
+  const json = stackJson('phase1-pilot-production');
+  const stack = { ...json, variable: { ...json.variable, edited_in_place: { type: 'string' } } };
+  const decode = jest.spyOn(bundleModule, 'synthesizedBundles');
+  try {
+    expect(placeholderVariables(stack, {}).TF_VAR_monitoring_webhook_ops).toBe('https://chat.example.eu/stand-in-monitoring-webhook-ops');
+    expect(decode).toHaveBeenCalledTimes(1);
+    // A new synth written into the same object (its bundle now declares the webhook at another host).
+    editBundles(stack, (document) => {
+      for (const part of document.parts) {
+        for (const file of part.files) {
+          if (file.path === `${SECRETS}/expected`) file.content = file.content.replace(/\bchat\.example\.eu\b/g, 'chat.elsewhere.eu');
+        }
+      }
+    });
+    expect(placeholderVariables(stack, {}).TF_VAR_monitoring_webhook_ops).toBe('https://chat.elsewhere.eu/stand-in-monitoring-webhook-ops');
+    expect(decode).toHaveBeenCalledTimes(2);
+    // As it is now, it is kept: asked again, nothing is decoded.
+    placeholderVariables(stack, {});
+    expect(decode).toHaveBeenCalledTimes(2);
+  } finally {
+    decode.mockRestore();
+  }
+});
+
 /** A copy of a synthesized stack whose machine bundles `change` edited (decoded and encoded as the synth does). */
 function withBundles(stack: any, change: (document: any) => void): any {
   const copy = JSON.parse(JSON.stringify(stack));
+  editBundles(copy, change);
+  return copy;
+}
+
+/** Edits a synthesized stack's machine bundles in place: `change` is given each decoded, and it is encoded again. */
+function editBundles(stack: any, change: (document: any) => void): void {
   let changed = 0;
-  for (const resource of Object.values<any>(copy.resource?.terraform_data ?? {})) {
+  for (const resource of Object.values<any>(stack.resource?.terraform_data ?? {})) {
     for (const provisioner of resource.provisioner ?? []) {
       if (!String(provisioner.file?.destination).endsWith('/bundle.gz.b64')) continue;
       const document = JSON.parse(gunzipSync(Buffer.from(String(provisioner.file.content), 'base64')).toString('utf8'));
@@ -105,5 +173,4 @@ function withBundles(stack: any, change: (document: any) => void): any {
     }
   }
   expect(changed).toBeGreaterThan(0);
-  return copy;
 }
