@@ -11,7 +11,7 @@ export { terraformBinary } from './harness/terraform-cli';
 export type { TerraformRun, TerraformDiagnostic } from './harness/terraform-cli';
 export { synthesizedBundle } from './bundle';
 export { LoopbackMachine, LoopbackMachineOptions } from './loopback-machine';
-export { PrepareRefusedError } from './prepare-refused-error';
+export { PrepareRefusedError, PrepareRefusedErrorOptions } from './prepare-refused-error';
 export type { SynthesizedBundle, SynthesizedBundleFile, SynthesizedBundlePart } from './bundle';
 export { writeStandInOverride } from './harness/override';
 export type { RolloutTarget, StandInOverrideOptions } from './harness/override';

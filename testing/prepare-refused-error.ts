@@ -1,5 +1,14 @@
 import { ValidationError } from '../lib/core/validation-message';
 
+/** ErrorOptions' shape: the library's TypeScript lib (ES2020) lacks that type. */
+export interface PrepareRefusedErrorOptions {
+  /**
+   * The error this refusal says again in its caller's words.
+   * @default - none (no `cause` property, as Error without one)
+   */
+  readonly cause?: unknown;
+}
+
 /**
  * `LoopbackMachine.prepareFor`, or `createDebianCluster` directly, refused the bundle or this host before it made
  * anything (or after undoing what it made): its message names the machine (or the function), the value it refused and
@@ -11,8 +20,7 @@ export class PrepareRefusedError extends ValidationError {
   /** The error this one says again in its caller's words (prepareFor's, of createDebianCluster's refusal), if any. */
   declare public readonly cause?: unknown;
 
-  /** `options` is ErrorOptions' shape (the library's TypeScript lib, ES2020, lacks that type). */
-  constructor(message: string, options?: { readonly cause?: unknown }) {
+  constructor(message: string, options?: PrepareRefusedErrorOptions) {
     super(message);
     this.name = 'PrepareRefusedError';
     // As ES2022's Error does with { cause }: an own property, not enumerable, there only when passed.
