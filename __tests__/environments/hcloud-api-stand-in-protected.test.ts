@@ -2,9 +2,10 @@ import * as fs from 'fs';
 import { FACTS_BEYOND_SHARED_FILE } from '../hetzner/hetzner-facts';
 import { HcloudApiStandIn } from './hcloud-api-stand-in';
 
-// Review: the stand-in answered a delete-protected resource's DELETE with 423 protected, on no source. Hetzner's Go
-// library says 423 is the status of protected as well as of locked; the fact is in the repository's facts beyond the
-// shared reference, and the stand-in answers as it says.
+// Review: the stand-in answered a delete-protected resource's DELETE with 423 protected, on no source. The code is in
+// Hetzner's API reference; the status only in a comment of Hetzner's Go library's retry test (no Hetzner document
+// states it: the facts' uncertain list says so). The fact is in the repository's facts beyond the shared reference,
+// and the stand-in answers as it says.
 describe('the API stand-in refuses to delete a delete-protected resource as Hetzner does', () => {
   const facts = JSON.parse(fs.readFileSync(FACTS_BEYOND_SHARED_FILE, 'utf8'));
   const [, status, code] = /answered HTTP (\d{3}) with error code (\w+)/.exec(facts.errors?.protected ?? '') ?? [];

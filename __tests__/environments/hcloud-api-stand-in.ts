@@ -137,7 +137,7 @@ export class HcloudApiStandIn {
     const item = items.find((i) => i.id === Number(idText));
     if (!item) return send(404, { error: { code: 'not_found', message: `${collection} with ID ${idText} not found` } });
     if (req.method === 'DELETE' && sub === undefined) {
-      // 423 protected, as Hetzner answers (hetzner-facts-beyond-shared.json, errors): the status of locked too.
+      // 423 protected, as Hetzner answers (hetzner-facts-beyond-shared.json, errors; the status is in its uncertain list).
       if (item.protection?.delete) return send(423, { error: { code: 'protected', message: 'resource is protected' } });
       if (this.refuseDelete.has(`${collection}/${item.id}`)) {
         return send(423, { error: { code: 'locked', message: 'the item you are trying to access is locked (there is already an action running)' } });
