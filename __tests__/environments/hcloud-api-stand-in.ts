@@ -1,6 +1,6 @@
 import { promises as dns } from 'dns';
 import * as http from 'http';
-import { AddressInfo } from 'net';
+import { AddressInfo, BlockList, isIP } from 'net';
 
 export interface StandInResource {
   id: number;
@@ -63,18 +63,52 @@ export class HcloudApiStandIn {
   /**
    * Listens on this machine's loopback and returns the API's URL there, naming `host`: 127.0.0.1, ::1 (IPv6's, as
    * `[::1]`), or localhost, where it listens on every address localhost resolves to (127.0.0.1, ::1 or both), on one
-   * port, since a client may try any of them first.
+   * port, since a client may try any of them first. `lookup` gives localhost's addresses (the system's resolver unless a
+   * test gives its own).
+   *
+   * Refused when localhost resolves to an address outside loopback (127.0.0.0/8, ::1): tests send traffic to loopback
+   * only. Where localhost resolves to ::1 on a host without IPv6 (`::1 localhost` in /etc/hosts all the same), ::1 is
+   * left out; another address must be bound. A port taken on a later address meanwhile gives a fresh port for all.
    */
-  public async start(host: '127.0.0.1' | '::1' | 'localhost' = '127.0.0.1'): Promise<string> {
-    const addresses = host === 'localhost' ? [...new Set((await dns.lookup('localhost', { all: true })).map((a) => a.address))] : [host];
+  public async start(host: '127.0.0.1' | '::1' | 'localhost' = '127.0.0.1', lookup: LocalhostLookup = systemLookup): Promise<string> {
+    const addresses = host === 'localhost' ? loopbackOnly(await lookup('localhost')) : [host];
+    for (let attempt = 1; ; attempt++) {
+      const port = await this.listenOnEach(addresses, host === 'localhost');
+      if (port !== undefined) return `http://${host === '::1' ? '[::1]' : host}:${port}/v1`;
+      // Another process took the first address's port on a later one between the two binds: rare, so a few tries.
+      if (attempt === PORT_ATTEMPTS) throw new Error(`HcloudApiStandIn.start('${host}'): ${PORT_ATTEMPTS} ports in a row were taken on one of ${addresses.join(', ')} once bound on another. Fix: look for a process binding many loopback ports (ss -ltnp).`);
+    }
+  }
+
+  /**
+   * Listens on each address, on one port, and returns it; undefined when another process held that port on a later
+   * address. With `resolved`, the addresses are localhost's, and ::1 is left out where this host has no IPv6.
+   */
+  private async listenOnEach(addresses: string[], resolved: boolean): Promise<number | undefined> {
     let port = 0;
+    const unavailable: string[] = [];
     for (const address of addresses) {
       const server = http.createServer((req, res) => this.handle(req, res));
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, address, () => resolve()));
-      this.servers.push(server);
-      port = (server.address() as AddressInfo).port;
+      const failure = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+        server.once('error', resolve).listen(port, address, () => resolve(undefined));
+      });
+      if (failure === undefined) {
+        this.servers.push(server);
+        port = (server.address() as AddressInfo).port;
+        continue;
+      }
+      if (resolved && address === '::1' && (failure.code === 'EADDRNOTAVAIL' || failure.code === 'EAFNOSUPPORT')) {
+        unavailable.push(`${address} (${failure.code})`);
+        continue;
+      }
+      await this.stop();
+      if (failure.code === 'EADDRINUSE' && port !== 0) return undefined;
+      throw failure;
     }
-    return `http://${host === '::1' ? '[::1]' : host}:${port}/v1`;
+    if (this.servers.length === 0) {
+      throw new Error(`HcloudApiStandIn.start('localhost'): localhost resolves to ${addresses.join(', ')} only, and this host cannot listen there: ${unavailable.join(', ')}. Fix: map localhost to 127.0.0.1 in /etc/hosts, or start the stand-in at '127.0.0.1'.`);
+    }
+    return port;
   }
 
   public async stop(): Promise<void> {
@@ -202,4 +236,27 @@ function matchesSelector(labels: Record<string, string>, selector: string): bool
     if (eq) return labels[eq[1]] === eq[2];
     return term.startsWith('!') ? !(term.slice(1) in labels) : term in labels;
   });
+}
+
+/** localhost's addresses as a resolver gives them. */
+export type LocalhostLookup = (hostname: 'localhost') => Promise<Array<{ address: string }>>;
+
+const systemLookup: LocalhostLookup = (hostname) => dns.lookup(hostname, { all: true });
+
+const PORT_ATTEMPTS = 5;
+
+/** Loopback: IPv4's 127.0.0.0/8 and IPv6's ::1. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** The resolver's answer, each address once; refused when any is not loopback, or when it has none. */
+function loopbackOnly(answer: Array<{ address: string }>): string[] {
+  const addresses = [...new Set(answer.map((a) => a.address))];
+  const outside = addresses.filter((address) => !(isIP(address) !== 0 && LOOPBACK.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4')));
+  if (addresses.length === 0 || outside.length > 0) {
+    throw new Error(`HcloudApiStandIn.start('localhost'): localhost resolves to ${addresses.join(', ') || 'no address'}${outside.length > 0 ? `, and ${outside.join(', ')} is not loopback (127.0.0.0/8, ::1)` : ''}: `
+      + 'tests send traffic to this machine\'s loopback only. Fix: map localhost to 127.0.0.1 (and ::1) in /etc/hosts, or start the stand-in at \'127.0.0.1\'.');
+  }
+  return addresses;
 }
