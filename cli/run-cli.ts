@@ -189,8 +189,9 @@ The Hetzner commands read HCLOUD_TOKEN (and HCLOUD_ENDPOINT, if set: Hetzner's A
 with a project per environment, release reads HCLOUD_TOKEN_TEST and HCLOUD_TOKEN_PRODUCTION, and snapshot and staging
 production's. With a state bucket in each environment's project, release reads AWS_ACCESS_KEY_ID_TEST,
 AWS_SECRET_ACCESS_KEY_TEST, AWS_ACCESS_KEY_ID_PRODUCTION and AWS_SECRET_ACCESS_KEY_PRODUCTION. The stand-in's token, in
-any HCLOUD_TOKEN variable, is refused by release, and by staging and snapshot unless HCLOUD_ENDPOINT is an http(s) URL of
-this machine's loopback (127.0.0.1, [::1], localhost), where a stand-in of the API may listen.`;
+the HCLOUD_TOKEN variable a command reads (above), is refused by release (a dry run says it would be), and by staging and
+snapshot unless HCLOUD_ENDPOINT is an http(s) URL of this machine's loopback (127.0.0.0/8, [::1], localhost), where a
+stand-in of the API may listen.`;
 
 /** What each exit code says, under every usage: a script or CI step tells a mistyped call from a failed one. */
 const EXIT_CODES = `Exit codes: 0 done; 1 the command ran and failed, or found what it checks for (check: a variable unset, guard: a

@@ -7,6 +7,7 @@ import { cli } from './cli';
 import { cdkOf, ownCdk } from '../../cli/cdk';
 import { environmentExample } from '../../cli/check';
 import { usageOf } from '../../cli/run-cli';
+import { isLoopbackHttpEndpoint } from '../../lib/environments/private/hetzner-endpoints';
 
 // A newcomer types `COMMAND --help` first: it shows that command's usage on stdout and runs nothing.
 
@@ -61,11 +62,19 @@ describe('cdktf-sovereign-hetzner help', () => {
   });
 
   // Review: the usage never said that the Hetzner commands refuse the stand-in's token, nor where staging and snapshot take it.
+  // Then it said "in any HCLOUD_TOKEN variable" (each command checks the one it reads: release with project tokens
+  // HCLOUD_TOKEN_TEST and _PRODUCTION), "refused by release" (a dry run only notes it) and 127.0.0.1 alone of 127.0.0.0/8.
+  // release.test.ts and staging-reaper.test.ts hold the refusals; the loopback addresses are held here.
   test("the whole usage says which commands refuse the stand-in's token, and which take it with a loopback HCLOUD_ENDPOINT", async () => {
     const { code, out } = await cli(['help']);
     expect(code).toBe(0);
-    expect(out.replace(/\s+/g, ' ')).toContain("The stand-in's token, in any HCLOUD_TOKEN variable, is refused by release, and by staging and snapshot unless "
-      + "HCLOUD_ENDPOINT is an http(s) URL of this machine's loopback (127.0.0.1, [::1], localhost), where a stand-in of the API may listen.");
+    expect(out.replace(/\s+/g, ' ')).toContain("The stand-in's token, in the HCLOUD_TOKEN variable a command reads (above), is refused by release "
+      + '(a dry run says it would be), and by staging and snapshot unless HCLOUD_ENDPOINT is an http(s) URL of this machine\'s loopback '
+      + '(127.0.0.0/8, [::1], localhost), where a stand-in of the API may listen.');
+    const taken = ['127.0.0.1', '127.0.0.2', '127.255.255.254', '[::1]', 'localhost'].flatMap((host) => [`http://${host}:8080/v1`, `https://${host}/v1`]);
+    expect(taken.filter((url) => !isLoopbackHttpEndpoint(url))).toEqual([]);
+    const refused = ['http://128.0.0.1/v1', 'http://126.255.255.255/v1', 'http://[::2]/v1', 'http://localhost.example.net/v1', 'ftp://127.0.0.1/v1', 'file:///tmp/x.json'];
+    expect(refused.filter((url) => isLoopbackHttpEndpoint(url))).toEqual([]);
   });
 
   // `npx cdktf-sovereign-hetzner` alone printed staging's commands first and init, a newcomer's first, 100 lines down.
