@@ -54,7 +54,7 @@ describe('StagingSuppressions: Staging-NotReaped accepted with a reason', () => 
     const stack = staging();
     expect(() => StagingSuppressions.add(stack, [{ id: 'Boundary-EuPlacement', reason: REASON }]))
       .toThrow("acme-staging.suppressions: 'Boundary-EuPlacement' is not allowed: it is not a staging warning that can be accepted. Fix: use one of Staging-NotReaped");
-    expect(() => StagingSuppressions.add(stack.node.scope!, [{ id: 'Staging-NotReaped', reason: REASON }])).toThrow(/^App\.suppressions: .*is above every stack, so the suppression would accept the warning in every stack below it, stacks added later included, while no stack would hold it: only each accepted resource's info annotation would name it and its reason\. Fix: add it to the stack, or to the construct the finding is on, such as StagingSuppressions\.add\(stack, \[\.\.\.\]\)/);
+    expect(() => StagingSuppressions.add(stack.node.scope!, [{ id: 'Staging-NotReaped', reason: REASON }])).toThrow(/^App\.suppressions: .*is above every stack, so the suppression would accept the warning in every staging stack below it, stacks added later included, while no stack lists it: only each accepted resource's info annotation would name it and its reason\. Fix: add it to the stack, or to the construct the finding is on, such as StagingSuppressions\.add\(stack, \[\.\.\.\]\)/);
   });
 
   test('one that accepts nothing is refused at synth: in a staging stack with no such resource, and in a stack of another environment', () => {

@@ -23,8 +23,9 @@ export interface StagingSuppression {
 export const stagingSuppressionRegistry = new SuppressionRegistry(() => [{ id: STAGING_NOT_REAPED }], {
   className: 'StagingSuppressions', exampleId: STAGING_NOT_REAPED, ruleKind: 'a staging warning that can be accepted',
   // Each accepted resource carries its own info annotation, naming where the suppression was placed and its reason.
-  aboveEveryStack: 'so the suppression would accept the warning in every stack below it, stacks added later included, while no stack '
-    + "would hold it: only each accepted resource's info annotation would name it and its reason",
+  // Only staging stacks raise the warning, so those are the ones it would reach; nothing at a stack records it.
+  aboveEveryStack: 'so the suppression would accept the warning in every staging stack below it, stacks added later included, while no '
+    + "stack lists it: only each accepted resource's info annotation would name it and its reason",
   appliedShownBy: 'the info annotation of each accepted resource names',
   rule: 'warning', finding: 'warned resource', unusedFix: 'what a staging stack leaves billed is accepted only where it really does',
 });
