@@ -7,7 +7,7 @@ import {
 } from '../lib';
 import { writeProductDocuments } from '../lib/environments/product-documents';
 import { OnDemandLabels } from './on-demand-labels';
-import { expiryProblem, isExpired } from '../lib/environments/staging';
+import { isExpired } from '../lib/environments/staging';
 import { STAGING_NOT_REAPED, stagingSuppressionRegistry } from '../lib/environments/staging-suppressions';
 import { SuppressionUse } from '../lib/core/private/suppression-registry';
 import { invalidValue, missingValue } from '../lib/core/validation-message';
@@ -298,10 +298,12 @@ export class EnvironmentStack extends TerraformStack {
     this.node.addValidation({ validate: () => this.validateEnvironment() });
     if (props.budget) BudgetGuard.forEnvironment(this, props.budget);
     if (product.budget) BudgetGuard.forProduct(this, product, product.budget, () => productStacks(this));
-    if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt) && isExpired(props.expiresAt, new Date())) {
-      Annotations.of(this).addWarning(`Environment-StagingExpired: ${this.node.path}.expiresAt '${props.expiresAt}' has passed; the staging reaper may delete this environment. Fix: set a later date if the rehearsal is still running.`);
+    // A staging stack's expiry, where OnDemandLabels found it valid (an invalid one is refused at validation instead).
+    const validExpiry = this.onDemandLabelling?.expiresAt;
+    if (validExpiry && isExpired(validExpiry, new Date())) {
+      Annotations.of(this).addWarning(`Environment-StagingExpired: ${this.node.path}.expiresAt '${validExpiry}' has passed; the staging reaper may delete this environment. Fix: set a later date if the rehearsal is still running.`);
     }
-    if (isStaging && props.expiresAt && !expiryProblem(props.expiresAt)) this.warnIfPermanentStaging(props.expiresAt);
+    if (validExpiry) this.warnIfPermanentStaging(validExpiry);
     if (environment === Environment.PRODUCTION) this.warnIfTestKeysOpenProduction();
     if (inProductionProject && productionVolume) {
       // Hetzner snapshots hold the root disk only: staging's database would start empty and the rehearsal pass on no data.

@@ -44,12 +44,15 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
    * reaper selects by: validation refuses the stack with it, and the written-stack check too, skipValidation or not.
    */
   public readonly expiryRefusal?: string;
+  /** The stack's expiry when it is a valid date (the labels' expires-at), else undefined and `expiryRefusal` says why. */
+  public readonly expiresAt?: string;
 
   /** For `stack`, a staging stack expiring on `expiresAt` (YYYY-MM-DD), which it is then added to: its written Terraform is checked too (checkStack). */
   constructor(stack: TerraformStack, expiresAt: string | undefined) {
     const problem = expiryProblem(expiresAt);
     // The stack's name, so that a release tells its staging from another stack's (`staging list --none-up`).
-    this.labels = { environment: Environment.STAGING.name, ...ON_DEMAND_LABELS, [STACK_LABEL]: stack.node.id, ...(problem ? {} : { [EXPIRES_AT_LABEL]: expiresAt! }) };
+    this.expiresAt = problem ? undefined : expiresAt;
+    this.labels = { environment: Environment.STAGING.name, ...ON_DEMAND_LABELS, [STACK_LABEL]: stack.node.id, ...(this.expiresAt ? { [EXPIRES_AT_LABEL]: this.expiresAt } : {}) };
     this.expiryRefusal = !problem ? undefined : expiresAt === undefined
       ? missingValue(stack, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")
       : invalidValue(stack, 'expiresAt', expiresAt, problem, "write the date as YYYY-MM-DD, such as '2026-12-31'");

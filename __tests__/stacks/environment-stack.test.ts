@@ -394,6 +394,15 @@ describe('EnvironmentStack', () => {
       const warnings = stack.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
       expect(warnings).toContainEqual(expect.stringMatching(/Environment-StagingExpired: acme-staging\.expiresAt '2020-01-01' has passed/));
     });
+
+    // The stack's warnings read the expiry OnDemandLabels found valid (review: they judged it again beside it): a date
+    // past or years away that is no calendar date is the refusal alone, not also a warning about the date.
+    test.each(['2020-02-30', '2030-02-30'])('an expiry %p that is no calendar date warns neither expired nor long-lived: it is refused', (expiresAt) => {
+      const stack = stagingStack(expiresAt);
+      const warnings = stack.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+      expect(warnings.filter((w) => /^Environment-Staging(Expired|LongLived)/.test(w))).toEqual([]);
+      expect(() => synth(stack)).toThrow(`acme-staging.expiresAt: '${expiresAt}' is not allowed: ${expiresAt} is not a calendar date.`);
+    });
   });
 
   describe('postponed components', () => {

@@ -127,8 +127,9 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     expect(written).toContain(refusal);
   });
 
-  // The labels and the refusal both come from the expiry: a valid date is the expires-at label and no refusal; no date,
-  // or no calendar date, leaves the label out and is the refusal validation and the written-stack check give.
+  // The labels, the refusal and the valid expiry the stack's warnings read all come from the expiry: a valid date is the
+  // expires-at label and no refusal; no date, or no calendar date, leaves the label out and is the refusal validation
+  // and the written-stack check give.
   test.each<[string, string | undefined, string | undefined]>([
     ['valid', '2026-12-31', undefined],
     ['missing', undefined, "acme-staging.expiresAt: missing: staging exists on demand and must say when it may be torn down. Fix: pass expiresAt: '2026-12-31' (the day after the planned rehearsal)"],
@@ -138,6 +139,7 @@ describe("a staging stack's written Terraform carries the staging reaper's label
     const { 'expires-at': _expiry, ...withoutExpiry } = REAPER_LABELS;
     expect(labelling.labels).toEqual(refusal === undefined ? REAPER_LABELS : withoutExpiry);
     expect(labelling.expiryRefusal).toBe(refusal);
+    expect(labelling.expiresAt).toBe(refusal === undefined ? expiresAt : undefined);
   });
 
   // (e) BoundarySuppressions accepts a rule pack's finding only: the message offered it for the reaper's labels too,
