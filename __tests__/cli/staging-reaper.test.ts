@@ -277,8 +277,8 @@ describe('cdktf-sovereign-hetzner staging', () => {
     expect(net.remote).toEqual([]);
   };
   test("takes the stand-in's token with a stand-in of the API at http://localhost:PORT", reachedThrough('localhost'));
-  testWhereHostHas(hasIpv6Loopback, "takes the stand-in's token with a stand-in of the API at http://[::1]:PORT", 'IPv6 loopback (::1) to listen on')(
-    "takes the stand-in's token with a stand-in of the API at http://[::1]:PORT", reachedThrough('::1'));
+  const atIpv6Loopback = "takes the stand-in's token with a stand-in of the API at http://[::1]:PORT";
+  testWhereHostHas(hasIpv6Loopback, atIpv6Loopback, 'IPv6 loopback (::1) to listen on')(atIpv6Loopback, reachedThrough('::1'));
 
   // A variable left over in a shell or in CI would send the token to another host.
   test('refuses an HCLOUD_ENDPOINT that is neither Hetzner\'s API nor this machine, before any request, naming no value', async () => {
