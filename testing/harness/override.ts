@@ -1,14 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
+import { gunzipSync } from 'zlib';
 import { ENDPOINT_FILE } from '../provider/peer-environment';
-import { checkOptions, is, orNothing, requireString } from '../../lib/core/runtime-checks';
+import { aType, checkOptions, fail, is, orNothing, requireString, withFix } from '../../lib/core/runtime-checks';
 import { OVERRIDE_FILE } from './stand-in-names';
-import { invalidValue, ValidationError } from '../../lib/core/validation-message';
+import { invalidValue, missingValue, ValidationError } from '../../lib/core/validation-message';
 
 /** Where the machines' bundles go when a stand-in stack is applied. */
 export interface RolloutTarget {
-  /** The host that stands in for every machine, such as a test sshd on loopback. */
+  /** The host that stands in for the machine (or for every machine), such as a test sshd on loopback. */
   readonly host: string;
   /** Its SSH port. */
   readonly port: number;
@@ -35,6 +36,18 @@ export interface StandInOverrideOptions {
    * @default - no rollout
    */
   readonly rolloutTarget?: RolloutTarget;
+  /**
+   * Where to roll each machine's bundle out, by the machine's server name (its `hcloud_server` name, such as
+   * `acme-production-app`, as `synthesizedBundle` names it): a stack with several machines then rolls each
+   * onto its own host, where one `rolloutTarget` mixes their files on one. Every machine the stack rolls
+   * out to is named, and nothing else; not with `rolloutTarget`.
+   *
+   * A map rather than a function of the machine: it is checked before anything is written (a name the stack
+   * does not roll out to, a machine left out), and it is plain data, as every other option of the harness.
+   * Keyed by server name as `synthesizedBundle` and `admin.hostKeys` are: the name the bundle itself carries.
+   * @default - every machine to `rolloutTarget`
+   */
+  readonly rolloutTargets?: { readonly [serverName: string]: RolloutTarget };
 }
 
 export { OVERRIDE_FILE };
@@ -55,24 +68,26 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
   requireString('writeStandInOverride', 'stackDir', stackDir, "pass the synthesized stack's directory, such as 'cdktf.out/stacks/acme-production'");
   requireString('writeStandInOverride', 'cloudFile', cloudFile, "pass the simulated project's file, such as path.join(dir, 'cloud.json')");
   // A misspelt rolloutTarget replaced the rollouts by a local no-op: the test passed without rolling anything out.
-  checkOptions<StandInOverrideOptions>('writeStandInOverride', 'options', options, {
-    rolloutTarget: is.optional(is.object<RolloutTarget>({
-      host: is.text("pass the test sshd's address, such as '127.0.0.1'"),
-      port: is.port('pass its port, such as 2222'),
-      privateKeyFile: is.text('pass the file of the private key Terraform logs in with'),
-      hostKey: is.optional(is.text("pass the sshd's public host key, such as 'ssh-ed25519 AAAA…'")),
-      timeout: is.optional(is.text("write it as Terraform does, such as '30s'")),
-    }, '{ host, port, privateKeyFile }')),
-  }, orNothing('pass { rolloutTarget }'));
+  // The snapshot checked is the one used (a getter of a JavaScript caller's options answers once).
+  const checked = checkOptions<StandInOverrideOptions>('writeStandInOverride', 'options', options, {
+    rolloutTarget: is.optional(TARGET),
+    rolloutTargets: is.optional(TARGETS),
+  }, orNothing('pass { rolloutTarget } or { rolloutTargets }'));
+  if (checked?.rolloutTarget !== undefined && checked.rolloutTargets !== undefined) {
+    throw new ValidationError(invalidValue('writeStandInOverride', 'options', '{ rolloutTarget, rolloutTargets }',
+      'rolloutTarget rolls every machine onto one host and rolloutTargets each onto its own: the two cannot both hold',
+      'pass rolloutTargets alone (one target per machine), or rolloutTarget alone (every machine onto one host)'));
+  }
   // The options passed third, in the stack's place, were read as a stack without rollouts or backend: the deploy then
   // rolled nothing out and went for the declared backend (Object Storage), which a rehearsal never reaches.
-  if (stackJson !== null && typeof stackJson === 'object' && 'rolloutTarget' in stackJson) {
-    throw new ValidationError(invalidValue('writeStandInOverride', 'stackJson', stackJson, '{ rolloutTarget } is an option, the fourth argument, not a synthesized stack',
-      'writeStandInOverride(stackDir, cloudFile, undefined, { rolloutTarget }) (undefined reads the stack from stackDir/cdk.tf.json)'));
+  const misplaced = stackJson !== null && typeof stackJson === 'object' ? ['rolloutTarget', 'rolloutTargets'].find((o) => o in stackJson) : undefined;
+  if (misplaced) {
+    throw new ValidationError(invalidValue('writeStandInOverride', 'stackJson', stackJson, `{ ${misplaced} } is an option, the fourth argument, not a synthesized stack`,
+      `writeStandInOverride(stackDir, cloudFile, undefined, { ${misplaced} }) (undefined reads the stack from stackDir/cdk.tf.json)`));
   }
   const config = stackJson ?? JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const override: Record<string, unknown> = {};
-  const rollouts = rolloutOverrides(config, options.rolloutTarget);
+  const rollouts = rolloutOverrides(config, checked ?? {});
   if (rollouts) override.resource = { terraform_data: rollouts };
   if (config?.terraform?.backend && Object.keys(config.terraform.backend).length > 0) {
     // Relative to the stack directory, where Terraform (and cdktf) run: nothing init writes then names
@@ -89,21 +104,53 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
   return file;
 }
 
+/** A rollout target, checked field by field as TypeScript would. */
+const TARGET = is.object<RolloutTarget>({
+  host: is.text("pass the test sshd's address, such as '127.0.0.1'"),
+  port: is.port('pass its port, such as 2222'),
+  privateKeyFile: is.text('pass the file of the private key Terraform logs in with'),
+  hostKey: is.optional(is.text("pass the sshd's public host key, such as 'ssh-ed25519 AAAA…'")),
+  timeout: is.optional(is.text("write it as Terraform does, such as '30s'")),
+}, '{ host, port, privateKeyFile }');
+
+const TARGETS_FIX = "pass { [server name]: target }, such as { 'acme-production-app': app.target(), 'acme-production-db': db.target() }";
+
+/** A map of server names to rollout targets; which names the stack knows is checked against the stack. */
+const TARGETS = withFix(TARGETS_FIX, (at, prop, value) => {
+  if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
+    fail(at, prop, value, `it is ${aType(value)}, not a map of server names to rollout targets`, TARGETS_FIX);
+  }
+  // One target given where a map of them belongs: its fields read as machines named host, port, … otherwise.
+  if (typeof (value as Partial<RolloutTarget>).host === 'string') {
+    fail(at, prop, value, 'it is one rollout target, not a map of server names to targets', `${TARGETS_FIX}, or pass this one as rolloutTarget`);
+  }
+  for (const [name, target] of Object.entries(value as object)) TARGET(at, `${prop}.${name}`, target);
+});
+
 /**
  * The rollout resources of a stack (`terraform_data` whose provisioners run the rollout agent),
- * pointed at `target`, or with their provisioners replaced by a local no-op (Terraform's override
+ * pointed at their targets, or with their provisioners replaced by a local no-op (Terraform's override
  * rules: an override's connection block and provisioner blocks replace the original's, so the
  * override repeats the stack's connection settings that are not the target's, such as `script_path`).
  */
-function rolloutOverrides(config: any, target: RolloutTarget | undefined): Record<string, unknown> | undefined {
+function rolloutOverrides(config: any, options: StandInOverrideOptions): Record<string, unknown> | undefined {
   const rollouts = Object.entries<any>(config?.resource?.terraform_data ?? {})
     .filter(([, r]) => JSON.stringify(r.provisioner ?? []).includes('sovereign-rollout apply'));
+  // Named by their bundles only where they are given targets by name: a stack edited by hand elsewhere still works.
+  const machines = new Map(options.rolloutTargets === undefined ? [] : rollouts.map(([name, r]) => [name, machineOf(name, r)]));
+  const targetOf = targetsByRollout(machines, options);
   if (rollouts.length === 0) return undefined;
-  const block = (connection: Record<string, unknown> = {}) => {
+  // Test hosts on loopback share one file system, where every server has its own: each rollout's steps then run from a
+  // file of their own, or two rollouts running at once (Terraform applies them in parallel) ran each other's steps,
+  // the other machine's bundle landing under this one's root.
+  const ownStepScript = rollouts.length > 1;
+  const block = (name: string, connection: Record<string, unknown> = {}) => {
+    const target = targetOf(name);
     if (!target) return { provisioner: [{ 'local-exec': { command: 'echo "stand-in: the bundle is not rolled out (no rollout target)"' } }] };
     // Where and how to reach the machine is the target's (the stack's host key goes with the stack's host); the
     // rest, such as where the steps run from, stays the stack's.
     const { host_key: _stackHostKey, ...kept } = connection;
+    if (ownStepScript && typeof kept.script_path === 'string') kept.script_path = stepScriptOf(kept.script_path, name);
     return {
       connection: {
         ...kept, type: 'ssh', host: target.host, port: target.port, user: 'root', timeout: target.timeout ?? '30s',
@@ -112,5 +159,69 @@ function rolloutOverrides(config: any, target: RolloutTarget | undefined): Recor
       },
     };
   };
-  return Object.fromEntries(rollouts.map(([name, r]) => [name, block(r.connection)]));
+  return Object.fromEntries(rollouts.map(([name, r]) => [name, block(name, r.connection)]));
+}
+
+/**
+ * Which target each rollout goes to: the one target, each machine's own, or none. A map that names a machine the
+ * stack does not roll out to, or leaves one out, is refused naming the machines: either would roll a bundle nowhere
+ * (or onto the wrong host) while the test passes.
+ */
+function targetsByRollout(machines: Map<string, string>, options: StandInOverrideOptions): (rollout: string) => RolloutTarget | undefined {
+  const targets = options.rolloutTargets;
+  if (targets === undefined) return () => options.rolloutTarget;
+  const known = [...new Set(machines.values())].sort();
+  const knownText = known.length === 0 ? 'the stack rolls out to no machine' : `the stack rolls out to ${known.map((m) => `'${m}'`).join(', ')}`;
+  for (const name of Object.keys(targets)) {
+    if (!known.includes(name)) {
+      throw new ValidationError(invalidValue('writeStandInOverride', `options.rolloutTargets.${name}`, name, `${knownText}, and no machine of this name`,
+        known.length === 0 ? 'leave rolloutTargets out: there is nothing to roll out' : `name the machines by their server names: ${known.join(', ')}`));
+    }
+  }
+  const missing = known.filter((m) => targets[m] === undefined);
+  if (missing.length > 0) {
+    throw new ValidationError(missingValue('writeStandInOverride', `options.rolloutTargets.${missing[0]}`,
+      `${knownText}, and rolloutTargets names no target for ${missing.map((m) => `'${m}'`).join(', ')}, whose bundle would roll out nowhere`,
+      `give every machine a target: ${known.map((m) => `'${m}': …`).join(', ')}`));
+  }
+  // Two machines on one host mix their files, as one rolloutTarget does: that is rolloutTarget's to say, on purpose.
+  const byHost = new Map<string, string>();
+  for (const name of known) {
+    const where = `${targets[name].host}:${targets[name].port}`;
+    const other = byHost.get(where);
+    if (other !== undefined) {
+      throw new ValidationError(invalidValue('writeStandInOverride', `options.rolloutTargets.${name}`, where,
+        `'${other}' rolls out to ${where} too, and two machines on one host mix their files`,
+        'give each machine a host of its own (a LoopbackMachine each), or pass rolloutTarget to roll every machine onto one host on purpose'));
+    }
+    byHost.set(where, name);
+  }
+  return (rollout) => targets[machines.get(rollout)!];
+}
+
+/**
+ * The server a rollout delivers to, by the name its bundle carries (the machine's `hcloud_server` name, which the agent
+ * records): also what `synthesizedBundle` is asked for.
+ */
+function machineOf(resourceName: string, resource: any): string {
+  const upload = (resource.provisioner as any[] ?? []).map((p) => p?.file).find((f) => f && String(f.destination).endsWith('/bundle.gz.b64'));
+  try {
+    const machine = JSON.parse(gunzipSync(Buffer.from(String(upload.content), 'base64')).toString('utf8')).machine;
+    if (typeof machine === 'string' && machine !== '') return machine;
+  } catch {
+    // Named below.
+  }
+  throw new ValidationError(invalidValue('writeStandInOverride', 'stackJson', `terraform_data.${resourceName}`,
+    'it runs the rollout agent but carries no bundle naming its machine, so it cannot be given a target of its own',
+    'pass the stack as synthesized (cdk.tf.json, or stackJson(stack)), not edited'));
+}
+
+/**
+ * The stack's step script with the rollout's resource name in it (`/root/.sovereign-rollout-step.sh` becomes
+ * `/root/.sovereign-rollout-step.App_Rollout_D52A5066.sh`): unique in the stack whatever the targets, and the
+ * directory stays the stack's choice.
+ */
+function stepScriptOf(scriptPath: string, rollout: string): string {
+  const ext = path.posix.extname(scriptPath);
+  return `${scriptPath.slice(0, scriptPath.length - ext.length)}.${rollout}${ext}`;
 }

@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CloudState, CloudStore } from '../provider/cloud/store';
-import { RolloutTarget, writeStandInOverride } from './override';
+import { RolloutTarget, StandInOverrideOptions, writeStandInOverride } from './override';
 import { PlannedChanges } from './planned-changes';
 import { runTerraform, TerraformRun } from './terraform-cli';
 import { placeholderVariables } from './variables';
@@ -43,7 +43,7 @@ export class StandInWorkspace {
   private initialized = false;
   private variables: Record<string, string> = {};
   private extraVariables: Record<string, string> = {};
-  private rolloutTarget?: RolloutTarget;
+  private rollout: StandInOverrideOptions = {};
   private initKey?: string;
 
   constructor(
@@ -62,7 +62,7 @@ export class StandInWorkspace {
   public setConfiguration(stackJson: unknown): this {
     const json = typeof stackJson === 'string' ? JSON.parse(stackJson) : stackJson;
     fs.writeFileSync(path.join(this.dir, 'cdk.tf.json'), `${JSON.stringify(json, null, 2)}\n`);
-    const override = writeStandInOverride(this.dir, this.cloudFile, json, { rolloutTarget: this.rolloutTarget });
+    const override = writeStandInOverride(this.dir, this.cloudFile, json, this.rollout);
     this.initKey = initKey(json, JSON.parse(fs.readFileSync(override, 'utf8')));
     // Required variables (secrets in a real deploy) get placeholders, so plans run without them.
     this.variables = placeholderVariables(json, { ...process.env, ...this.extraVariables });
@@ -71,10 +71,21 @@ export class StandInWorkspace {
 
   /**
    * Rolls the machines' bundles out to `target` (a test sshd standing in for every machine) from the
-   * next `setConfiguration` on; without one, applies skip the rollout.
+   * next `setConfiguration` on; without one, applies skip the rollout. Replaces `rollOutEachTo`'s targets.
    */
   public rollOutTo(target: RolloutTarget | undefined): this {
-    this.rolloutTarget = target;
+    this.rollout = { rolloutTarget: target };
+    return this;
+  }
+
+  /**
+   * Rolls each machine's bundle out to its own target, by server name (`{ 'acme-production-app': app.target(),
+   * 'acme-production-monitoring': monitoring.target() }`), from the next `setConfiguration` on, which refuses a
+   * map naming a machine the stack does not roll out to or leaving one out (`writeStandInOverride`'s
+   * `rolloutTargets`). Replaces `rollOutTo`'s target; `undefined` rolls nothing out.
+   */
+  public rollOutEachTo(targets: { readonly [serverName: string]: RolloutTarget } | undefined): this {
+    this.rollout = { rolloutTargets: targets };
     return this;
   }
 

@@ -1,0 +1,123 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Testing } from 'cdktf';
+import { phase3Traction } from '../../examples/phase3-traction';
+import { RolloutTarget, StandInWorkspace, synthesizedBundle, writeStandInOverride } from '../../testing';
+import { refusal } from '../boundary/refusal';
+
+// One rollout target stood in for every machine of a stack: Phase 3 production rolls out to two (the app and the
+// monitoring machine), whose bundles then landed on one host, their files mixed. rolloutTargets gives each its own.
+
+const APP = 'phase3-traction-production-app';
+const MONITORING = 'phase3-traction-production-monitoring';
+/** The stack's own step script, which each rollout's own file is named after. */
+const STEP_SCRIPT = '/root/.sovereign-rollout-step.sh';
+
+const stack = JSON.parse(Testing.synth(phase3Traction(Testing.app({ stackTraces: false }) as App).production!, true));
+/** The terraform_data resource that rolls out `server`'s bundle, found by the bundle's version, not by the override's naming. */
+const rolloutOf = (server: string) => {
+  const version = synthesizedBundle(stack, server).version;
+  const found = Object.entries<any>(stack.resource.terraform_data).filter(([, r]) => r.triggers_replace?.bundle === version);
+  expect(found).toHaveLength(1);
+  return found[0][0];
+};
+const target = (port: number, extra: Partial<RolloutTarget> = {}): RolloutTarget => ({ host: '127.0.0.1', port, privateKeyFile: `/keys/${port}`, ...extra });
+
+describe('writeStandInOverride rolls each machine out to its own target', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-targets-'));
+  const cloud = path.join(dir, 'cloud.json');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const overrideOf = (options: object) => JSON.parse(fs.readFileSync(writeStandInOverride(dir, cloud, stack, options), 'utf8')).resource.terraform_data;
+
+  test('the stack rolls out to two machines, each by its own terraform_data', () => {
+    expect(rolloutOf(APP)).not.toBe(rolloutOf(MONITORING));
+  });
+
+  test("each machine's rollout connects to its own target, with its own key and host key, and runs its steps from a file of its own", () => {
+    const override = overrideOf({ rolloutTargets: { [APP]: target(2201, { hostKey: 'ssh-ed25519 AAAAapp' }), [MONITORING]: target(2202, { timeout: '60s' }) } });
+    expect(Object.keys(override).sort()).toEqual([rolloutOf(APP), rolloutOf(MONITORING)].sort());
+    expect(override[rolloutOf(APP)].connection).toEqual({
+      type: 'ssh', host: '127.0.0.1', port: 2201, user: 'root', timeout: '30s', private_key: '${file("/keys/2201")}', host_key: 'ssh-ed25519 AAAAapp',
+      script_path: `/root/.sovereign-rollout-step.${rolloutOf(APP)}.sh`,
+    });
+    expect(override[rolloutOf(MONITORING)].connection).toEqual({
+      type: 'ssh', host: '127.0.0.1', port: 2202, user: 'root', timeout: '60s', private_key: '${file("/keys/2202")}',
+      script_path: `/root/.sovereign-rollout-step.${rolloutOf(MONITORING)}.sh`,
+    });
+    // The provisioners stay the stack's: only where they go changes.
+    expect(override[rolloutOf(APP)].provisioner).toBeUndefined();
+  });
+
+  test('one rolloutTarget still takes every machine, each stepping from its own file; with one machine the stack\'s own file stays', () => {
+    const override = overrideOf({ rolloutTarget: target(2201) });
+    for (const server of [APP, MONITORING]) expect(override[rolloutOf(server)].connection).toMatchObject({ host: '127.0.0.1', port: 2201 });
+    expect(new Set(Object.values<any>(override).map((r) => r.connection.script_path)).size).toBe(2);
+    const single = JSON.parse(Testing.synth(phase3Traction(Testing.app({ stackTraces: false }) as App).test, true));
+    const [only] = Object.values<any>(JSON.parse(fs.readFileSync(writeStandInOverride(dir, cloud, single, { rolloutTarget: target(2201) }), 'utf8')).resource.terraform_data);
+    expect(only.connection.script_path).toBe(STEP_SCRIPT);
+  });
+
+  test('a map naming a machine the stack does not roll out to is refused, naming the machines it does', () => {
+    expect(refusal(() => writeStandInOverride(dir, cloud, stack, { rolloutTargets: { [APP]: target(2201), [MONITORING]: target(2202), 'phase3-traction-production-db': target(2203) } })))
+      .toBe(`writeStandInOverride.options.rolloutTargets.phase3-traction-production-db: 'phase3-traction-production-db' is not allowed: the stack rolls out to '${APP}', '${MONITORING}', `
+        + `and no machine of this name. Fix: name the machines by their server names: ${APP}, ${MONITORING}`);
+    // A construct id is not a server name.
+    expect(refusal(() => writeStandInOverride(dir, cloud, stack, { rolloutTargets: { App: target(2201), MonitoringMachine: target(2202) } })))
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets\.App: 'App' is not allowed: the stack rolls out to/);
+  });
+
+  test('a machine left out of the map is refused, not rolled out nowhere', () => {
+    expect(refusal(() => writeStandInOverride(dir, cloud, stack, { rolloutTargets: { [APP]: target(2201) } })))
+      .toBe(`writeStandInOverride.options.rolloutTargets.${MONITORING}: missing: the stack rolls out to '${APP}', '${MONITORING}', and rolloutTargets names no target for `
+        + `'${MONITORING}', whose bundle would roll out nowhere. Fix: give every machine a target: '${APP}': …, '${MONITORING}': …`);
+  });
+
+  test('both forms at once, two machines on one host, and a map for a stack without rollouts are refused', () => {
+    expect(refusal(() => writeStandInOverride(dir, cloud, stack, { rolloutTarget: target(2201), rolloutTargets: { [APP]: target(2201), [MONITORING]: target(2202) } })))
+      .toMatch(/^writeStandInOverride\.options: .* is not allowed: rolloutTarget rolls every machine onto one host and rolloutTargets each onto its own.*Fix: pass rolloutTargets alone/);
+    expect(refusal(() => writeStandInOverride(dir, cloud, stack, { rolloutTargets: { [APP]: target(2201), [MONITORING]: target(2201) } })))
+      .toMatch(new RegExp(`^writeStandInOverride\\.options\\.rolloutTargets\\.${MONITORING}: '127\\.0\\.0\\.1:2201' is not allowed: '${APP}' rolls out to 127\\.0\\.0\\.1:2201 too, and two machines on one host mix their files\\. Fix: .*pass rolloutTarget to roll every machine onto one host on purpose`));
+    expect(refusal(() => writeStandInOverride(dir, cloud, {}, { rolloutTargets: { [APP]: target(2201) } })))
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets\.phase3-traction-production-app: .* the stack rolls out to no machine.*Fix: leave rolloutTargets out/);
+  });
+
+  test('plain JavaScript: a map of the wrong type, one target in the map\'s place, a bad target, null and the options in the stack\'s place are refused', () => {
+    const refusedWith = (options: unknown, stackJson: unknown = stack) => refusal(() => writeStandInOverride(dir, cloud, stackJson, options as any));
+    expect(refusedWith({ rolloutTargets: 'phase3-traction-production-app' }))
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets: .* is not allowed: it is a string, not a map of server names to rollout targets\. Fix: pass \{ \[server name\]: target \}/);
+    expect(refusedWith({ rolloutTargets: [target(2201), target(2202)] })).toMatch(/^writeStandInOverride\.options\.rolloutTargets: .*it is a list, not a map/);
+    expect(refusedWith({ rolloutTargets: target(2201) }))
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets: .* is not allowed: it is one rollout target, not a map of server names to targets\. Fix: .*or pass this one as rolloutTarget/);
+    expect(refusedWith({ rolloutTargets: { [APP]: target(2201), [MONITORING]: { host: '127.0.0.1', port: '2202', privateKeyFile: '/k' } } }))
+      .toMatch(new RegExp(`^writeStandInOverride\\.options\\.rolloutTargets\\.${MONITORING}\\.port: '2202' is not allowed: it is a string, not a number`));
+    expect(refusedWith({ rolloutTargets: { [APP]: target(2201), [MONITORING]: null } }))
+      .toMatch(new RegExp(`^writeStandInOverride\\.options\\.rolloutTargets\\.${MONITORING}: missing`));
+    expect(refusedWith({ rolloutTargets: null })).toMatch(/^writeStandInOverride\.options\.rolloutTargets: null is not allowed/);
+    expect(refusedWith({ rolloutTarget: target(2201), rolloutTagets: {} })).toMatch(/^writeStandInOverride\.options\.rolloutTagets: .*did you mean 'rolloutTargets'\?/);
+    expect(refusal(() => writeStandInOverride(dir, cloud, { rolloutTargets: { [APP]: target(2201) } })))
+      .toMatch(/^writeStandInOverride\.stackJson: .* is not allowed: \{ rolloutTargets \} is an option, the fourth argument, not a synthesized stack\. Fix: writeStandInOverride\(stackDir, cloudFile, undefined, \{ rolloutTargets \}\)/);
+  });
+});
+
+describe('StandInWorkspace passes the targets through', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-targets-ws-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const workspace = () => new StandInWorkspace({ env: () => ({}) }, fs.mkdtempSync(path.join(dir, 'ws-')), path.join(dir, 'cloud.json'));
+  const written = (ws: StandInWorkspace) => JSON.parse(fs.readFileSync(path.join(ws.dir, 'hcloud_standin_override.tf.json'), 'utf8')).resource.terraform_data;
+
+  test('rollOutEachTo gives each machine its target at the next setConfiguration; rollOutTo replaces them with one', () => {
+    const ws = workspace().rollOutEachTo({ [APP]: target(2201), [MONITORING]: target(2202) }).setConfiguration(stack);
+    expect(written(ws)[rolloutOf(APP)].connection.port).toBe(2201);
+    expect(written(ws)[rolloutOf(MONITORING)].connection.port).toBe(2202);
+    ws.rollOutTo(target(2203)).setConfiguration(stack);
+    expect(Object.values<any>(written(ws)).map((r) => r.connection.port)).toEqual([2203, 2203]);
+    ws.rollOutEachTo(undefined).setConfiguration(stack);
+    expect(Object.values<any>(written(ws)).map((r) => r.provisioner[0]['local-exec'].command)).toEqual(Array(2).fill('echo "stand-in: the bundle is not rolled out (no rollout target)"'));
+  });
+
+  test('a map that leaves a machine out is refused at setConfiguration', () => {
+    expect(refusal(() => workspace().rollOutEachTo({ [APP]: target(2201) }).setConfiguration(stack)))
+      .toMatch(new RegExp(`^writeStandInOverride\\.options\\.rolloutTargets\\.${MONITORING}: missing`));
+  });
+});
