@@ -844,6 +844,9 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(new Set(named)).toEqual(used);
     expect(named).toHaveLength(6);
     expect(paragraph).toMatch(/staging's state is in production's bucket/);
+    // release refuses a cdktf.out without staging's stack, which a synth without an expiry leaves: the paragraph says
+    // so before the team's first dry run stops on it.
+    expect(paragraph).toContain('`STAGING_EXPIRES_AT=YYYY-MM-DD npx cdktf synth` first');
   });
 
   test('scaffolds for the CDK its own package is built for: cdktf, or cdktn for cdktn-sovereign-hetzner', () => {
