@@ -1174,7 +1174,7 @@ left the code. The guard names the old and the new address and how to keep the r
 guard, deploy test, snapshot production, claim staging (refused while another release holds it), bring staging up
 from the snapshot, rehearse, take staging down, give up the claim, deploy
 production (\`--dry-run\` prints the commands). It reads the stacks from \`cdktf.out\`, staging's included, which a synth
-makes only with an expiry: run \`STAGING_EXPIRES_AT=YYYY-MM-DD npx cdktf synth\` first. Your e2e command reads staging's addresses from the JSON file
+makes only with an expiry: run \`STAGING_EXPIRES_AT=YYYY-MM-DD npx ${cdk.command} synth\` first. Your e2e command reads staging's addresses from the JSON file
 \`REHEARSAL_OUTPUTS\` names; it runs without the Hetzner tokens, state keys, SSH agent, your AWS and hcloud
 configuration (profiles, contexts, \`~/.aws\`) or other environments' secrets, which would let it touch production. It acts in both projects and reads both buckets, so it needs both
 environments' values, each under its own name: ${releaseCredentialList('test')} with test's, ${releaseCredentialList('production')}
