@@ -378,6 +378,67 @@ describe('the on-machine tooling', () => {
     expect(tree(root)).toEqual(after);
   });
 
+  // Review: write() and watch went through the path of the file's directory, and node exporter's sits in prometheus's
+  // /var/lib/prometheus: prometheus swapped it for a symlink (node-exporter -> /tmp/victim) and root wrote and unlinked
+  // there. So did the job hook, which the job units run as root.
+  describe('a symlink or a directory of another user planted where node exporter\'s directory was', () => {
+    const textfiles = '/var/lib/prometheus/node-exporter';
+    const planted = () => {
+      const root = MachineRoot.create(userDataOf(JSON.parse(phaseOneWithBackups().production), 'acme-production-app'));
+      roots.push(root);
+      // The directory the symlink points to, outside the root, holding a file of the same name as the setup's own.
+      const victim = `${root.dir}-victim`;
+      fs.mkdirSync(victim);
+      fs.writeFileSync(path.join(victim, 'sovereign-job-backup-push-watched.prom.tmp'), 'not the setup\'s\n', { mode: 0o644 });
+      fs.mkdirSync(path.dirname(root.path(textfiles)), { recursive: true });
+      fs.symlinkSync(victim, root.path(textfiles));
+      const contents = () => fs.readdirSync(victim).map((name) => `${name}: ${fs.readFileSync(path.join(victim, name), 'utf8')}`);
+      const before = contents();
+      return { root, victim, untouched: () => { expect(contents()).toEqual(before); fs.rmSync(victim, { recursive: true }); } };
+    };
+
+    test('setup watch refuses it, says which and how to fix it, and writes nor removes nothing there; once removed, the next run writes', () => {
+      const { root, untouched } = planted();
+      expect(root.setup('watch')).toEqual({ status: 1, output: `sovereign-monitoring-setup: ${textfiles} is a symlink or not a directory: nothing is written through it; remove it (the setup makes the directory again), then deploy again\n` });
+      untouched();
+      expect(fs.lstatSync(root.path(textfiles)).isSymbolicLink()).toBe(true);
+      fs.rmSync(root.path(textfiles));
+      expect(root.setup('watch')).toEqual({ status: 0, output: '' });
+      expect(root.read(`${textfiles}/sovereign-job-backup-push-watched.prom`)).toMatch(/^sovereign_job_watched_since_timestamp_seconds\{unit="backup-push"\} \d+$/m);
+    });
+
+    test('the job hook refuses it and writes nothing there', () => {
+      const { root, untouched } = planted();
+      const hook = spawnSync(root.path('/usr/local/sbin/sovereign-job-metric'), ['backup-push'], { env: { ...root.toolEnv, SERVICE_RESULT: 'success' }, encoding: 'utf8' });
+      expect([hook.status, hook.stderr]).toEqual([1, expect.stringContaining(`sovereign-job-metric: ${root.path(textfiles)} is a symlink or not its user's`)]);
+      untouched();
+    });
+
+    const otherOwner = "setup watch and the job hook refuse a directory there that is not root's (prometheus's own), and write nothing in it";
+    testWithRealParts(isRoot, otherOwner, 'root (to give the directory another owner)')(otherOwner, () => {
+      const root = MachineRoot.create(userDataOf(JSON.parse(phaseOneWithBackups().production), 'acme-production-app'));
+      roots.push(root);
+      fs.mkdirSync(root.path(textfiles), { recursive: true });
+      fs.chownSync(root.path(textfiles), 65534, 65534);
+      expect(root.setup('watch')).toEqual({ status: 1, output: expect.stringMatching(new RegExp(`^sovereign-monitoring-setup: ${textfiles} belongs to uid 65534, not to this run's user \\(uid 0\\)`)) });
+      const hook = spawnSync(root.path('/usr/local/sbin/sovereign-job-metric'), ['backup-push'], { env: { ...root.toolEnv, SERVICE_RESULT: 'success' }, encoding: 'utf8' });
+      expect(hook.status).toBe(1);
+      expect(fs.readdirSync(root.path(textfiles))).toEqual([]);
+    });
+
+    test('setup alertmanager refuses a symlink where its secrets directory was, and writes no secret through it', () => {
+      const root = production();
+      const victim = `${root.dir}-secrets`;
+      fs.mkdirSync(victim);
+      fs.renameSync(root.path('/etc/sovereign-monitoring/secrets'), victim);
+      fs.symlinkSync(victim, root.path('/etc/sovereign-monitoring/secrets'));
+      const before = fs.readdirSync(victim).sort();
+      expect(root.setup('alertmanager')).toEqual({ status: 1, output: expect.stringMatching(/^sovereign-monitoring-setup: \/etc\/sovereign-monitoring\/secrets is a symlink or not a directory/) });
+      expect(fs.readdirSync(victim).sort()).toEqual(before);
+      fs.rmSync(victim, { recursive: true });
+    });
+  });
+
   test('setup says which .tmp it cannot clear (a directory there) and fails, rather than write beside it', () => {
     const root = production();
     fs.mkdirSync(root.path('/etc/sovereign-monitoring/alertmanager.yml.tmp/inside'), { recursive: true });

@@ -52,33 +52,69 @@ def secret(name):
     return value
 
 
-def write(path, text, mode, group=None):
+def write(path, text, mode, group=None, dir_fd=None):
     # <path>.tmp, then a rename. The .tmp is made anew, never opened through what is there: a symlink planted at it (the
-    # textfile collector's directory is prometheus's) had root write, chown and chmod its target. One a crashed run
-    # left goes first; its owner and mode are set on the open file, not by its name, which another process may swap.
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    discard(tmp)
+    # textfile collector's directory sits in prometheus's /var/lib/prometheus) had root write, chown and chmod its target.
+    # One a crashed run left goes first; its owner and mode are set on the open file, not by its name, which another
+    # process may swap. All of it goes relative to the directory's fd (open_dir), never through its path, which prometheus
+    # could swap for a symlink meanwhile.
+    directory, name = os.path.split(path)
+    fd_dir = open_dir(directory) if dir_fd is None else dir_fd
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        fail("%s appeared again while this run wrote %s: another process writes there; stop it, then deploy again"
-             % (tmp[len(ROOT):], path[len(ROOT):]))
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-        if group and os.geteuid() == 0:
-            try:
-                os.fchown(fd, 0, grp.getgrnam(group).gr_gid)
-            except KeyError:
-                pass
-        os.fchmod(fd, mode)
-    os.replace(tmp, path)
+        tmp = name + ".tmp"
+        discard(path + ".tmp", fd_dir)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=fd_dir)
+        except FileExistsError:
+            fail("%s appeared again while this run wrote %s: another process writes there; stop it, then deploy again"
+                 % (path[len(ROOT):] + ".tmp", path[len(ROOT):]))
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            if group and os.geteuid() == 0:
+                try:
+                    os.fchown(fd, 0, grp.getgrnam(group).gr_gid)
+                except KeyError:
+                    pass
+            os.fchmod(fd, mode)
+        os.replace(tmp, name, src_dir_fd=fd_dir, dst_dir_fd=fd_dir)
+    finally:
+        if dir_fd is None:
+            os.close(fd_dir)
 
 
-def discard(path):
-    # Removes the file or symlink at path (never what a symlink points to), if there is one.
+def open_dir(directory):
+    # The directory a file is written in, as an fd, made if missing. Opened without following a symlink, and refused
+    # unless it is this run's user's (root's): prometheus owns /var/lib/prometheus, and so can swap the textfile
+    # collector's directory in it (root's, as Debian ships it) for a symlink to /etc or for a directory of its own.
+    for attempt in (1, 2):
+        try:
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            os.makedirs(directory, exist_ok=True)
+        except OSError as e:
+            if e.errno not in (errno.ELOOP, errno.ENOTDIR):
+                raise
+            fail("%s is a symlink or not a directory: nothing is written through it; remove it (the setup makes the "
+                 "directory again), then deploy again" % directory[len(ROOT):])
+    owner = os.fstat(fd).st_uid
+    if owner != os.geteuid():
+        os.close(fd)
+        fail("%s belongs to uid %d, not to this run's user (uid %d), who writes there: its owner could swap what it holds; "
+             "remove it (the setup makes it again) or chown it to root, then deploy again" % (directory[len(ROOT):], owner, os.geteuid()))
+    return fd
+
+
+def discard(path, dir_fd=None):
+    # Removes the file or symlink at path (never what a symlink points to), if there is one; by its name in dir_fd, the
+    # fd of path's directory, when given.
     try:
-        os.unlink(path)
+        if dir_fd is None:
+            os.unlink(path)
+        else:
+            os.unlink(os.path.basename(path), dir_fd=dir_fd)
     except FileNotFoundError:
         pass
     except OSError as e:
@@ -212,15 +248,24 @@ def watch():
                 os.rmdir(os.path.dirname(dropin))  # its directory too, once empty (never one holding another drop-in)
             except OSError:
                 pass
+    textfiles = None
     for unit in units:
         # "-": the hook's failure, or its absence (the monitoring left the machine, and the rollout removed the hook
         # with it, while the job stays), does not fail the job: without it, systemd failed every run of the unit.
         write("%s${UNITS}/%s.service.d/${JOB_HOOK_DROP_IN}" % (ROOT, unit),
               "[Service]\\nExecStopPost=-%s${JOB_METRIC} %s\\n" % (ROOT, unit), 0o644)
         since = "%s${TEXTFILE_DIR}/sovereign-job-%s-watched.prom" % (ROOT, unit)
-        if not os.path.exists(since):
+        # In node exporter's directory, opened once (open_dir: never through a symlink), looked at and written relative to it.
+        if textfiles is None:
+            textfiles = open_dir(os.path.dirname(since))
+        try:
+            os.stat(os.path.basename(since), dir_fd=textfiles, follow_symlinks=False)
+            continue
+        except FileNotFoundError:
             write(since, "# HELP %s Unix time from which the job unit's outcomes are recorded.\\n# TYPE %s gauge\\n%s{unit=\\"%s\\"} %d\\n"
-                  % (metric, metric, metric, unit, time.time()), 0o644)
+                  % (metric, metric, metric, unit, time.time()), 0o644, dir_fd=textfiles)
+    if textfiles is not None:
+        os.close(textfiles)
 
 
 def error_monitoring(environment, hosts):
@@ -430,12 +475,19 @@ dir=\${SOVEREIGN_ROOT:-}${TEXTFILE_DIR}
 if [ "\${SERVICE_RESULT:-}" = exit-code ] && [ "\${EXIT_STATUS:-}" = 75 ]; then exit 0; fi
 if [ "\${SERVICE_RESULT:-}" = success ]; then outcome=success; else outcome=failure; fi
 metric=sovereign_job_last_\${outcome}_timestamp_seconds
-mkdir -p "$dir"
-tmp=$(mktemp "$dir/.sovereign-job.XXXXXX")
+# The job units run as root, and the directory sits in prometheus's /var/lib/prometheus: prometheus can swap it for a
+# symlink (to /etc) or a directory of its own. The hook works in it as its working directory, which stays the directory
+# it checked whatever is at the path later: not a symlink, the one at the path, and its own user's.
+[ -L "$dir" ] || mkdir -p "$dir"
+if [ -L "$dir" ] || ! cd -P -- "$dir" || ! [ . -ef "$dir" ] || [ "$(stat -c %u .)" != "$(id -u)" ]; then
+  echo "sovereign-job-metric: $dir is a symlink or not its user's (uid $(id -u)): nothing written; remove it (the monitoring setup makes it again), then run the job again" >&2
+  exit 1
+fi
+tmp=$(mktemp ./.sovereign-job.XXXXXX)
 printf '# HELP %s Unix time of the job unit'"'"'s last %s.\\n# TYPE %s gauge\\n%s{unit="%s"} %s\\n' \\
   "$metric" "$outcome" "$metric" "$metric" "$unit" "$(date +%s)" >"$tmp"
 chmod 0644 "$tmp"
-mv "$tmp" "$dir/sovereign-job-$unit-$outcome.prom"
+mv -T -- "$tmp" "sovereign-job-$unit-$outcome.prom"
 `;
 
 /**
