@@ -888,6 +888,29 @@ sys.exit(0 if all(name in known for name in asked) else 1)
     expect(run.stdout).not.toMatch(/keeps running/);
   });
 
+  // Review: write_atomic set the mode and owner of its temporary file by its name, which another process writing in the
+  // directory could swap for a symlink (chmod and chown follow one) between the write and the rename.
+  const hasStrace = spawnSync('strace', ['-V']).status === 0;
+  const onTheFd = "write_atomic sets the mode and owner on the open file, syncs it, then renames it: no chmod or chown by a name";
+  testWhereHostHas(hasStrace && isRoot, onTheFd, 'strace, and root (to give the file an owner)')(onTheFd, () => {
+    const m = machine();
+    const target = path.join(m.root, 'etc/acme/owned.conf');
+    const trace = path.join(m.dir, 'strace.log');
+    const harness = [
+      'import sys',
+      'agent = {"__name__": "sovereign_rollout"}',
+      'exec(compile(sys.stdin.read(), "sovereign-rollout", "exec"), agent)',
+      `agent["write_atomic"](${JSON.stringify(target)}, b"x=1\\n", 0o640, "nobody:nogroup")`,
+    ].join('\n');
+    const run = spawnSync('strace', ['-qq', '-f', '-o', trace, '-e', 'trace=chmod,fchmod,fchmodat,chown,fchown,fchownat,lchown,fsync,rename,renameat,renameat2', MACHINE_PYTHON, '-c', harness],
+      { input: ROLLOUT_AGENT, encoding: 'utf8', env: { ...process.env, SOVEREIGN_ROOT: m.root } });
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    const calls = fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean).map((line) => line.replace(/^\d+\s+/, '').replace(/\(.*$/, ''));
+    expect(calls).toEqual(['fchmod', 'fchown', 'fsync', expect.stringMatching(/^renameat2?$|^rename$/)]);
+    const st = fs.statSync(target);
+    expect([st.mode & 0o777, st.uid, fs.readFileSync(target, 'utf8')]).toEqual([0o640, 65534, 'x=1\n']);
+  });
+
   // Review: a process that ended between the agent's look at its stat and at its cgroup was recorded with an empty cgroup
   // (gone) or a zombie's (its v1 lines all say /): a group whose entries all held one spared every later member.
   test.each([['gone', true], ['a zombie', false]])('a process a step left that ends while the agent records it (%s) is not recorded', (_, reaped) => {

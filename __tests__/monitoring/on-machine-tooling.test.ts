@@ -7,7 +7,7 @@ import { Duration, Phase } from '../../lib';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { runJobHook, startLiveProber } from './helpers/live-prober';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
-import { isRoot, MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
+import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
 import { synthesizedBundle } from '../../testing/bundle';
 import { openFiles, tcpSockets } from '../../testing/harness/processes';
@@ -437,6 +437,41 @@ describe('the on-machine tooling', () => {
       expect(fs.readdirSync(victim).sort()).toEqual(before);
       fs.rmSync(victim, { recursive: true });
     });
+  });
+
+  // Review: write() renamed the .tmp without an fsync before: a power loss could leave the new file empty, and the since
+  // file, written only when missing, was then never repaired (its alert fired for good).
+  const hasStrace = spawnSync('strace', ['-V']).status === 0;
+  const syncs = "setup watch syncs each file's .tmp before its rename and the directory after it, seen in its system calls";
+  testWhereHostHas(hasStrace, syncs, 'strace')(syncs, () => {
+    const root = MachineRoot.create(userDataOf(JSON.parse(phaseOneWithBackups().production), 'acme-production-app'));
+    roots.push(root);
+    const trace = path.join(root.dir, 'strace.log');
+    const run = spawnSync('strace', ['-qq', '-f', '-y', '-o', trace, '-e', 'trace=fsync,rename,renameat,renameat2', root.path('/usr/local/sbin/sovereign-monitoring-setup'), 'watch'],
+      { env: root.toolEnv, encoding: 'utf8' });
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    const calls = fs.readFileSync(trace, 'utf8').split('\n').map((line) => line.replace(/^\d+\s+/, ''));
+    const textfiles = root.path('/var/lib/prometheus/node-exporter');
+    const since = `${textfiles}/sovereign-job-backup-push-watched.prom`;
+    const at = (pattern: RegExp) => calls.findIndex((call) => pattern.test(call));
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const fsyncTmp = at(new RegExp(`^fsync\\(\\d+<${escaped(since)}\\.tmp>\\) = 0$`));
+    const rename = at(new RegExp(`^renameat2?\\(\\d+<${escaped(textfiles)}>, "sovereign-job-backup-push-watched\\.prom\\.tmp", \\d+<${escaped(textfiles)}>, "sovereign-job-backup-push-watched\\.prom"`));
+    const fsyncDir = calls.findIndex((call, i) => i > rename && new RegExp(`^fsync\\(\\d+<${escaped(textfiles)}>\\) = 0$`).test(call));
+    expect([fsyncTmp >= 0, rename > fsyncTmp, fsyncDir > rename]).toEqual([true, true, true]);
+  });
+
+  test('setup watch writes again a since file that holds no time for its unit (emptied by a power loss before the fsync), and keeps one that does', () => {
+    const root = MachineRoot.create(userDataOf(JSON.parse(phaseOneWithBackups().production), 'acme-production-app'));
+    roots.push(root);
+    const since = '/var/lib/prometheus/node-exporter/sovereign-job-backup-push-watched.prom';
+    root.write(since, '', 0o644);
+    expect(root.setup('watch')).toEqual({ status: 0, output: '' });
+    const written = root.read(since);
+    expect(written).toMatch(/^sovereign_job_watched_since_timestamp_seconds\{unit="backup-push"\} \d+$/m);
+    fs.writeFileSync(root.path(since), written.replace(/\d+\n$/, '7\n'));
+    expect(root.setup('watch')).toEqual({ status: 0, output: '' });
+    expect(root.read(since)).toMatch(/\} 7\n$/);
   });
 
   test('setup says which .tmp it cannot clear (a directory there) and fails, rather than write beside it', () => {

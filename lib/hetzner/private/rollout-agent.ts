@@ -130,12 +130,13 @@ def write_atomic(path, data, mode, owner="root:root"):
     os.makedirs(directory, mode=0o755, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sovereign-rollout.")
     try:
+        # Mode and owner set on the open file, not by its name: another process writing in the directory could swap it.
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            os.fchmod(fd, mode)
+            chown(fd, owner, path)
             f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        chown(tmp, owner)
+            os.fsync(fd)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -152,7 +153,8 @@ def owner_ids(owner):
         return None
 
 
-def chown(path, owner):
+def chown(fd, owner, path):
+    """Gives the open file \`fd\`, to be installed at \`path\`, its owner."""
     if os.geteuid() != 0:
         return
     ids = owner_ids(owner)
@@ -161,7 +163,7 @@ def chown(path, owner):
             return  # a test machine under SOVEREIGN_ROOT may lack the service's user
         raise Failure("install " + path, "the owner %s does not exist on the machine" % owner,
                       "add the package that creates the user to the part's packages")
-    os.chown(path, *ids)
+    os.fchown(fd, *ids)
 
 
 def copy_kept(source, target):

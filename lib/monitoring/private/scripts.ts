@@ -57,7 +57,8 @@ def write(path, text, mode, group=None, dir_fd=None):
     # textfile collector's directory sits in prometheus's /var/lib/prometheus) had root write, chown and chmod its target.
     # One a crashed run left goes first; its owner and mode are set on the open file, not by its name, which another
     # process may swap. All of it goes relative to the directory's fd (open_dir), never through its path, which prometheus
-    # could swap for a symlink meanwhile.
+    # could swap for a symlink meanwhile. The data reaches the disk before the rename, and the rename after it: a power
+    # loss leaves the old file or the new one, never an empty one (the \`since\` file, written once, was never repaired).
     directory, name = os.path.split(path)
     fd_dir = open_dir(directory) if dir_fd is None else dir_fd
     try:
@@ -76,7 +77,10 @@ def write(path, text, mode, group=None, dir_fd=None):
                 except KeyError:
                     pass
             os.fchmod(fd, mode)
+            f.flush()
+            os.fsync(fd)
         os.replace(tmp, name, src_dir_fd=fd_dir, dst_dir_fd=fd_dir)
+        os.fsync(fd_dir)
     finally:
         if dir_fd is None:
             os.close(fd_dir)
@@ -255,17 +259,29 @@ def watch():
         write("%s${UNITS}/%s.service.d/${JOB_HOOK_DROP_IN}" % (ROOT, unit),
               "[Service]\\nExecStopPost=-%s${JOB_METRIC} %s\\n" % (ROOT, unit), 0o644)
         since = "%s${TEXTFILE_DIR}/sovereign-job-%s-watched.prom" % (ROOT, unit)
-        # In node exporter's directory, opened once (open_dir: never through a symlink), looked at and written relative to it.
+        # In node exporter's directory, opened once (open_dir: never through a symlink): the file is looked at and written
+        # relative to it. One that holds no time for the unit (empty: a power loss cut an earlier version's write) is
+        # written again, else its alert fired for good.
         if textfiles is None:
             textfiles = open_dir(os.path.dirname(since))
-        try:
-            os.stat(os.path.basename(since), dir_fd=textfiles, follow_symlinks=False)
-            continue
-        except FileNotFoundError:
+        if not recorded_since(since, textfiles, metric, unit):
             write(since, "# HELP %s Unix time from which the job unit's outcomes are recorded.\\n# TYPE %s gauge\\n%s{unit=\\"%s\\"} %d\\n"
                   % (metric, metric, metric, unit, time.time()), 0o644, dir_fd=textfiles)
     if textfiles is not None:
         os.close(textfiles)
+
+
+def recorded_since(path, dir_fd, metric, unit):
+    # Whether the file at path (in dir_fd) is a regular file that gives the unit's time; read without following a symlink.
+    try:
+        fd = os.open(os.path.basename(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError:
+        return False
+    with os.fdopen(fd) as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        text = f.read(4096)
+    return re.search(r'^%s\\{unit="%s"\\} [0-9]+$' % (metric, re.escape(unit)), text, re.M) is not None
 
 
 def error_monitoring(environment, hosts):
