@@ -198,7 +198,9 @@ def lock_down(built_for, runs_as):
         except FileNotFoundError:
             pass
         removed = 0
-        for path in sorted(set(files)):
+        # With the .tmp of each: a write cut short (the monitoring setup's, of a DSN, the webhook URLs or an SMTP password)
+        # left the secret there, and the clone carried it over from the original's snapshot.
+        for path in sorted({p + tmp for p in files for tmp in ("", ".tmp")}):
             try:
                 os.unlink(ROOT + path)
                 removed += 1

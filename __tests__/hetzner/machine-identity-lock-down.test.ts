@@ -1,0 +1,53 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { guardOnClone, IDENTITY_FILE, IDENTITY_GUARD_FILE, IDENTITY_SCRIPT, identityPart } from '../../lib/hetzner/private/machine-identity';
+import { ROLLOUT_STATE_DIR } from '../../lib/hetzner/private/rollout-agent';
+import { ERROR_MONITORING_ENV, RELAY_URLS } from '../../lib/monitoring/private/paths';
+import { MACHINE_PYTHON } from '../setup/real-parts';
+
+// Review: a clone's lock-down removed only the exact paths of the original's secrets. A write of one cut short on the
+// original (the monitoring setup's <file>.tmp: the DSN, the webhook URLs, an SMTP password) left the secret in its .tmp,
+// which a staging server built from the snapshot carried over and kept.
+describe("a clone's lock-down", () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'identity-lock-down-'));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const put = (file: string, content: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), content, { mode: 0o600 });
+  };
+  const exists = (file: string) => fs.existsSync(path.join(root, file));
+  const check = () => spawnSync(MACHINE_PYTHON, [path.join(root, 'sovereign-identity'), 'check'], {
+    env: { PATH: process.env.PATH, SOVEREIGN_ROOT: root, SOVEREIGN_IDENTITY_WAIT: '0' }, encoding: 'utf8',
+  });
+
+  test('removes the .tmp of every file the guard registers and of every deploy-time file, and no other file', () => {
+    const machine = {};
+    guardOnClone(machine, { files: [ERROR_MONITORING_ENV, RELAY_URLS] });
+    const guard = (identityPart(machine, '4711').files ?? []).find((f) => f.path === IDENTITY_GUARD_FILE)!.content;
+    put(IDENTITY_GUARD_FILE, typeof guard === 'function' ? guard() : String(guard));
+    put(IDENTITY_FILE, 'SERVER_ID=4711\n');
+    // The server this copy runs as (the metadata service's answer, cached for the boot).
+    put('/run/sovereign/instance-id', '9999\n');
+    fs.writeFileSync(path.join(root, 'sovereign-identity'), IDENTITY_SCRIPT, { mode: 0o755 });
+    const template = '/etc/acme/credentials.env';
+    put(`${ROLLOUT_STATE_DIR}/current-bundle.json`, JSON.stringify({ parts: [{ name: 'acme', files: [{ path: template, template: true }] }] }));
+    const secrets = [ERROR_MONITORING_ENV, RELAY_URLS, template].flatMap((file) => [file, `${file}.tmp`]);
+    for (const file of secrets) put(file, 'SENTRY_DSN=https://key@errors.example/1\n');
+    // Not the original's secrets: a .tmp of an unregistered file, and a file named like a registered one's .tmp's prefix.
+    const kept = ['/etc/acme/notes.txt.tmp', `${ERROR_MONITORING_ENV}.tmp.bak`];
+    for (const file of kept) put(file, 'kept\n');
+    const run = check();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/runs as server 9999 but its bundle was built for server 4711 .*: disabled 0 units and removed 6 files of the original/);
+    expect(secrets.filter(exists)).toEqual([]);
+    expect(kept.filter(exists)).toEqual(kept);
+    // A second check (the next job's) finds nothing more to remove.
+    expect(check().stderr).toMatch(/removed 0 files of the original/);
+  });
+});
