@@ -8,7 +8,7 @@ import { adminKeysPart } from '../../lib/hetzner/private/admin-keys-part';
 import { hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn } from '../../lib/hetzner/private/nftables-table';
 import { PRIVATE_INGRESS_RUNTIME_FILES } from '../../lib/hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
-import { ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
+import { REMOVAL_REPORTING_TOOLS, ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
 import { BACKUP_JOB_UNITS, JOB_HOOK_DROP_IN, jobMetricFiles } from '../../lib/monitoring/private/job-metrics';
 import { AgentMachine, HOST_HAS_ANALYZE } from '../setup/agent-machine';
 import { hasSystemdAnalyze, standInSystemdAnalyze } from '../../testing/harness/systemd-analyze';
@@ -1878,13 +1878,17 @@ esac\nexit 0\n`);
   // setup's "removed" lines, a dropped receiver's SMTP password file) was seen by no one. Those lines are shown, alone.
   test("a step's lines saying what one of the library's tools removed reach the deploy's log, and no other line of its output", () => {
     const m = machine();
+    // The library's tool, as the step of its part runs it; a user's part may print lines that look like one's.
+    expect(REMOVAL_REPORTING_TOOLS).toEqual(['sovereign-monitoring-setup']);
+    const tool = REMOVAL_REPORTING_TOOLS[0];
     const printed = (version: string) => [
       'preparing the cleanup',
-      `sovereign-acme-setup: removed /etc/acme/old-${version}.key (no longer configured)`,
+      `${tool}: removed /etc/acme/old-${version}.key (no longer configured)`,
       secret,
-      'sovereign-acme-setup: kept /etc/acme/new.key',
+      `${tool}: kept /etc/acme/new.key`,
       'acme-setup: removed /etc/acme/not-ours (a tool that is not the library\'s)',
-      'sovereign-acme-setup: removed /etc/acme/\x1b[2Jcleared (a control character)',
+      `sovereign-x: removed /etc/acme/${secret} (a user's tool named like the library's)`,
+      `${tool}: removed /etc/acme/\x1b[2Jcleared (a control character)`,
     ];
     const cleanup = (version: string, exit = 0): BundlePart => ({
       name: 'cleanup', files: [{ path: '/etc/acme/cleanup.conf', content: `v=${version}\n` }],
@@ -1892,13 +1896,13 @@ esac\nexit 0\n`);
     });
     const shown = (output: string) => output.split('\n').filter((line) => line.includes('removed /etc/acme'));
     const removals = (version: string) => [
-      `sovereign-rollout: activate "cleanup": sovereign-acme-setup: removed /etc/acme/old-${version}.key (no longer configured)`,
-      'sovereign-rollout: activate "cleanup": sovereign-acme-setup: removed /etc/acme/?[2Jcleared (a control character)',
+      `sovereign-rollout: activate "cleanup": ${tool}: removed /etc/acme/old-${version}.key (no longer configured)`,
+      `sovereign-rollout: activate "cleanup": ${tool}: removed /etc/acme/?[2Jcleared (a control character)`,
     ];
     const run = m.apply([cleanup('1')]);
     expect(run.status).toBe(0);
     expect(shown(run.output)).toEqual(removals('1'));
-    expect(run.output).not.toMatch(/s3cr3t|preparing|kept|not-ours|\x1b/);
+    expect(run.output).not.toMatch(/s3cr3t|preparing|kept|not-ours|sovereign-x|\x1b/);
     // The same version again runs nothing, and shows nothing of it.
     const again = m.apply([cleanup('1')]);
     expect([again.status, shown(again.output)]).toEqual([0, []]);

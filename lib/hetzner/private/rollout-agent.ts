@@ -3,7 +3,7 @@
 // installed beforehand but Debian's python3), and the end-to-end suite runs it as it is.
 // SOVEREIGN_ROOT moves every path it writes under a directory, which only the tests do.
 import { Duration } from '../../core/duration';
-import { TEXTFILE_DIR } from '../../monitoring/private/paths';
+import { SETUP, TEXTFILE_DIR } from '../../monitoring/private/paths';
 
 /**
  * How long the agent lets one command of a part run before it stops it and rolls the deploy back. A command that
@@ -16,6 +16,18 @@ export const ROLLOUT_COMMAND_TIMEOUT = Duration.minutes(30);
  * background and left holding that output (a daemon started with `&`) may not keep the rollout waiting.
  */
 export const ROLLOUT_OUTPUT_DRAIN = Duration.seconds(2);
+
+/**
+ * The library's own tools whose lines saying what they removed (\`<tool>: removed <what> (<why>)\`) the agent shows
+ * whatever a step's exit (show_removals). Only these: a user's bundle part (Machine.addBundlePart) may print anything,
+ * a line that looks like one included, and no other line of a step that succeeded reaches the deploy's output.
+ */
+export const REMOVAL_REPORTING_TOOLS: readonly string[] = [SETUP.slice(SETUP.lastIndexOf('/') + 1)];
+
+/** REMOVAL_REPORTING_TOOLS as alternatives of a Python regular expression, each matched literally. */
+function removalToolsPattern(): string {
+  return REMOVAL_REPORTING_TOOLS.map((tool) => tool.replace(/[^A-Za-z0-9_-]/g, (c) => `\\${c}`)).join('|');
+}
 
 /** Where the agent keeps its state on the machine: current version, staged releases, the lock. */
 export const ROLLOUT_STATE_DIR = '/var/lib/sovereign/rollout';
@@ -75,8 +87,8 @@ NEVER_RESTARTED = {
     # tables, which its drop-ins' loader keeps, would go (Docker's NAT until Docker restarts).
     "nftables.service": "its restart removes every nftables table but the host tables",
 }
-# How one of this library's tools, run as a step, says what it removed (show_removals).
-REMOVAL_LINE = re.compile(r"sovereign-[a-z][a-z-]*: removed ")
+# How one of this library's tools (REMOVAL_REPORTING_TOOLS), run as a step, says what it removed (show_removals).
+REMOVAL_LINE = re.compile(r"(?:${removalToolsPattern()}): removed ")
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
 UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
                "Refusing", "Invalid", "Missing '='", "has no ExecStart")
@@ -97,7 +109,7 @@ def log(message):
 
 def show_removals(step, out):
     """A step's output reaches the deploy's log only when the step fails: a tool may print anything, a value included.
-    But the lines in which one of this library's tools says what it removed (\`sovereign-<tool>: removed <what> (<why>)\`:
+    But the lines in which one of this library's tools (REMOVAL_REPORTING_TOOLS) says what it removed (\`<tool>: removed <what> (<why>)\`:
     a dropped receiver's SMTP password file) are shown whatever the step's exit, since the removal stays: an operator
     sees what a deploy took away. Those tools name files and accounts there, never a value."""
     for line in out.splitlines():
