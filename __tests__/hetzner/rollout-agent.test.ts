@@ -1889,6 +1889,9 @@ esac\nexit 0\n`);
       'acme-setup: removed /etc/acme/not-ours (a tool that is not the library\'s)',
       `sovereign-x: removed /etc/acme/${secret} (a user's tool named like the library's)`,
       `${tool}: removed /etc/acme/\x1b[2Jcleared (a control character)`,
+      `${tool}: removed /etc/acme/\u009b2Jc1\u202Egnp.kcatta (a C1 control and a bidi override)`,
+      `${tool}: removed /etc/acme/${'a'.repeat(400)} (a long line)`,
+      `${tool}: removed /etc/acme/${'b'.repeat(400 - `${tool}: removed /etc/acme/`.length)}`,
     ];
     const cleanup = (version: string, exit = 0): BundlePart => ({
       name: 'cleanup', files: [{ path: '/etc/acme/cleanup.conf', content: `v=${version}\n` }],
@@ -1898,11 +1901,15 @@ esac\nexit 0\n`);
     const removals = (version: string) => [
       `sovereign-rollout: activate "cleanup": ${tool}: removed /etc/acme/old-${version}.key (no longer configured)`,
       `sovereign-rollout: activate "cleanup": ${tool}: removed /etc/acme/?[2Jcleared (a control character)`,
+      `sovereign-rollout: activate "cleanup": ${tool}: removed /etc/acme/?2Jc1?gnp.kcatta (a C1 control and a bidi override)`,
+      // Cut after 400 characters, and said to be; one of 400 exactly is whole.
+      `sovereign-rollout: activate "cleanup": ${`${tool}: removed /etc/acme/${'a'.repeat(400)}`.slice(0, 400)}\u2026`,
+      `sovereign-rollout: activate "cleanup": ${tool}: removed /etc/acme/${'b'.repeat(400 - `${tool}: removed /etc/acme/`.length)}`,
     ];
     const run = m.apply([cleanup('1')]);
     expect(run.status).toBe(0);
     expect(shown(run.output)).toEqual(removals('1'));
-    expect(run.output).not.toMatch(/s3cr3t|preparing|kept|not-ours|sovereign-x|\x1b/);
+    expect(run.output).not.toMatch(/s3cr3t|preparing|kept|not-ours|sovereign-x|\x1b|\u009b|\u202E|long line/);
     // The same version again runs nothing, and shows nothing of it.
     const again = m.apply([cleanup('1')]);
     expect([again.status, shown(again.output)]).toEqual([0, []]);

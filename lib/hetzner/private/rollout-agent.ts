@@ -114,7 +114,14 @@ def show_removals(step, out):
     sees what a deploy took away. Those tools name files and accounts there, never a value."""
     for line in out.splitlines():
         if REMOVAL_LINE.match(line):
-            log("%s: %s" % (step, re.sub(r"[\\x00-\\x1f\\x7f]", "?", line)[:400]))
+            log("%s: %s" % (step, printable(line)))
+
+
+def printable(line, cap=400):
+    """A tool's line as the deploy's log shows it: each character that is not printable as ? (control characters, C1's
+    too, and U+202E, which shows the rest of the line reversed), cut after \`cap\` characters with an ellipsis (U+2026) where it was cut."""
+    line = "".join(c if c.isprintable() else "?" for c in line)
+    return line if len(line) <= cap else line[:cap] + "\\u2026"
 
 
 def tail(text, lines=15):
