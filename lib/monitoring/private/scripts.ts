@@ -6,7 +6,7 @@
 import { JOB_HOOK_DROP_IN } from './job-metrics';
 import { HELPER_MEMORY_MAX_MIB } from './profile';
 import { SMTP_PASSWORD_FILE } from './receiver-names';
-import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, ERROR_MONITORING_DSN_VARIABLE, JOB_METRIC, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
+import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, ERROR_MONITORING_DSN_VARIABLE, ERROR_MONITORING_ENV, ETC as MONITORING_ETC, JOB_METRIC, PROMETHEUS_WATCH_CONFIG, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
 /**
  * `sovereign-monitoring-setup <action>`, run by cloud-init at first boot (idempotent):
@@ -34,7 +34,7 @@ export const SETUP_SCRIPT = `#!/usr/bin/python3
 import base64, errno, glob, grp, json, os, pwd, re, secrets, stat, subprocess, sys, time, urllib.parse, warnings
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
-ETC = ROOT + "/etc/sovereign-monitoring"
+ETC = ROOT + "${MONITORING_ETC}"
 
 
 def fail(message):
@@ -291,7 +291,7 @@ def error_monitoring(environment, hosts):
     # The applications send the DSN's key and their error events (user data) to it.
     if urllib.parse.urlsplit(dsn).scheme != "https":
         fail("the DSN is not https://; its key and the error events would travel in clear text")
-    write(ROOT + "/etc/sovereign/error-monitoring.env", "SENTRY_DSN=%s\\nSENTRY_ENVIRONMENT=%s\\n" % (dsn, environment), 0o600)
+    write(ROOT + "${ERROR_MONITORING_ENV}", "SENTRY_DSN=%s\\nSENTRY_ENVIRONMENT=%s\\n" % (dsn, environment), 0o600)
 
 
 def retire_prober(*derived):
@@ -594,7 +594,7 @@ export const PROMETHEUS_WATCH_SCRIPT = `#!/usr/bin/python3
 import base64, datetime, json, os, sys, time, urllib.request
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "")
-with open(ROOT + "/etc/sovereign-monitoring/prometheus-watch.json") as f:
+with open(ROOT + "${PROMETHEUS_WATCH_CONFIG}") as f:
     CONFIG = json.load(f)
 
 
