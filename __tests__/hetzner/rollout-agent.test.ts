@@ -718,6 +718,27 @@ sys.exit(0 if all(name in known for name in asked) else 1)
     expect(m.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 0/);
   });
 
+  // Review: the agent wrote its metric through the path of node exporter's directory, which sits in prometheus's
+  // /var/lib/prometheus: prometheus could swap it for a symlink, and root made and renamed files in its target.
+  test("the rollout's metric is never written through a symlink planted where node exporter's directory was", () => {
+    const m = machine();
+    const textfiles = path.join(m.root, 'var/lib/prometheus/node-exporter');
+    const victim = path.join(m.dir, 'victim');
+    fs.mkdirSync(victim);
+    fs.mkdirSync(path.dirname(textfiles), { recursive: true });
+    fs.symlinkSync(victim, textfiles);
+    const run = m.apply([app('a=1\n')]);
+    expect(run.status).toBe(0);
+    expect(run.output).toContain('sovereign-rollout: /var/lib/prometheus/node-exporter is a symlink or not a directory: sovereign_rollout.prom not written (remove it, then deploy again)');
+    expect(fs.readdirSync(victim)).toEqual([]);
+    expect(fs.lstatSync(textfiles).isSymbolicLink()).toBe(true);
+    // Once it is gone, the next rollout writes the metric in a directory of its own.
+    fs.rmSync(textfiles);
+    expect(m.apply([app('a=2\n')]).status).toBe(0);
+    expect(m.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toMatch(/sovereign_rollout_success 1/);
+    expect(fs.lstatSync(textfiles).isDirectory()).toBe(true);
+  });
+
   // Review: a rollback ran the previous commands only of the parts whose files it restored: a part whose commands alone
   // changed had run its new ones (its daemon, since then, stopped before them) and was not activated again as it was.
   test('a rollback runs the previous commands of a part whose commands alone changed', () => {

@@ -940,9 +940,42 @@ def metric(success, version):
         lines += ["# HELP sovereign_bundle_info The bundle version the machine runs.", "# TYPE sovereign_bundle_info gauge",
                   'sovereign_bundle_info{version="%s"} 1' % version]
     try:
-        write_atomic(TEXTFILE_DIR + "/sovereign_rollout.prom", ("\\n".join(lines) + "\\n").encode(), 0o644)
+        write_textfile("sovereign_rollout.prom", ("\\n".join(lines) + "\\n").encode())
     except OSError:
         pass
+
+
+def write_textfile(name, data):
+    """Writes a file of node exporter's directory. That directory sits in prometheus's /var/lib/prometheus: prometheus can
+    swap it for a symlink (to /etc) or a directory of its own. So it is opened without following a symlink, written only
+    if root's, and the file is made and renamed relative to its fd, never through its path."""
+    try:
+        os.makedirs(TEXTFILE_DIR, mode=0o755, exist_ok=True)
+    except FileExistsError:
+        pass  # a dangling symlink there: refused below
+    try:
+        fd_dir = os.open(TEXTFILE_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        log("%s is a symlink or not a directory: %s not written (remove it, then deploy again)" % (TEXTFILE_DIR[len(ROOT):], name))
+        return
+    try:
+        if os.fstat(fd_dir).st_uid != os.geteuid():
+            log("%s is not root's: %s not written (remove it, then deploy again)" % (TEXTFILE_DIR[len(ROOT):], name))
+            return
+        tmp = ".%s.sovereign-rollout" % name
+        try:
+            os.unlink(tmp, dir_fd=fd_dir)
+        except FileNotFoundError:
+            pass
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=fd_dir)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            os.fchmod(fd, 0o644)
+            f.flush()
+            os.fsync(fd)
+        os.replace(tmp, name, src_dir_fd=fd_dir, dst_dir_fd=fd_dir)
+    finally:
+        os.close(fd_dir)
 
 
 def wait_for_first_boot():
