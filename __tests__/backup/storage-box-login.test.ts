@@ -27,16 +27,26 @@ describeAsRoot('Storage Box logins of the backup jobs', () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('a configuration directory and TMPDIR with spaces, quotes, a comma and a %: bootstrap, dump and snapshots on the real restic', async () => {
-    const odd = 'with spaces, a "quote", a comma and 100%d';
+  test('a configuration directory and TMPDIR with spaces, quotes, a comma, a % and a $(…): bootstrap, dump and snapshots on the real restic; the exit clean-up removes the run directory and runs nothing', async () => {
+    // A $(…) that, run at exit as code, would make the marker file. TMPDIR holds single quotes around it (so that the old code's '…' put it outside them) (a path with
+    // both kinds of quote has no form restic splits back: refused, named), the configuration directory a double quote.
+    const marker = path.join(tmp, 'cleanup-ran-a-command');
+    const command = '$(touch $SB_TEST_MARKER)';
+    const odd = `with spaces, a "quote", a comma and 100%d ${command}`;
     const etc = path.join(tmp, `etc ${odd}`);
     fs.cpSync(world.productionWith('repo-odd-paths', { PG_DATABASES: 'app' }), etc, { recursive: true });
-    const jobTmp = path.join(tmp, `tmp ${odd}`);
+    const jobTmp = path.join(tmp, `tmp with spaces, x'${command}'y, a comma and 100%d`);
     fs.mkdirSync(jobTmp);
     // The key and the known host key the jobs use are the ones under that directory (-o IdentityFile, UserKnownHostsFile).
     expect(fs.existsSync(path.join(etc, 'ssh', 'id_ed25519'))).toBe(true);
     expect(fs.readFileSync(path.join(etc, 'ssh', 'known_hosts.storagebox'), 'utf8')).toContain(world.sftp.hostKey);
-    const run = (script: string) => world.run(world.production, script, etc, { env: { TMPDIR: jobTmp } });
+    const run = async (script: string) => {
+      const result = await world.run(world.production, script, etc, { env: { TMPDIR: jobTmp, SB_TEST_MARKER: marker } });
+      // Every run's directory (and the keys' file) is gone at exit, and the path's $(…) never ran.
+      expect(fs.existsSync(marker)).toBe(false);
+      expect(fs.readdirSync(jobTmp)).toEqual([]);
+      return result;
+    };
 
     const bootstrap = await run('backup-bootstrap');
     if (bootstrap.code !== 0) throw new Error(bootstrap.stderr);

@@ -193,7 +193,10 @@ ok() { SB_OK=1; SB_SUMMARY="$*"; }
 # note <what>: logs something the job's outcome must say too (added to its summary): a success that went on past it.
 SB_NOTES=''
 note() { [[ $SB_NOTES == *"; $*"* ]] || SB_NOTES+="; $*"; log "$*"; }
+# at_exit <code>: literal code only, run by eval at exit. at_exit_run <command> [<arg>...]: a command whose words
+# (paths) are kept as words, quoted with %q: a path interpolated into code broke on a ' and ran a $(…) it held.
 at_exit() { SB_CLEANUP+=("$1"); }
+at_exit_run() { local c; printf -v c '%q ' "$@"; SB_CLEANUP+=("$c"); }
 # bg_job <pid>...: background processes that a job ending early stops, with all they started
 # (kill_tree), before the other clean-ups run: all at once, so restic's own clean-up runs in parallel.
 SB_BG=()
@@ -1108,7 +1111,7 @@ run_dir() {
   [ -z "$SB_RUN" ] || return 0
   SB_RUN="\${TMPDIR:-/tmp}/sovereign-backup-run.\${SB_LOG##*.}"
   mkdir -m 0700 "$SB_RUN" 2>/dev/null || SB_RUN=$(mktemp -d "\${TMPDIR:-/tmp}/sovereign-backup-run.XXXXXX")
-  at_exit "rm -rf '$SB_RUN'"
+  at_exit_run rm -rf -- "$SB_RUN"
 }
 
 # "20260101T030000Z" -> seconds since the epoch; returns 1 for anything else, such as 20261340T250000Z (date refuses
@@ -1944,7 +1947,7 @@ if ! err=$({ mkdir -p "$DUMP_DIR" && rm -rf "$DUMP_DIR"/.partial-* && mkdir -m 0
   out_of_space "$err" || die "cannot create $work: \${err:-no output}"
   give_up_local "creating $work" "$err"
 fi
-at_exit "rm -rf '$work'"
+at_exit_run rm -rf -- "$work"
 run_dir
 meta="$SB_RUN/files"
 mkdir "$meta"
@@ -2662,7 +2665,7 @@ if [ -z "\${SB_DRILL_OF:-}" ] && [ "$copies" != "$DRILL_SOURCE" ]; then
     copy="$t ($label)"
     step "drilling the copy $copy"
     result="$SB_LOG.$t.result"
-    at_exit "rm -f '$result'"
+    at_exit_run rm -f -- "$result"
     rc=0
     # The copy's lines go to the journal and to this run's log (a failure ping shows its last ones).
     # The tee outlives a stop (SIGTERM to every process of the service): the copy's run still writes
@@ -2702,7 +2705,7 @@ heartbeat_start
 
 mkdir -p "$DRILL_WORK"
 scratch=$(mktemp -d "$DRILL_WORK/drill.XXXXXX")
-at_exit "rm -rf '$scratch'"
+at_exit_run rm -rf -- "$scratch"
 # The repository's restic locks, exclusive ones too (restic_locks), before anything is read. The drill reads without a
 # lock (the source's account may be read-only) and removes none (restic unlock would write into production's repository,
 # and on a read-only account never succeeds). Beside another machine's check or key change the drill reads what is there;
@@ -3298,6 +3301,10 @@ cannot_write() {
   die "cannot write in $1 ($2): the restored files are written there first, beside what it holds. $unchanged. Fix: make $1 writable (a volume mounted read-only after errors: see dmesg, then mount -o remount,rw), then run backup-restore-files again"
 }
 
+# unstage <stage>: removes a restore's staging directory at exit, unless its files were being moved into place: then they
+# are what is left of the path.
+unstage() { [ "$placing" = 1 ] || rm -rf -- "$1"; }
+
 restored='' done_paths=''
 for p in $paths; do
   id=\${snap_of[$p]}
@@ -3321,8 +3328,7 @@ for p in $paths; do
   step "restoring $p from snapshot \${id:0:8} on $t"
   stage=$(mktemp -d "$p/.sovereign-restore.XXXXXX" 2>&1) || cannot_write "$p" "$stage"
   placing=0
-  # Removed at exit unless the restored files were being moved into place: then they are what is left of the path.
-  at_exit "[ \\"\\$placing\\" = 1 ] || rm -rf '$stage'"
+  at_exit_run unstage "$stage"
   log "restoring $p from snapshot \${id:0:8} (\${time_of[$p]} UTC) on $t into $stage"
   run restic_on "$t" restore "$id" --target "$stage" --include "$p" --verify \\
     || die "restic restore of $p from snapshot \${id:0:8} on $t failed ($(step_cause 3)); $p is as it was$already"
@@ -3430,7 +3436,7 @@ case $SB_ETC in /*) ;; *) die "the configuration directory $SB_ETC is not an abs
 PREVIOUS=\${SOVEREIGN_PREVIOUS_ROOT%/}
 
 keys=$(mktemp "\${TMPDIR:-/tmp}/sovereign-backup-keys.XXXXXX")
-at_exit "rm -f '$keys'"
+at_exit_run rm -f -- "$keys"
 failures='' rotated='' unchanged=''
 
 # step_failed <target> <step> <reason>: records a target's failure; returns 1.
