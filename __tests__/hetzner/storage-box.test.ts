@@ -109,7 +109,7 @@ describe('StorageBox', () => {
   test('refuses a referenced account whose user name is not one, without printing what may be its password', () => {
     for (const username of ['u1 sub2', `u1-sub2'`, '"u1"', 'u1\tsub2', '-u1', '']) {
       expect(() => StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username, location: Location.HEL1 }))
-        .toThrow(/^StorageBoxAccount\.fromAttributes\.username: [^]* is not allowed: a Storage Box user name is letters, digits, "\.", "_" and "-"[^]*Fix: pass the account's user name alone, such as 'u12345-sub2'/);
+        .toThrow(/^StorageBoxAccount\.fromAttributes\.username: [^]* is not allowed: [^]*a Storage Box user name is letters, digits, "\.", "_" and "-", starting with a letter or a digit\. Fix: pass the account's user name alone, such as 'u12345-sub2'/);
     }
     let said = '';
     try {
@@ -117,8 +117,27 @@ describe('StorageBox', () => {
     } catch (e) {
       said = (e as Error).message;
     }
-    expect(said).toMatch(/^StorageBoxAccount\.fromAttributes\.username: 'u1-sub2:<redacted>' is not allowed/);
+    expect(said).toMatch(/^StorageBoxAccount\.fromAttributes\.username: 'u1-sub2<redacted>' is not allowed: character 8 is a colon;/);
     expect(said).not.toContain('Sup3rSecretPw');
+    // Without a colon, and a password pasted alone: only the allowed characters it starts with, then the first other
+    // character described (not printed) with its position.
+    const refusal = (username: string): string => {
+      try {
+        StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username, location: Location.HEL1 });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error(`${username} was accepted`);
+    };
+    const spaced = refusal('u1-sub2 Sup3rSecret');
+    expect(spaced).toMatch(/^StorageBoxAccount\.fromAttributes\.username: 'u1-sub2<redacted>' is not allowed: character 8 is a space; a Storage Box user name is/);
+    expect(spaced).not.toContain('Sup3rSecret');
+    const pasted = refusal('#x9!Kq$Zp2&Lw');
+    expect(pasted).toMatch(/^StorageBoxAccount\.fromAttributes\.username: '<redacted>' is not allowed: character 1 is U\+0023 \(a character outside [^]*\(a user name starts with a letter or a digit\)/);
+    expect(pasted).not.toContain('#x9!Kq$Zp2&Lw');
+    expect(pasted).not.toContain('Kq$Zp2');
+    expect(refusal('-u1')).toMatch(/'<redacted>' is not allowed: character 1 is a hyphen \(a user name starts with a letter or a digit\)/);
+    expect(refusal('')).toMatch(/'' is not allowed: it is empty/);
     // Hetzner's own forms pass.
     for (const username of ['u12345', 'u12345-sub2']) StorageBoxAccount.fromAttributes({ host: 'u1-sub2.your-storagebox.de', username, location: Location.HEL1 });
   });

@@ -127,7 +127,10 @@ export interface StorageBoxSubaccountOptions {
 export interface IStorageBoxAccount {
   /** The SSH host name, such as `u12345-sub1.your-storagebox.de` (a token until apply). */
   readonly host: string;
-  /** The login, such as `u12345-sub1` (a token until apply). */
+  /**
+   * The login, such as `u12345-sub1` (a token until apply): ASCII letters, digits, `.`, `_` and `-`, starting with a
+   * letter or a digit, as Hetzner gives them (ssh refuses or rewrites others).
+   */
   readonly username: string;
   /** Where the box is. */
   readonly location: Location;
@@ -141,7 +144,10 @@ export interface IStorageBoxAccount {
 export interface StorageBoxAccountAttributes {
   /** The SSH host name, such as `u12345-sub2.your-storagebox.de`. */
   readonly host: string;
-  /** The login, such as `u12345-sub2`. */
+  /**
+   * The login, such as `u12345-sub2`: ASCII letters, digits, `.`, `_` and `-`, starting with a letter or a digit (ssh
+   * refuses or rewrites others). Refused otherwise, printing only the allowed characters it starts with.
+   */
   readonly username: string;
   /** Where the box is. */
   readonly location: Location;
@@ -159,6 +165,17 @@ export interface StorageBoxAccountAttributes {
 
 /** A Storage Box account's user name as Hetzner gives them (u12345, u12345-sub2), and no character ssh or restic would split at. */
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A character named without printing it where it may belong to a password: "a space", "a colon", or its code point. */
+function describeCharacter(code: number): string {
+  const named: Record<string, string> = {
+    ' ': 'a space', '\t': 'a tab', '\n': 'a newline', '\r': 'a carriage return', ':': 'a colon', '@': 'an at sign',
+    "'": 'a single quote', '"': 'a double quote', '`': 'a backquote', '\\': 'a backslash', '/': 'a slash', '-': 'a hyphen',
+    '.': 'a dot', '_': 'an underscore', '$': 'a dollar sign', '%': 'a percent sign',
+  };
+  const c = String.fromCodePoint(code);
+  return named[c] ?? `U+${code.toString(16).toUpperCase().padStart(4, '0')} (a character outside letters, digits, ".", "_" and "-")`;
+}
 
 /** Storage Box accounts by reference. */
 export class StorageBoxAccount {
@@ -180,8 +197,15 @@ export class StorageBoxAccount {
     // u12345-sub2. A space, a quote or a login pasted with its password would only fail when the backup job first runs;
     // what follows a ':' or '@' may be the password, so it is not printed.
     if (!Token.isUnresolved(attributes.username) && !USER_NAME.test(attributes.username)) {
-      const shown = attributes.username.replace(/[:@][^]*$/, (rest) => `${rest[0]}<redacted>`);
-      fail('StorageBoxAccount.fromAttributes', 'username', shown, 'a Storage Box user name is letters, digits, ".", "_" and "-"',
+      // Only the leading run of allowed characters is shown: anything after it may be a password ('u1-sub2 Secret', or a
+      // password pasted alone), so the first disallowed character is described, not printed with the rest.
+      const name = attributes.username;
+      const lead = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*)?/.exec(name)![0];
+      const why = name === ''
+        ? 'it is empty'
+        : `character ${lead.length + 1} is ${describeCharacter(name.codePointAt(lead.length)!)}${lead === '' ? ' (a user name starts with a letter or a digit)' : ''}`;
+      fail('StorageBoxAccount.fromAttributes', 'username', name === '' ? '' : `${lead}<redacted>`,
+        `${why}; a Storage Box user name is letters, digits, ".", "_" and "-", starting with a letter or a digit`,
         "pass the account's user name alone, such as 'u12345-sub2', or the other stack's output");
     }
     return Object.freeze({ ...attributes, readonly: attributes.readonly ?? true });
