@@ -336,7 +336,11 @@ test('tv_to and ssh_options_to refuse a variable named as one of their locals, a
 // expansion) reading it on stdin: both give restic the same arguments. A password login's line sets the askpass
 // helper and its file, as restic_on does.
 test('restic_by_hand quotes each value of its line, which bash runs with each value as one argument; target_identity prints settings as they are', async () => {
-  const user = `u 'x' "y" *`;
+  // The user is of the class ssh_options_to takes; the box's repository path holds the quotes and the glob.
+  const user = 'u12345-sub2';
+  const boxRepo = `r 'x' "y" *`;
+  // A configuration directory (SOVEREIGN_BACKUP_ETC) with a quote and a comma: the ssh options' paths put them in sftp.command.
+  const oddDir = 'a "q", b';
   const repo = 'p "q" $r *';
   const odd = '$HOME `id` \\ a!b';
   const ctl = 'a!b\tc\nd\re "f" $x';
@@ -357,30 +361,30 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
   };
   fs.copyFileSync(path.join(secrets, 's3box.s3.env'), path.join(secrets, 's3ctl.s3.env'));
   const result = await runJob([
-    `box_KIND=sftp box_AUTH=key box_USER=${shellQuote(user)} box_HOST=h.example box_REPO_PATH=r box_PORT=23 box_HOSTKEYS=yes`,
+    `box_KIND=sftp box_AUTH=key box_USER=${user} box_HOST=h.example box_REPO_PATH=${shellQuote(boxRepo)} box_PORT=23 box_HOSTKEYS=yes`,
     `s3box_KIND=s3 s3box_REPO_PATH=${shellQuote(repo)}`,
     'pwbox_KIND=sftp pwbox_AUTH=password pwbox_USER=u1 pwbox_HOST=h.example pwbox_REPO_PATH=r pwbox_PORT=23 pwbox_HOSTKEYS=yes',
     `s3ctl_KIND=s3 s3ctl_REPO_PATH=${shellQuote(`p\t${repo}`)}`,
     `cd '${tmp}'`,
     `{ printf '%s\\n' "$SB_ETC"; restic_by_hand box forget 'a b' '*' ${shellQuote(odd)}; echo; restic_by_hand s3box forget 0123abcd ${shellQuote(odd)}; echo; `
       + `target_identity box; target_identity s3box; printf '%s\\n' "$SB_LIB"; restic_by_hand pwbox forget ${shellQuote(ctl)}; echo; `
-      + `restic_by_hand s3ctl forget ${shellQuote(ctl)}; echo; } >'${tmp}/printed'`,
+      + `restic_by_hand s3ctl forget ${shellQuote(ctl)}; echo; (SB_ETC=${shellQuote(`${tmp}/etc/${oddDir}`)}; restic_by_hand box forget x); echo; } >'${tmp}/printed'`,
     'ok done',
     '',
   ].join('\n'));
   expect(result.code).toBe(0);
-  const [etc, sftp, s3, sftpIdentity, s3Identity, lib, sftpCtl, s3Ctl, after] = fs.readFileSync(path.join(tmp, 'printed'), 'utf8').split('\n');
+  const [etc, sftp, s3, sftpIdentity, s3Identity, lib, sftpCtl, s3Ctl, sftpCsv, after] = fs.readFileSync(path.join(tmp, 'printed'), 'utf8').split('\n');
   // One line each: no control character is printed raw.
   expect(after).toBe('');
   expect(etc).toBe(path.join(tmp, 'etc'));
   const byHand = "as root, in sudo -i or sudo bash -c '…': ";
-  // A line with a single quote (the user u 'x', a control character's $'…' form) cannot go inside sudo bash -c '…'.
+  // A line with a single quote (the box's repository r 'x', a control character's $'…' form) cannot go inside sudo bash -c '…'.
   const rootShell = 'as root, in sudo -i: ';
   // ssh's options, one argument each: a value ssh would split (the user) escaped for ssh's own parser (ssh_value_to).
   const sshWords = (sshUser: string, t: string, login: string[]): string[] => ['ssh', '-F', '/dev/null', '-o', 'Port=23', '-o', `User=${sshUser}`,
     '-o', `HostKeyAlias=sovereign-${t}`, '-o', `UserKnownHostsFile=${etc}/ssh/known_hosts.${t}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=20',
     '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4', '-o', 'LogLevel=ERROR', ...login, 'h.example', '-s', 'sftp'];
-  const boxWords = sshWords("u\\ \\'x\\'\\ \\\"y\\\"\\ *", 'box',
+  const boxWords = sshWords(user, 'box',
     ['-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'PreferredAuthentications=publickey', '-o', `IdentityFile=${etc}/ssh/id_ed25519`]);
   const pwboxWords = sshWords('u1', 'pwbox', ['-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1']);
   // The real restic (Debian's 0.14) given a line's -o: the words it starts ssh with, read by an ssh stand-in. restic reads
@@ -398,20 +402,21 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
   // Quoted as an operator reads it: between double quotes with \ " $ ` escaped and ! outside them, the rest as it is.
   const oddQuoted = '"\\$HOME \\`id\\` \\\\ a"\\!"b"';
   expect(sftp.startsWith(`${rootShell}RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/box.restic.b64" restic -o `)).toBe(true);
-  expect(sftp.endsWith(` -r "sftp:u 'x' \\"y\\" *@h.example:r" --no-cache forget "a b" "*" ${oddQuoted}`)).toBe(true);
+  expect(sftp.endsWith(` -r "sftp:${user}@h.example:r 'x' \\"y\\" *" --no-cache forget "a b" "*" ${oddQuoted}`)).toBe(true);
   expect(s3).toBe(`${byHand}(. ${etc}/secrets/s3box.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/p \\"q\\" \\$r *" `
     + 'AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") '
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3box.restic.b64" restic --no-cache forget 0123abcd ${oddQuoted})`);
-  expect(sftpIdentity).toBe(`sftp ${user}@h.example:23/r key ${keys.box}`);
+  expect(sftpIdentity).toBe(`sftp ${user}@h.example:23/${boxRepo} key ${keys.box}`);
   expect(s3Identity).toBe(`s3 ${keys.env} ${repo} key ${keys.s3box}`);
   const ctlQuoted = `$'a!b\\tc\\nd\\re "f" $x'`;
   expect(sftpCtl.startsWith(`${rootShell}SSH_ASKPASS=${lib}/askpass SSH_ASKPASS_REQUIRE=force SB_ASKPASS_FILE=${etc}/secrets/pwbox.password.b64 `
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/pwbox.restic.b64" restic -o `)).toBe(true);
   expect(sftpCtl.endsWith(` -r sftp:u1@h.example:r --no-cache forget ${ctlQuoted}`)).toBe(true);
   // A setting that -o's CSV leaves as it is keeps sftp.command= outside the shell's quotes, as an operator writes it; one
-  // with a quote (the box's user) is given whole, in the CSV form.
+  // with a quote (a configuration directory's) is given whole, in the CSV form.
   expect(sftpCtl).toContain(' restic -o sftp.command="ssh -F /dev/null -o Port=23 -o User=u1 ');
-  expect(sftp).toContain(' restic -o "\\"sftp.command=ssh -F /dev/null ');
+  expect(sftp).toContain(' restic -o sftp.command="ssh -F /dev/null -o Port=23 -o User=u12345-sub2 ');
+  expect(sftpCsv).toContain(' restic -o "\\"sftp.command=ssh -F /dev/null ');
   expect(s3Ctl).toBe(`${rootShell}(. ${etc}/secrets/s3ctl.s3.env || exit 1; d() { printf %s "$1" | base64 -d; }; RESTIC_REPOSITORY="s3:$(d "$ENDPOINT_B64")/$(d "$BUCKET_B64")/"$'p\\tp "q" $r *' `
     + 'AWS_ACCESS_KEY_ID=$(d "$ACCESS_KEY_ID_B64") AWS_SECRET_ACCESS_KEY=$(d "$SECRET_ACCESS_KEY_B64") '
     + `RESTIC_PASSWORD_COMMAND="base64 -d ${etc}/secrets/s3ctl.restic.b64" restic --no-cache forget ${ctlQuoted})`);
@@ -450,9 +455,14 @@ test('restic_by_hand quotes each value of its line, which bash runs with each va
   const asRestic = (argv: string[]): Array<string | string[]> => argv.map((a, i) => (argv[i - 1] === '-o' ? resticStarts(a) : a));
   const runs: Array<[string, Array<string | string[]>]> = [
     [sftp, [`PW=base64 -d ${etc}/secrets/box.restic.b64`, 'REPO=', 'KEYS=/', 'ASKPASS=||',
-      '-o', boxWords, '-r', `sftp:${user}@h.example:r`, '--no-cache', 'forget', 'a b', '*', odd]],
+      '-o', boxWords, '-r', `sftp:${user}@h.example:${boxRepo}`, '--no-cache', 'forget', 'a b', '*', odd]],
     [s3, [`PW=base64 -d ${etc}/secrets/s3box.restic.b64`, `REPO=s3:https://s3.example/bucket/${repo}`, 'KEYS=AKID/secret key', 'ASKPASS=||',
       '--no-cache', 'forget', '0123abcd', odd]],
+    // RESTIC_PASSWORD_COMMAND in the form restic splits back (restic_command_to): the path between single quotes.
+    [sftpCsv, [`PW=base64 -d '${etc}/${oddDir}/secrets/box.restic.b64'`, 'REPO=', 'KEYS=/', 'ASKPASS=||', '-o',
+      sshWords(user, 'box', ['-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'PreferredAuthentications=publickey', '-o', `IdentityFile=${etc}/a\\ \\"q\\",\\ b/ssh/id_ed25519`])
+        .map((w) => w.replace(`UserKnownHostsFile=${etc}/`, `UserKnownHostsFile=${etc}/a\\ \\"q\\",\\ b/`)),
+      '-r', `sftp:${user}@h.example:${boxRepo}`, '--no-cache', 'forget', 'x']],
     [sftpCtl, [`PW=base64 -d ${etc}/secrets/pwbox.restic.b64`, 'REPO=', 'KEYS=/', `ASKPASS=${lib}/askpass|force|${etc}/secrets/pwbox.password.b64`,
       '-o', pwboxWords, '-r', 'sftp:u1@h.example:r', '--no-cache', 'forget', ctl]],
     [s3Ctl, [`PW=base64 -d ${etc}/secrets/s3ctl.restic.b64`, `REPO=s3:https://s3.example/bucket/p\t${repo}`, 'KEYS=AKID/secret key', 'ASKPASS=||',
@@ -482,16 +492,20 @@ test('restic_on refuses a setting restic or ssh cannot be given whole, naming it
     'rc restic_on box snapshots',
     "box_HOST=h.example box_USER=$'u\\t1'",
     'rc restic_on box snapshots',
+    // Users OpenSSH 9.2 refuses unnamed (a ;, a leading -, a trailing space) or 10.0 expands (% and ${}).
+    "for box_USER in 'u1;x' -u1 'u1 ' u1%h 'u1${HOME}'; do rc restic_on box snapshots; done",
     `box_USER=u1 SB_ETC='${tmp}/etc/\${HOME}'`,
     'rc restic_on box snapshots',
     'ok done',
     '',
   ].join('\n'));
   if (result.code !== 0) throw new Error(result.stderr);
-  expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8')).toBe('1\n1\n1\n');
+  expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8')).toBe('1\n'.repeat(8));
   expect(fs.existsSync(path.join(tmp, 'restic.ran'))).toBe(false);
   expect(result.stderr).toContain(`restic cannot be given the word h\\"\\'x in a command it splits itself (sftp.command, --password-command): `
     + 'it is empty, ends in a backslash, or holds both quotes. Fix: choose a value without them');
-  expect(result.stderr).toContain("ssh_options_to: ssh cannot be given $'u\\t1': it holds a control character");
+  const userRefusal = (shown: string) => `restic_on: the SSH user of target box is ${shown}: ssh refuses or rewrites a user outside letters, digits, . _ - `
+    + '(starting with a letter or digit). Fix: set box_USER in backup.conf to the account name as the Storage Box gives it (u123456 or u123456-sub1)\n';
+  for (const shown of ["$'u\\t1'", 'u1\\;x', '-u1', 'u1\\ ', 'u1%h', 'u1\\$\\{HOME\\}']) expect(result.stderr).toContain(userRefusal(shown));
   expect(result.stderr).toMatch(/ssh_options_to: ssh cannot be given \S*\/etc\/\\\$\\\{HOME\\\}\/ssh\/known_hosts\.box: .*in a path, \$\{, which ssh expands\. Fix: /);
 });

@@ -634,6 +634,12 @@ ssh_options_to() {
   local __t=$2 __port __user __keys __auth __known __key
   tv_to __port "$__t" PORT; tv_to __user "$__t" USER; tv_to __keys "$__t" HOSTKEYS; tv_to __auth "$__t" AUTH
   [ -z "\${3:-}" ] || __auth=$3
+  # OpenSSH 9.2 refuses a user holding any of '"\`;&<>|(){}\\ or a space at its end or - at its start, without naming
+  # the target; 10.0 expands % and \${} in User. So the class StorageBoxAccount takes, refused here by name (returns 2).
+  if [[ ! $__user =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
+    printf '%s: the SSH user of target %s is %q: ssh refuses or rewrites a user outside letters, digits, . _ - (starting with a letter or digit). Fix: set %s_USER in backup.conf to the account name as the Storage Box gives it (u123456 or u123456-sub1)\\n' "\${FUNCNAME[1]}" "$__t" "$__user" "$__t" >&2
+    return 2
+  fi
   ssh_value_to __user "$__user" || return
   ssh_value_to __known "$SB_ETC/ssh/known_hosts.$__t" path || return
   __r=(-F /dev/null -o "Port=$__port" -o "User=$__user" -o "HostKeyAlias=sovereign-$__t" -o "UserKnownHostsFile=$__known"
