@@ -249,6 +249,23 @@ describeAsRoot('backup-rotate-keys with real restic over SFTP', () => {
     expect(repositoryState('rotate')).toEqual(state);
   });
 
+  test('a configuration directory (and so the previous password\'s path) with a double quote, spaces and a %: rotated as any other', async () => {
+    repository('rotate-quoted', A);
+    // The configuration directory and the rollout's keep are both named with it: the previous password's file is
+    // <keep>/<configuration directory>/secrets/storagebox.restic.b64, given to restic in --password-command.
+    const machine = rollout('with a "quote" and 100%d', [{ repo: 'rotate-quoted', current: B, previous: A }]);
+    expect(machine.etc).toContain('"');
+
+    const result = await run(machine);
+    expectSuccess(result);
+    expect(result.stderr).toMatch(/storagebox: adding the new password as a key/);
+    expect(result.stderr).toMatch(/storagebox: restic key rotated: the new password opens the repository \(key \w{8}, 1 key\(s\) in all\), the previous one no longer does/);
+    expect(cheapenRepositoryKeys(path.join(sftp.home, 'rotate-quoted'), B)).toBe(1);
+    expect(opens('rotate-quoted', B)).toBe(true);
+    expect(opens('rotate-quoted', A)).toBe(false);
+    expect(keys('rotate-quoted', B)).toEqual([expect.objectContaining({ current: true })]);
+  });
+
   test('finishes a rotation that stopped after adding the new key: the old key goes', async () => {
     repository('half', A);
     // The run that stopped: it added B as a key with A, then ended before removing A's key. (Added as

@@ -3462,9 +3462,11 @@ usable_password() {
 # Returns 0 when the password opens the repository, 2 when restic says it is wrong, 1 on any
 # other error (restic's last lines in $restic_error).
 open_with() {
-  local rc=0
-  # restic_on passes the target's current password; a later --password-command wins.
-  restic_error=$(restic_on "$1" --password-command "base64 -d \\"$2\\"" --no-lock key list --json 2>&1 >"$keys") || rc=$?
+  local rc=0 command
+  # restic_on passes the target's current password; a later --password-command wins. The file's path in the form
+  # restic splits back (restic_command_to); a path with none is refused, said (restic_word_to names it).
+  restic_command_to command base64 -d "$2" 2>>"$SB_LOG" || { restic_error="restic cannot be given the path $2 in --password-command (it holds both kinds of quote bare, or ends in a backslash); see the log"; return 1; }
+  restic_error=$(restic_on "$1" --password-command "$command" --no-lock key list --json 2>&1 >"$keys") || rc=$?
   if [ -n "$restic_error" ]; then printf '%s\\n' "$restic_error" >>"$SB_LOG"; fi
   [ "$rc" = 0 ] && return 0
   [[ $restic_error == *"wrong password or no key found"* ]] && return 2
@@ -3501,10 +3503,13 @@ prepared=''
 # prepare <target>: phase 1. The new password becomes a key of the repository (added with the previous
 # password), checked; records new_key/old_key[target] for finish. Removes nothing.
 prepare() {
-  local t=$1 new old new_id old_id
+  local t=$1 new old new_id old_id old_command
   new="$SB_ETC/secrets/$t.restic.b64"
   old="$PREVIOUS$new"
-  [[ $old$new != *[\\"\\\\]* ]] || { step_failed "$t" "reading the passwords" "the path $old or $new holds a quote or a backslash"; return; }
+  # The previous password's file as --password-command, in the form restic splits back (restic_command_to, as restic_on
+  # gives the current one): a quote in the path is kept.
+  restic_command_to old_command base64 -d "$old" 2>>"$SB_LOG" \\
+    || { step_failed "$t" "reading the previous password" "restic cannot be given the path $old in --password-command: it holds both kinds of quote bare, or ends in a backslash. Fix: set SOVEREIGN_PREVIOUS_ROOT and SOVEREIGN_BACKUP_ETC to paths without them"; return; }
   usable_password "$new" || { step_failed "$t" "reading the new password" "$new is missing, unreadable, not base64 or empty"; return; }
   usable_password "$old" || { step_failed "$t" "reading the previous password" "$old is unreadable, not base64 or empty"; return; }
 
@@ -3513,7 +3518,7 @@ prepare() {
   # or not: a check, a prune or a key change killed mid-run failed every rotation (the deploy rolled back) until a check
   # removed it. The stale locks go first, with the previous password, or with the new one (a rotation that stopped had
   # added it).
-  unlock_stale "$t" --password-command "base64 -d \\"$old\\"" || unlock_stale "$t" \\
+  unlock_stale "$t" --password-command "$old_command" || unlock_stale "$t" \\
     || log "$t: restic unlock failed with both passwords: a stale exclusive lock, if any, fails the steps below, which name it"
   probe "$t" "$new" "opening the repository with the new password" || return
   new_id=$key_id
@@ -3535,7 +3540,7 @@ prepare() {
 
   if [ -z "$new_id" ]; then
     log "$t: adding the new password as a key, with the previous password (key $old_id)"
-    run restic_on "$t" --password-command "base64 -d \\"$old\\"" key add --new-password-file <(base64 -d "$new") \\
+    run restic_on "$t" --password-command "$old_command" key add --new-password-file <(base64 -d "$new") \\
       || { step_failed "$t" "adding the new password as a key (restic key add)" "$(step_cause 3) (the repository still opens with the previous password only)"; return; }
     probe "$t" "$new" "verifying the new key" || return
     new_id=$key_id
