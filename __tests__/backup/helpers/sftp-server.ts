@@ -30,20 +30,8 @@ export class SftpServer {
     const extra = [`ForceCommand internal-sftp -d ${home}`, 'Subsystem sftp internal-sftp', 'PermitTTY no'];
     const login = options.passwordLogin;
     if (login) {
-      if (spawnSync('id', ['-u', login.user]).status !== 0) {
-        // Exit 9: another worker made it between the two (it recorded it).
-        let made = true;
-        withAccountsLock(() => {
-          try {
-            execFileSync('useradd', ['-M', '-d', login.home, '-s', '/usr/sbin/nologin', login.user], { stdio: 'pipe' });
-          } catch (e) {
-            if ((e as { status?: number }).status !== 9) throw e;
-            made = false;
-          }
-        });
-        if (made) recordAccountMade(login.user);
-      }
-      withAccountsLock(() => execFileSync('chpasswd', { input: `${login.user}:${login.password}\n`, stdio: ['pipe', 'pipe', 'pipe'] }));
+      // No shell: internal-sftp needs none.
+      ensureAccount(login, '/usr/sbin/nologin');
       fs.mkdirSync(login.home, { recursive: true });
       execFileSync('chown', ['-R', `${login.user}:`, login.home]);
       extra.push(`AllowUsers ${login.user}`, `Match User ${login.user}`, '  PasswordAuthentication yes', '  PubkeyAuthentication no',
