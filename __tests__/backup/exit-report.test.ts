@@ -509,3 +509,23 @@ test('restic_on refuses a setting restic or ssh cannot be given whole, naming it
   for (const shown of ["$'u\\t1'", 'u1\\;x', '-u1', 'u1\\ ', 'u1%h', 'u1\\$\\{HOME\\}']) expect(result.stderr).toContain(userRefusal(shown));
   expect(result.stderr).toMatch(/ssh_options_to: ssh cannot be given \S*\/etc\/\\\$\\\{HOME\\\}\/ssh\/known_hosts\.box: .*in a path, \$\{, which ssh expands\. Fix: /);
 });
+
+// at_exit_run keeps a clean-up's words as words (each %q-quoted) for the exit trap's eval: a path holding a ', a $(…), a
+// newline or a glob is removed as it is, and nothing in it runs. Code pasted with the path inside '…' broke on the quote.
+test('at_exit_run removes paths with quotes, a $(…), a newline and a glob at exit, running nothing in them', async () => {
+  // The $(…) makes the marker in TMPDIR (the job's is tmp), with no / (a file name holds none).
+  const marker = path.join(tmp, 'at-exit-ran');
+  const names = [`it's`, `x'$(cd "$TMPDIR"; touch at-exit-ran)'y`, 'a\nb', '*'];
+  const dirs = names.map((n) => path.join(tmp, 'cleanups', n));
+  for (const d of dirs) fs.mkdirSync(d, { recursive: true });
+  // A sibling a glob in the last word would reach, were it expanded.
+  fs.mkdirSync(path.join(tmp, 'cleanups', 'kept'));
+  const result = await runJob([
+    `for d in ${dirs.map((d) => `'${d.replace(/'/g, "'\\''")}'`).join(' ')}; do at_exit_run rm -rf -- "$d"; done`,
+    'ok done',
+    '',
+  ].join('\n'));
+  if (result.code !== 0) throw new Error(result.stderr);
+  expect(fs.existsSync(marker)).toBe(false);
+  expect(fs.readdirSync(path.join(tmp, 'cleanups'))).toEqual(['kept']);
+});
