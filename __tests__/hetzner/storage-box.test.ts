@@ -136,6 +136,10 @@ describe('StorageBox', () => {
     expect(pasted).toMatch(/^StorageBoxAccount\.fromAttributes\.username: '<redacted>' is not allowed: character 1 is U\+0023 \(a character outside [^]*\(a user name starts with a letter or a digit\)/);
     expect(pasted).not.toContain('#x9!Kq$Zp2&Lw');
     expect(pasted).not.toContain('Kq$Zp2');
+    // A password pasted alone that begins with letters and digits: that beginning is not a user name, so none of it shows.
+    const lettered = refusal('Sup3rSecret$x9');
+    expect(lettered).toMatch(/^StorageBoxAccount\.fromAttributes\.username: '<redacted>' is not allowed: character 12 is /);
+    expect(lettered).not.toContain('Sup3r');
     expect(refusal('-u1')).toMatch(/'<redacted>' is not allowed: character 1 is a hyphen \(a user name starts with a letter or a digit\)/);
     expect(refusal('')).toMatch(/'' is not allowed: it is empty/);
     // Hetzner's own forms pass.

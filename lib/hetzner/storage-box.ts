@@ -197,14 +197,16 @@ export class StorageBoxAccount {
     // u12345-sub2. A space, a quote or a login pasted with its password would only fail when the backup job first runs;
     // what follows a ':' or '@' may be the password, so it is not printed.
     if (!Token.isUnresolved(attributes.username) && !USER_NAME.test(attributes.username)) {
-      // Only the leading run of allowed characters is shown: anything after it may be a password ('u1-sub2 Secret', or a
-      // password pasted alone), so the first disallowed character is described, not printed with the rest.
+      // Anything after the leading run of allowed characters may be a password ('u1-sub2 Secret'), so the first
+      // disallowed character is described, not printed with the rest; the run itself is shown only when it has the
+      // shape of Hetzner's user names, since a password pasted alone ('Sup3r$ecret') begins with such a run too.
       const name = attributes.username;
       const lead = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*)?/.exec(name)![0];
+      const shown = /^u[0-9]+(?:-sub[0-9]+)?$/.test(lead) ? lead : '';
       const why = name === ''
         ? 'it is empty'
         : `character ${lead.length + 1} is ${describeCharacter(name.codePointAt(lead.length)!)}${lead === '' ? ' (a user name starts with a letter or a digit)' : ''}`;
-      fail('StorageBoxAccount.fromAttributes', 'username', name === '' ? '' : `${lead}<redacted>`,
+      fail('StorageBoxAccount.fromAttributes', 'username', name === '' ? '' : `${shown}<redacted>`,
         `${why}; a Storage Box user name is letters, digits, ".", "_" and "-", starting with a letter or a digit`,
         "pass the account's user name alone, such as 'u12345-sub2', or the other stack's output");
     }
