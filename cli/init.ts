@@ -42,7 +42,9 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       Scaffolds a team's IaC repository in DIR (default: the current directory, which must be empty): a
       Phase 1 product in product.ts, which main.ts turns into stacks, tests (snapshot, Terraform validate
       and plan through the stand-in, production refuses destroy), .env.example with every variable the
-      stacks need, and CI for GitHub Actions and GitLab. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
+      stacks need, and CI for GitHub Actions and GitLab. --location is production's (and staging's); test runs in
+      another EU location (nbg1 for fsn1, fsn1 for nbg1 and hel1), so each environment's uptime check probes the
+      other from outside its location. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
       In a terminal, where public and pseudonymized data may go is typed (Enter alone asks again); left out
       elsewhere, --public is mistral and --pseudonymized none. In a terminal, an Enter alone within ${ENTER_AFTER_PASTE} of an
       answer (the one after a paste) is asked again; the next Enter takes the default: a script driving init
@@ -129,6 +131,15 @@ interface InitAnswers {
   readonly publicTo: string[];
   readonly pseudonymizedTo: string[];
   readonly budget: number;
+}
+
+/**
+ * Test's location: the first EU location (Location.eu()'s order) other than production's, so fsn1 → nbg1, nbg1 and
+ * hel1 → fsn1. In one location, test and production probe each other from inside the location they check, and the
+ * first synth of a fresh scaffold would warn Monitoring-ProbeInTargetLocation twice about init's own default.
+ */
+export function testLocationFor(production: string): string {
+  return Location.eu().find((l) => l.name !== production)!.name;
 }
 
 const PROCESSORS: Record<string, { factory: string; make: () => Processor }> = {
@@ -457,7 +468,7 @@ async function complete(flags: Record<string, string>, dirName: string, io: CliI
     // Phase 1 is about €30 a month (`npm run cost`): €40 keeps a new repository's first synth under Cost-NearBudget's 80%.
     const budget = decimalNumber(await ask('budget', 'Monthly budget in EUR, excluding VAT', '40'));
     // In a terminal too: an answer taken from a default (an Enter typed ahead, the input ended) shows here.
-    io.out(`init: ${name} in ${location}, public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
+    io.out(`init: ${name} in ${location} (test in ${testLocationFor(location)}), public data to ${publicTo.join(', ') || 'nobody'}, pseudonymized to ${pseudonymizedTo.join(', ') || 'nobody'}, budget €${budget}.`);
     return { name, domain, location, adminKey, productionAdminKey, adminCidrs, publicTo, pseudonymizedTo, budget };
   } finally {
     rl?.close();
@@ -570,6 +581,7 @@ function productOf(a: InitAnswers): Product {
     name: a.name,
     phase: Phase.ONE,
     location: Location.of(a.location),
+    locations: { test: Location.of(testLocationFor(a.location)) },
     admin: { sshPublicKeys: { admin: a.adminKey }, environmentSshPublicKeys: { production: { admin: a.productionAdminKey } }, cidrs: a.adminCidrs },
     stateBucket: `${a.name}-tfstate`,
     stateBuckets: { production: `${a.name}-production-tfstate` },
@@ -710,6 +722,7 @@ ${processors.map((p) => `  const ${p} = ${PROCESSORS[p].factory};`).join('\n')}
     name: '${a.name}',
     phase: Phase.ONE,
     location: Location.of('${a.location}'),
+    locations: { test: Location.of('${testLocationFor(a.location)}') },  // test elsewhere: each environment's uptime check probes the other from outside its location
     admin: {
       sshPublicKeys: { admin: ${literal(a.adminKey)} }, cidrs: [${a.adminCidrs.map(literal).join(', ')}],  // test's key: test's ADMIN_SSH_KEY
       environmentSshPublicKeys: { production: { admin: ${literal(a.productionAdminKey)} } },  // production's (and staging's) own: production's ADMIN_SSH_KEY
@@ -1223,8 +1236,10 @@ ${whereSynthWarns(cdk, { app: 'node dist/main.js', backticks: true })}:
   \`ErrorMonitoringEndpoint\`). The stacks then read \`TF_VAR_${ERROR_MONITORING_DSN_VARIABLE}\`: add it as above.
 - \`Cost-NearBudget\`: the estimate (\`npm run cost\`) is 80% or more of the monthly budget (€${a.budget}). Raise
   \`Budget.monthly(Money.euros(…))\` in \`product.ts\` if that is the plan, or keep it as the early warning it is.
-- \`Monitoring-ProbeInTargetLocation\` (twice): test and production run in one location and probe each other, so an
-  outage of ${a.location} silences both probes (the dead-man's switch still notices). Fix: \`locations: { test: Location.${a.location === 'nbg1' ? 'FSN1' : 'NBG1'} }\` on the Product, or an external uptime check.
+- \`Monitoring-ProbeInTargetLocation\` (twice): only when test and production run in one location, such as after
+  removing \`locations: { test: Location.of('${testLocationFor(a.location)}') }\` from \`product.ts\` (init puts test there, production in
+  ${a.location}). They probe each other, so an outage of that location silences both probes (the dead-man's switch still
+  notices). Fix: put test back in another location, or add an external uptime check.
 - \`Environment-StagingLongLived\`: only when STAGING_EXPIRES_AT is more than 15 days ahead (such as the far date the
   tests use to keep their snapshots stable): staging kept up that long is permanent staging, which Phase 1 postpones.
   The release path sets an expiry at most 15 days ahead, and then it does not appear.

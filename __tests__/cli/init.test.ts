@@ -10,6 +10,7 @@ import { ENTER_AFTER_PASTE_MS, INIT_USAGE, initCommand, nodeNoteFor, STAND_IN_DE
 import { releasePlan, shellLine } from '../../lib/environments/release-plan';
 import { packedLibrary } from '../setup/packed-library';
 import * as YAML from 'yaml';
+import * as ts from 'typescript';
 import { cli } from './cli';
 import { javascriptEntry } from '../../testing/harness/transpile-cache';
 import { shellWord } from '../../cli/shell-word';
@@ -298,7 +299,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(lines.filter((l) => l.startsWith('  ') || l.startsWith('init: '))).toEqual([
       '  The input ended: none, the default.',
       '  The input ended: 40, the default.',
-      'init: acme in nbg1, public data to nobody, pseudonymized to nobody, budget €40.',
+      'init: acme in nbg1 (test in fsn1), public data to nobody, pseudonymized to nobody, budget €40.',
     ]);
     expect(fs.readFileSync(path.join(dir, 'product.ts'), 'utf8')).not.toContain('DataClass.PUBLIC');
   });
@@ -394,7 +395,7 @@ describe('cdktf-sovereign-hetzner init', () => {
       // A failure leaves init waiting for a line: script(1) outlives a SIGTERM, and its pty's end takes init with it.
       if (!ended) child.kill('SIGKILL');
     }
-    expect(screen).toContain('init: acme in nbg1, public data to nobody, pseudonymized to nobody, budget €35.');
+    expect(screen).toContain('init: acme in nbg1 (test in fsn1), public data to nobody, pseudonymized to nobody, budget €35.');
     const product = fs.readFileSync(path.join(dir, 'product.ts'), 'utf8');
     expect(product).not.toContain('DataClass.PUBLIC');
     expect(product).toContain("UptimeCheck.http(Environment.PRODUCTION, 'https://acme.io/health')");
@@ -416,7 +417,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(lines.filter((l) => l.startsWith('  '))).toEqual([
       '  That Enter came right after the answer before it (a paste sends its line break itself), so it answers nothing. Fix: press Enter again for the default (fsn1), or type the answer.',
     ]);
-    expect(lines).toContain('init: acme in fsn1, public data to nobody, pseudonymized to nobody, budget €40.');
+    expect(lines).toContain('init: acme in fsn1 (test in nbg1), public data to nobody, pseudonymized to nobody, budget €40.');
   });
 
   // Review (init, seventh pass): the Enter pressed again as the refusal says, within the same second of the answer,
@@ -435,7 +436,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(lines.filter((l) => l.startsWith('  '))).toEqual([
       '  That Enter came right after the answer before it (a paste sends its line break itself), so it answers nothing. Fix: press Enter again for the default (fsn1), or type the answer.',
     ]);
-    expect(lines).toContain('init: acme in fsn1, public data to nobody, pseudonymized to nobody, budget €40.');
+    expect(lines).toContain('init: acme in fsn1 (test in nbg1), public data to nobody, pseudonymized to nobody, budget €40.');
   });
 
   // The review's case: a paste of one line ending in one line break arrives as a typed line does, so the Enter sent
@@ -461,7 +462,7 @@ describe('cdktf-sovereign-hetzner init', () => {
       'Processors that may receive pseudonymized data (none):', needs('pseudonymized'),
       'Processors that may receive pseudonymized data (none):',
     ]);
-    expect(lines).toContain('init: acme in nbg1, public data to nobody, pseudonymized to mistral, jina, budget €40.');
+    expect(lines).toContain('init: acme in nbg1 (test in fsn1), public data to nobody, pseudonymized to mistral, jina, budget €40.');
     // Ctrl-D at them still takes their defaults, each said.
     const ended = terminal();
     const printed: string[] = [];
@@ -471,7 +472,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(await stopped).toBe(0);
     expect(printed.filter((l) => l.startsWith('  ') || l.startsWith('init: '))).toEqual([
       '  The input ended: mistral, the default.', '  The input ended: none, the default.',
-      'init: acme in nbg1, public data to mistral, pseudonymized to nobody, budget €40.',
+      'init: acme in nbg1 (test in fsn1), public data to mistral, pseudonymized to nobody, budget €40.',
     ]);
   });
 
@@ -509,7 +510,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     expect(await done).toBe(0);
     // The blank line answered nothing: no question was asked again.
     expect(lines.filter((l) => l.startsWith('  '))).toEqual([]);
-    expect(lines).toContain('init: acme in nbg1, public data to nobody, pseudonymized to nobody, budget €40.');
+    expect(lines).toContain('init: acme in nbg1 (test in fsn1), public data to nobody, pseudonymized to nobody, budget €40.');
   });
 
   test('in a terminal, an Enter a second or more after a paste takes the default, as one after typing does', async () => {
@@ -522,7 +523,7 @@ describe('cdktf-sovereign-hetzner init', () => {
     await type(['acme.eu\n', '']);
     expect(await done).toBe(0);
     expect(lines.filter((l) => l.startsWith('  '))).toEqual([]);
-    expect(lines).toContain('init: acme in fsn1, public data to nobody, pseudonymized to nobody, budget €40.');
+    expect(lines).toContain('init: acme in fsn1 (test in nbg1), public data to nobody, pseudonymized to nobody, budget €40.');
   });
 
   // The usage said "1 s" by hand, while init used a constant declared below it: changed, the help would tell an expect
@@ -540,7 +541,7 @@ describe('cdktf-sovereign-hetzner init', () => {
       await type(['', ''], afterMs);
       expect(await done).toBe(0);
       expect(lines.some((l) => l.includes('That Enter came right after the answer before it'))).toBe(askedAgain);
-      expect(lines).toContain('init: acme in fsn1, public data to nobody, pseudonymized to nobody, budget €40.');
+      expect(lines).toContain('init: acme in fsn1 (test in nbg1), public data to nobody, pseudonymized to nobody, budget €40.');
     }
   });
 
@@ -692,10 +693,39 @@ describe('cdktf-sovereign-hetzner init', () => {
     }
     expect(readme).toContain('errorMonitoring: ErrorMonitoringEndpoint.selfHosted(errors)');
     expect(readme).toContain('monthly budget (€30)');
-    // FLAGS run in nbg1, so the other location is suggested for test.
-    expect(readme).toContain('locations: { test: Location.FSN1 }');
+    // FLAGS run production in nbg1, and init put test in fsn1: the README names what removing that brings back.
+    expect(readme).toContain("removing `locations: { test: Location.of('fsn1') }` from `product.ts` (init puts test there, production in\n  nbg1)");
     expect(readme).toContain('backup.storageBoxHostKeys');
   });
+
+  // A newcomer's walk: init's default put test and production both in fsn1, and the first synth of the fresh scaffold
+  // warned Monitoring-ProbeInTargetLocation twice, about init's own default.
+  test.each([[[], 'fsn1', 'nbg1'], [['--location', 'nbg1'], 'nbg1', 'fsn1'], [['--location', 'hel1'], 'hel1', 'fsn1']])(
+    'init %p runs production in %s and test in %s: the product.ts it writes synthesizes without Monitoring-ProbeInTargetLocation',
+    async (location, production, testLocation) => {
+      const dir = path.join(work, `probe-location-${production}`);
+      const lines: string[] = [];
+      expect(await initCommand([dir, '--name', 'acme', '--domain', 'acme.eu', ...location, '--admin-key', KEY, '--production-admin-key', PRODUCTION_KEY,
+        '--admin-cidrs', '198.51.100.0/24', '--public', 'none', '--pseudonymized', 'none', '--budget', '40'],
+      { env: {}, out: (l) => lines.push(l), err: () => undefined }, new PassThrough())).toBe(0);
+      expect(lines).toContain(`init: acme in ${production} (test in ${testLocation}), public data to nobody, pseudonymized to nobody, budget €40.`);
+      // The product.ts init wrote, compiled and run against this library as the scaffold's main.ts runs it.
+      const source = fs.readFileSync(path.join(dir, 'product.ts'), 'utf8');
+      const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 } }).outputText;
+      const exported: { product?: () => any } = {};
+      new Function('exports', 'require', js)(exported, (id: string) => (id === 'cdktf-sovereign-hetzner' ? require('../../lib') : require(id)));
+      const { ProductStacks } = jest.requireActual('../../stacks');
+      const stacks = new ProductStacks(Testing.app(), exported.product!(), { stagingExpiresAt: '2099-12-31' });
+      const probeWarnings = [stacks.test, stacks.production].flatMap((stack: any) => {
+        Testing.synth(stack, true);
+        return stack.node.findAll().flatMap((c: any) => c.node.metadata).filter((m: any) => m.type === '@cdktf/warn')
+          .map((m: any) => String(m.data)).filter((w: string) => w.startsWith('Monitoring-ProbeInTargetLocation'));
+      });
+      expect(probeWarnings).toEqual([]);
+      const servers = (stack: any) => Object.values(JSON.parse(Testing.synth(stack, true)).resource.hcloud_server) as any[];
+      expect(servers(stacks.production).map((s) => s.location)).toEqual(expect.arrayContaining([production]));
+      expect(servers(stacks.test).every((s) => s.location === testLocation)).toBe(true);
+    });
 
   test('a packed library given as file: is copied into vendor/ and named relatively, so that CI can install it', async () => {
     const packed = path.join(work, 'clone', 'cdktf-sovereign-hetzner-9.9.9.tgz');
@@ -938,6 +968,8 @@ describe('cdktf-sovereign-hetzner init', () => {
       // Each warning the first synth prints is explained in the scaffold's README.
       const warnings = [...new Set([...synth.matchAll(/\b([A-Z][a-z]+-[A-Z][A-Za-z]+): /g)].map((m) => m[1]))];
       expect(warnings).toContain('Monitoring-NoErrorMonitoring');
+      // FLAGS run production in nbg1, and init puts test in fsn1: neither probes from inside its target's location.
+      expect(warnings).not.toContain('Monitoring-ProbeInTargetLocation');
       const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
       expect(warnings.filter((w) => !readme.includes(`\`${w}\``))).toEqual([]);
       expect(fs.readFileSync(path.join(repo, 'cdktf.json'), 'utf8')).toBe(before);
