@@ -1246,7 +1246,8 @@ ${whereSynthWarns(cdk, { app: 'node dist/main.js', backticks: true })}:
 - \`Rollout-UnpinnedHostKey\` and \`Backup-UnpinnedHostKey\`: until they are pinned, the deploy's rollouts check no SSH
   host key at all (Terraform checks none without one), and the machine trusts the Storage Box's key on first use.
   After the first deploy, pin them in \`product.ts\`: \`admin.hostKeys\` with the key from
-  \`/etc/ssh/ssh_host_ed25519_key.pub\` (read it over the Hetzner console), and \`backup.storageBoxHostKeys\` with the
+  \`/etc/ssh/ssh_host_ed25519_key.pub\` (read it on the server's web console, after \`hcloud server reset-password <server>\`
+  gives root a password to log in with: servers created with SSH keys have none), and \`backup.storageBoxHostKeys\` with the
   key part of \`ssh-keyscan -p 23 <storage box host>\`.
 `;
 }

@@ -696,6 +696,8 @@ describe('cdktf-sovereign-hetzner init', () => {
     // FLAGS run production in nbg1, and init put test in fsn1: the README names what removing that brings back.
     expect(readme).toContain("removing `locations: { test: Location.of('fsn1') }` from `product.ts` (init puts test there, production in\n  nbg1)");
     expect(readme).toContain('backup.storageBoxHostKeys');
+    // Servers created with SSH keys have no root password: the README says how the console login to read the host key is had.
+    expect(readme).toContain('`hcloud server reset-password <server>`');
   });
 
   // A newcomer's walk: init's default put test and production both in fsn1, and the first synth of the fresh scaffold
@@ -716,12 +718,14 @@ describe('cdktf-sovereign-hetzner init', () => {
       new Function('exports', 'require', js)(exported, (id: string) => (id === 'cdktf-sovereign-hetzner' ? require('../../lib') : require(id)));
       const { ProductStacks } = jest.requireActual('../../stacks');
       const stacks = new ProductStacks(Testing.app(), exported.product!(), { stagingExpiresAt: '2099-12-31' });
-      const probeWarnings = [stacks.test, stacks.production].flatMap((stack: any) => {
+      const warnings = [stacks.test, stacks.production].flatMap((stack: any) => {
         Testing.synth(stack, true);
-        return stack.node.findAll().flatMap((c: any) => c.node.metadata).filter((m: any) => m.type === '@cdktf/warn')
-          .map((m: any) => String(m.data)).filter((w: string) => w.startsWith('Monitoring-ProbeInTargetLocation'));
+        return stack.node.findAll().flatMap((c: any) => c.node.metadata).filter((m: any) => m.type === '@cdktf/warn').map((m: any) => String(m.data));
       });
-      expect(probeWarnings).toEqual([]);
+      expect(warnings.filter((w: string) => w.startsWith('Monitoring-ProbeInTargetLocation'))).toEqual([]);
+      // The warning that does remain says how to log in on a console of a server that has no root password.
+      expect(warnings).toContainEqual(expect.stringMatching(
+        /^Rollout-UnpinnedHostKey: acme-production\/App.*has no root password .*hcloud server reset-password acme-production-app .*hcloud server request-console acme-production-app/));
       const servers = (stack: any) => Object.values(JSON.parse(Testing.synth(stack, true)).resource.hcloud_server) as any[];
       expect(servers(stacks.production).map((s) => s.location)).toEqual(expect.arrayContaining([production]));
       expect(servers(stacks.test).every((s) => s.location === testLocation)).toBe(true);

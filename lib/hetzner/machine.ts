@@ -491,8 +491,13 @@ export class Machine extends Construct implements IMachine {
   }
 
   private pinHostKeyFix(): string {
-    return "Fix: after the first deploy, read the server's /etc/ssh/ssh_host_ed25519_key.pub over a trusted path (the Hetzner console) "
-      + `and pin it: rollout: { hostKey } on the Machine, or admin.hostKeys: { '${this.serverName}': 'ssh-ed25519 AAAA…' } on the Product.`;
+    // A server created with SSH keys has no root password, so its web console has nothing to log in with until one is
+    // set: Hetzner's "Resetting the password" (docs.hetzner.com/cloud/servers/how-to-rescue/reset-password) and the
+    // hcloud manual (server reset-password, server request-console).
+    return "Fix: after the first deploy, read the server's /etc/ssh/ssh_host_ed25519_key.pub over a trusted path, its web console. "
+      + `The server has no root password (it was created with SSH keys): set one with hcloud server reset-password ${this.serverName} `
+      + `(or Rescue > Reset Root Password in the Hetzner Console), then log in as root on the console (the Hetzner Console, or hcloud server request-console ${this.serverName}). `
+      + `Pin the key: rollout: { hostKey } on the Machine, or admin.hostKeys: { '${this.serverName}': 'ssh-ed25519 AAAA…' } on the Product.`;
   }
 
   /** The resource that rolls the bundle out, once the machine has a bundle part. */
