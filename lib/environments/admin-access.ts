@@ -43,7 +43,8 @@ export interface AdminAccess {
   /**
    * The SSH host public key of each machine, by server name (`<product>-<environment>-app`, `…-monitoring`),
    * such as `{ 'acme-production-app': 'ssh-ed25519 AAAA…' }`: the server's /etc/ssh/ssh_host_ed25519_key.pub
-   * without its comment, read once over a trusted path (the Hetzner console) after its first deploy. Every
+   * without its comment, read once over a trusted path after its first deploy: the Hetzner web console, once
+   * `hcloud server reset-password <server>` has given root a password (docs/day-2.md). Every
    * rollout to a pinned machine then fails on another key instead of handing the bundle and its secrets
    * over. Host keys are public: they belong in the repository, like known_hosts.
    * @default - none: Terraform checks no host key at all, and synth warns for production machines
