@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { gunzipSync, gzipSync } from 'zlib';
 import { App, Testing } from 'cdktf';
 import { phase3Traction } from '../../examples/phase3-traction';
 import { RolloutTarget, StandInWorkspace, synthesizedBundle, writeStandInOverride } from '../../testing';
@@ -22,13 +23,24 @@ const rolloutOf = (server: string) => {
   expect(found).toHaveLength(1);
   return found[0][0];
 };
+/** The stack with its machines renamed (their bundles re-encoded), for server names a synthesized stack would not carry. */
+const renamed = (names: Record<string, string>) => {
+  const copy = JSON.parse(JSON.stringify(stack));
+  for (const r of Object.values<any>(copy.resource.terraform_data)) {
+    const upload = (r.provisioner ?? []).map((p: any) => p.file).find((f: any) => f && String(f.destination).endsWith('/bundle.gz.b64'));
+    if (!upload) continue;
+    const document = JSON.parse(gunzipSync(Buffer.from(upload.content, 'base64')).toString('utf8'));
+    if (Object.hasOwn(names, document.machine)) upload.content = gzipSync(JSON.stringify({ ...document, machine: names[document.machine] })).toString('base64');
+  }
+  return copy;
+};
 const target = (port: number, extra: Partial<RolloutTarget> = {}): RolloutTarget => ({ host: '127.0.0.1', port, privateKeyFile: `/keys/${port}`, ...extra });
 
 describe('writeStandInOverride rolls each machine out to its own target', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-targets-'));
   const cloud = path.join(dir, 'cloud.json');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const overrideOf = (options: object) => JSON.parse(fs.readFileSync(writeStandInOverride(dir, cloud, stack, options), 'utf8')).resource.terraform_data;
+  const overrideOf = (options: object, stackJson: unknown = stack) => JSON.parse(fs.readFileSync(writeStandInOverride(dir, cloud, stackJson, options), 'utf8')).resource.terraform_data;
 
   test('the stack rolls out to two machines, each by its own terraform_data', () => {
     expect(rolloutOf(APP)).not.toBe(rolloutOf(MONITORING));
@@ -71,6 +83,28 @@ describe('writeStandInOverride rolls each machine out to its own target', () => 
     expect(refusal(() => writeStandInOverride(dir, cloud, stack, { rolloutTargets: { [APP]: target(2201) } })))
       .toBe(`writeStandInOverride.options.rolloutTargets.${MONITORING}: missing: the stack rolls out to '${APP}', '${MONITORING}', and rolloutTargets names no target for `
         + `'${MONITORING}', whose bundle would roll out nowhere. Fix: give every machine a target: '${APP}': …, '${MONITORING}': …`);
+  });
+
+  test("machine names that are Object.prototype's properties are read from the map's own entries only", () => {
+    const inherited = renamed({ [APP]: 'constructor', [MONITORING]: 'toString' });
+    // Left out, each is refused as any machine is: before, `targets.constructor` read Object's function as a target.
+    expect(refusal(() => writeStandInOverride(dir, cloud, inherited, { rolloutTargets: {} })))
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets\.constructor: missing: .*names no target for 'constructor', 'toString', whose bundle would roll out nowhere/);
+    expect(refusal(() => writeStandInOverride(dir, cloud, inherited, { rolloutTargets: { constructor: target(2201) } })))
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets\.toString: missing: .*names no target for 'toString',/);
+    // Named where the stack has no such machine, refused as any other name.
+    expect(refusal(() => writeStandInOverride(dir, cloud, stack, { rolloutTargets: { [APP]: target(2201), [MONITORING]: target(2202), toString: target(2203) } })))
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets\.toString: 'toString' is not allowed: the stack rolls out to/);
+    const both = overrideOf({ rolloutTargets: { constructor: target(2201), toString: target(2202) } }, inherited);
+    expect([both[rolloutOf(APP)].connection.port, both[rolloutOf(MONITORING)].connection.port]).toEqual([2201, 2202]);
+    // __proto__ as an own key (JSON, or a computed key), as a plain-JavaScript caller may build the map.
+    const proto = renamed({ [APP]: '__proto__' });
+    const protoMap = JSON.parse(`{ "__proto__": ${JSON.stringify(target(2201))}, "${MONITORING}": ${JSON.stringify(target(2202))} }`);
+    expect(Object.hasOwn(protoMap, '__proto__')).toBe(true);
+    const viaProto = overrideOf({ rolloutTargets: protoMap }, proto);
+    expect([viaProto[rolloutOf(APP)].connection.port, viaProto[rolloutOf(MONITORING)].connection.port]).toEqual([2201, 2202]);
+    expect(refusal(() => writeStandInOverride(dir, cloud, proto, { rolloutTargets: { [MONITORING]: target(2202) } })))
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets\.__proto__: missing: /);
   });
 
   test('both forms at once, two machines on one host, and a map for a stack without rollouts are refused', () => {

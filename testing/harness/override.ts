@@ -168,17 +168,19 @@ function rolloutOverrides(config: any, options: StandInOverrideOptions): Record<
  * (or onto the wrong host) while the test passes.
  */
 function targetsByRollout(machines: Map<string, string>, options: StandInOverrideOptions): (rollout: string) => RolloutTarget | undefined {
-  const targets = options.rolloutTargets;
-  if (targets === undefined) return () => options.rolloutTarget;
+  if (options.rolloutTargets === undefined) return () => options.rolloutTarget;
+  // The map's own entries only: a machine named `constructor` or `toString` (valid server names) left out of it read
+  // Object.prototype's function as its target, and was neither refused nor rolled out.
+  const targets = new Map(Object.entries(options.rolloutTargets));
   const known = [...new Set(machines.values())].sort();
   const knownText = known.length === 0 ? 'the stack rolls out to no machine' : `the stack rolls out to ${known.map((m) => `'${m}'`).join(', ')}`;
-  for (const name of Object.keys(targets)) {
+  for (const name of targets.keys()) {
     if (!known.includes(name)) {
       throw new ValidationError(invalidValue('writeStandInOverride', `options.rolloutTargets.${name}`, name, `${knownText}, and no machine of this name`,
         known.length === 0 ? 'leave rolloutTargets out: there is nothing to roll out' : `name the machines by their server names: ${known.join(', ')}`));
     }
   }
-  const missing = known.filter((m) => targets[m] === undefined);
+  const missing = known.filter((m) => targets.get(m) === undefined);
   if (missing.length > 0) {
     throw new ValidationError(missingValue('writeStandInOverride', `options.rolloutTargets.${missing[0]}`,
       `${knownText}, and rolloutTargets names no target for ${missing.map((m) => `'${m}'`).join(', ')}, whose bundle would roll out nowhere`,
@@ -187,7 +189,8 @@ function targetsByRollout(machines: Map<string, string>, options: StandInOverrid
   // Two machines on one host mix their files, as one rolloutTarget does: that is rolloutTarget's to say, on purpose.
   const byHost = new Map<string, string>();
   for (const name of known) {
-    const where = `${targets[name].host}:${targets[name].port}`;
+    const target = targets.get(name)!;
+    const where = `${target.host}:${target.port}`;
     const other = byHost.get(where);
     if (other !== undefined) {
       throw new ValidationError(invalidValue('writeStandInOverride', `options.rolloutTargets.${name}`, where,
@@ -196,7 +199,7 @@ function targetsByRollout(machines: Map<string, string>, options: StandInOverrid
     }
     byHost.set(where, name);
   }
-  return (rollout) => targets[machines.get(rollout)!];
+  return (rollout) => targets.get(machines.get(rollout)!);
 }
 
 /**
