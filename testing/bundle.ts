@@ -57,14 +57,23 @@ export function synthesizedBundle(stackJson: any, serverName: string): Synthesiz
   return bundle;
 }
 
+/**
+ * The bundle document a rollout resource (`terraform_data`) uploads, decoded (gzip, base64, JSON); undefined for a
+ * resource that uploads none. Throws for an upload that does not decode. Internal: the harness's one reader of it.
+ */
+export function bundleDocumentOf(resource: any): any {
+  const provisioners: any[] = resource?.provisioner ?? [];
+  const file = provisioners.map((p) => p?.file).find((f) => f && String(f.destination).endsWith('/bundle.gz.b64'));
+  if (!file) return undefined;
+  return JSON.parse(gunzipSync(Buffer.from(String(file.content), 'base64')).toString('utf8'));
+}
+
 /** Every machine's bundle in a synthesized stack, in the stack's order. */
 export function synthesizedBundles(stackJson: any): SynthesizedBundle[] {
   const bundles: SynthesizedBundle[] = [];
   for (const resource of Object.values<any>(stackJson?.resource?.terraform_data ?? {})) {
-    const provisioners: any[] = resource.provisioner ?? [];
-    const file = provisioners.map((p) => p.file).find((f) => f && String(f.destination).endsWith('/bundle.gz.b64'));
-    if (!file) continue;
-    const document = JSON.parse(gunzipSync(Buffer.from(String(file.content), 'base64')).toString('utf8'));
+    const document = bundleDocumentOf(resource);
+    if (document === undefined) continue;
     const parts: SynthesizedBundlePart[] = document.parts.map((p: any) => ({
       name: p.name,
       packages: p.packages,

@@ -30,7 +30,7 @@ const renamed = (names: Record<string, string>) => {
     const upload = (r.provisioner ?? []).map((p: any) => p.file).find((f: any) => f && String(f.destination).endsWith('/bundle.gz.b64'));
     if (!upload) continue;
     const document = JSON.parse(gunzipSync(Buffer.from(upload.content, 'base64')).toString('utf8'));
-    if (Object.hasOwn(names, document.machine)) upload.content = gzipSync(JSON.stringify({ ...document, machine: names[document.machine] })).toString('base64');
+    if (Object.prototype.hasOwnProperty.call(names, document.machine)) upload.content = gzipSync(JSON.stringify({ ...document, machine: names[document.machine] })).toString('base64');
   }
   return copy;
 };
@@ -100,11 +100,26 @@ describe('writeStandInOverride rolls each machine out to its own target', () => 
     // __proto__ as an own key (JSON, or a computed key), as a plain-JavaScript caller may build the map.
     const proto = renamed({ [APP]: '__proto__' });
     const protoMap = JSON.parse(`{ "__proto__": ${JSON.stringify(target(2201))}, "${MONITORING}": ${JSON.stringify(target(2202))} }`);
-    expect(Object.hasOwn(protoMap, '__proto__')).toBe(true);
+    expect(Object.prototype.hasOwnProperty.call(protoMap, '__proto__')).toBe(true);
     const viaProto = overrideOf({ rolloutTargets: protoMap }, proto);
     expect([viaProto[rolloutOf(APP)].connection.port, viaProto[rolloutOf(MONITORING)].connection.port]).toEqual([2201, 2202]);
     expect(refusal(() => writeStandInOverride(dir, cloud, proto, { rolloutTargets: { [MONITORING]: target(2202) } })))
       .toMatch(/^writeStandInOverride\.options\.rolloutTargets\.__proto__: missing: /);
+  });
+
+  test('a rollout whose bundle upload does not decode, or names no machine, is refused as edited; synthesizedBundle reads the same upload', () => {
+    const edited = (change: (upload: any) => void) => {
+      const copy = JSON.parse(JSON.stringify(stack));
+      change(copy.resource.terraform_data[rolloutOf(APP)].provisioner.map((p: any) => p.file).find((f: any) => f && String(f.destination).endsWith('/bundle.gz.b64')));
+      return copy;
+    };
+    const targets = { rolloutTargets: { [APP]: target(2201), [MONITORING]: target(2202) } };
+    const asEdited = `^writeStandInOverride\\.stackJson: 'terraform_data\\.${rolloutOf(APP)}' is not allowed: it runs the rollout agent but carries no bundle naming its machine`;
+    expect(refusal(() => writeStandInOverride(dir, cloud, edited((u) => { u.content = 'bm90IGd6aXA='; }), targets))).toMatch(new RegExp(asEdited));
+    expect(refusal(() => writeStandInOverride(dir, cloud, edited((u) => { u.content = gzipSync(JSON.stringify({ parts: [] })).toString('base64'); }), targets))).toMatch(new RegExp(asEdited));
+    expect(refusal(() => writeStandInOverride(dir, cloud, edited((u) => { u.destination = '/root/other'; }), targets))).toMatch(new RegExp(asEdited));
+    // The name the override keys by is the one synthesizedBundle finds the bundle by.
+    expect(synthesizedBundle(renamed({ [APP]: 'renamed-app' }), 'renamed-app').version).toBe(synthesizedBundle(stack, APP).version);
   });
 
   test('both forms at once, two machines on one host, and a map for a stack without rollouts are refused', () => {

@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import { gunzipSync } from 'zlib';
 import { ENDPOINT_FILE } from '../provider/peer-environment';
 import { aType, checkOptions, fail, is, orNothing, requireString, withFix } from '../../lib/core/runtime-checks';
 import { OVERRIDE_FILE } from './stand-in-names';
+import { bundleDocumentOf } from '../bundle';
 import { invalidValue, missingValue, ValidationError } from '../../lib/core/validation-message';
 
 /** Where the machines' bundles go when a stand-in stack is applied. */
@@ -207,9 +207,8 @@ function targetsByRollout(machines: Map<string, string>, options: StandInOverrid
  * records): also what `synthesizedBundle` is asked for.
  */
 function machineOf(resourceName: string, resource: any): string {
-  const upload = (resource.provisioner as any[] ?? []).map((p) => p?.file).find((f) => f && String(f.destination).endsWith('/bundle.gz.b64'));
   try {
-    const machine = JSON.parse(gunzipSync(Buffer.from(String(upload.content), 'base64')).toString('utf8')).machine;
+    const machine = bundleDocumentOf(resource)?.machine;
     if (typeof machine === 'string' && machine !== '') return machine;
   } catch {
     // Named below.
