@@ -122,6 +122,15 @@ describe('writeStandInOverride rolls each machine out to its own target', () => 
     expect(synthesizedBundle(renamed({ [APP]: 'renamed-app' }), 'renamed-app').version).toBe(synthesizedBundle(stack, APP).version);
   });
 
+  test('two rollouts of one server name are refused, naming both resources, not merged onto one target', () => {
+    const twice = renamed({ [MONITORING]: APP });
+    expect(refusal(() => writeStandInOverride(dir, cloud, twice, { rolloutTargets: { [APP]: target(2201) } }))).toBe(
+      `writeStandInOverride.stackJson: 'terraform_data.${rolloutOf(MONITORING)}' is not allowed: it rolls out to '${APP}', as terraform_data.${rolloutOf(APP)} does, `
+      + 'so one target by server name cannot tell them apart. Fix: give each machine its own server name (Machine name), or pass rolloutTarget to roll every machine onto one host');
+    // One target for every machine still takes it.
+    expect(Object.keys(overrideOf({ rolloutTarget: target(2201) }, twice))).toHaveLength(2);
+  });
+
   test('both forms at once, two machines on one host, and a map for a stack without rollouts are refused', () => {
     expect(refusal(() => writeStandInOverride(dir, cloud, stack, { rolloutTarget: target(2201), rolloutTargets: { [APP]: target(2201), [MONITORING]: target(2202) } })))
       .toMatch(/^writeStandInOverride\.options: .* is not allowed: rolloutTarget rolls every machine onto one host and rolloutTargets each onto its own.*Fix: pass rolloutTargets alone/);

@@ -172,7 +172,18 @@ function targetsByRollout(machines: Map<string, string>, options: StandInOverrid
   // The map's own entries only: a machine named `constructor` or `toString` (valid server names) left out of it read
   // Object.prototype's function as its target, and was neither refused nor rolled out.
   const targets = new Map(Object.entries(options.rolloutTargets));
-  const known = [...new Set(machines.values())].sort();
+  // Two rollouts of one name would both go to its one target, their bundles mixed on it, where each looks rolled out.
+  const rolloutOfMachine = new Map<string, string>();
+  for (const [rollout, machine] of machines) {
+    const other = rolloutOfMachine.get(machine);
+    if (other !== undefined) {
+      throw new ValidationError(invalidValue('writeStandInOverride', 'stackJson', `terraform_data.${rollout}`,
+        `it rolls out to '${machine}', as terraform_data.${other} does, so one target by server name cannot tell them apart`,
+        'give each machine its own server name (Machine name), or pass rolloutTarget to roll every machine onto one host'));
+    }
+    rolloutOfMachine.set(machine, rollout);
+  }
+  const known = [...rolloutOfMachine.keys()].sort();
   const knownText = known.length === 0 ? 'the stack rolls out to no machine' : `the stack rolls out to ${known.map((m) => `'${m}'`).join(', ')}`;
   for (const name of targets.keys()) {
     if (!known.includes(name)) {
