@@ -30,8 +30,9 @@ export interface RolloutTarget {
 /** Options for the override file the stand-in puts beside a synthesized stack. */
 export interface StandInOverrideOptions {
   /**
-   * Where to roll the machines' bundles out. The simulated servers' addresses reach no machine, so
-   * without a target the rollouts are replaced by a local step that only says so, and nothing
+   * One host every machine's bundle is rolled out to: with several machines in the stack, their files are mixed on
+   * it. For a host per machine, use `rolloutTargets`; not with `rolloutTargets`. The simulated servers' addresses
+   * reach no machine, so without a target the rollouts are replaced by a local step that only says so, and nothing
    * connects anywhere.
    * @default - no rollout
    */
