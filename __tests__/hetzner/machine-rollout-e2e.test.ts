@@ -19,6 +19,7 @@ import { EnvironmentMonitoring } from '../../lib/monitoring/environment-monitori
 import { UptimeCheck } from '../../lib/monitoring/uptime-check';
 import { HetznerStandIn, LoopbackMachine, PlannedChanges, PlanOutcome, StandInWorkspace, TerraformRun } from '../../testing';
 import { CloudStore } from '../../testing/provider/cloud/store';
+import { OVERRIDE_FILE } from '../../testing/harness/stand-in-names';
 import { commandLineOf, signal } from '../../testing/harness/processes';
 import { boundary, plan, RULES } from '../monitoring/helpers/fixture';
 import { leakedSecrets } from '../setup/secret-sentinels';
@@ -109,8 +110,23 @@ const SECRETS = {
 const CONF = '/etc/sovereign-backup/backup.conf';
 /** How long the agent lets one command run on the production machine below. */
 const COMMAND_TIMEOUT = Duration.minutes(1);
-/** Where the rollout's steps run from (the loopback sshd's own file system, as the provisioners' paths are absolute). */
-const STEP_SCRIPT = '/root/.sovereign-rollout-step.sh';
+/**
+ * Where the rollout's steps run from, as the workspace's override last wrote it (the loopback sshd's own file system,
+ * as the provisioners' paths are absolute): a file of the target's own, as other test files roll out at once.
+ */
+function stepScriptOf(workspace: StandInWorkspace): string {
+  const override = JSON.parse(fs.readFileSync(path.join(workspace.dir, OVERRIDE_FILE), 'utf8'));
+  const paths = Object.values<any>(override.resource.terraform_data).map((r) => r.connection?.script_path);
+  expect(paths).toHaveLength(1);
+  expect(paths[0]).toMatch(/^\/root\/\.sovereign-rollout-step\.\d+\.[A-Za-z0-9_]+\.sh$/);
+  return paths[0];
+}
+/** The step files each suite's override named, to remove those and no other test's. */
+const stepScripts = new Set<string>();
+const removeStepScripts = () => {
+  for (const file of stepScripts) fs.rmSync(file, { force: true });
+  stepScripts.clear();
+};
 /** Terraform's default place for them: world-writable files in /tmp. */
 const stepScriptsInTmp = () => fs.readdirSync('/tmp').filter((f) => /^terraform_\d+\.sh$/.test(f));
 const WEBHOOK_SECRET = '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64';
@@ -154,16 +170,18 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     target = await LoopbackMachine.start(path.join(dir, 'machine'), { env: { SOVEREIGN_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT.toSeconds()) } });
     ws = standIn.workspace(productionStack({ keepDaily: 7, teamPart: true }));
     ws.setVariables(SECRETS).rollOutTo(target.target()).setConfiguration(JSON.parse(Testing.synth(productionStack({ keepDaily: 7, teamPart: true }), true)));
+    stepScripts.add(stepScriptOf(ws));
   }, 60_000);
 
   afterAll(async () => {
     await target?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(STEP_SCRIPT, { force: true });
+    removeStepScripts();
   });
 
   const deploy = (version: Version) => {
     ws.setConfiguration(JSON.parse(Testing.synth(productionStack(version), true)));
+    stepScripts.add(stepScriptOf(ws));
     return ws;
   };
   const serverIds = () => Object.keys(ws.cloud().objects.hcloud_server ?? {});
@@ -178,7 +196,7 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     expect(run.ok ? '' : messages(run)).toBe('');
     // The steps ran as root from root's own directory, and Terraform blanked the script after the last one;
     // none went to a world-writable file in /tmp.
-    expect(fs.statSync(STEP_SCRIPT).size).toBe(0);
+    expect(fs.statSync(stepScriptOf(ws)).size).toBe(0);
     expect(stepScriptsInTmp().filter((f) => !inTmpBefore.has(f))).toEqual([]);
     const current = target.current();
     expect(current.version).toBe(bundleVersionOf({ keepDaily: 7, teamPart: true }));
@@ -477,7 +495,11 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
   let firstDeploy: { files: Record<string, string>; timer: string | undefined };
 
   const synth = (version: { offsite: boolean }) => JSON.parse(Testing.synth(testStack(version, world.s3!.port), true));
-  const deploy = (version: { offsite: boolean }) => ws.setConfiguration(synth(version));
+  const deploy = (version: { offsite: boolean }) => {
+    ws.setConfiguration(synth(version));
+    stepScripts.add(stepScriptOf(ws));
+    return ws;
+  };
   const conf = () => target.read(DRILL_CONF) ?? '';
   const setting = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(conf())?.[1];
   /** A secret file of the drill, decoded as the drill decodes it. */
@@ -535,7 +557,7 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     // The drill account's OS user goes with the suite (a locked /etc/passwd leaves it, harmless: no shell, no home).
     spawnSync('userdel', [login.user], { stdio: 'ignore' });
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(STEP_SCRIPT, { force: true });
+    removeStepScripts();
   });
 
   test('the first deploy installs a drill of one copy, the Storage Box, with its 12-hour timeout', () => {

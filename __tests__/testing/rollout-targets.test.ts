@@ -51,23 +51,31 @@ describe('writeStandInOverride rolls each machine out to its own target', () => 
     expect(Object.keys(override).sort()).toEqual([rolloutOf(APP), rolloutOf(MONITORING)].sort());
     expect(override[rolloutOf(APP)].connection).toEqual({
       type: 'ssh', host: '127.0.0.1', port: 2201, user: 'root', timeout: '30s', private_key: '${file("/keys/2201")}', host_key: 'ssh-ed25519 AAAAapp',
-      script_path: `/root/.sovereign-rollout-step.${rolloutOf(APP)}.sh`,
+      script_path: `/root/.sovereign-rollout-step.2201.${rolloutOf(APP)}.sh`,
     });
     expect(override[rolloutOf(MONITORING)].connection).toEqual({
       type: 'ssh', host: '127.0.0.1', port: 2202, user: 'root', timeout: '60s', private_key: '${file("/keys/2202")}',
-      script_path: `/root/.sovereign-rollout-step.${rolloutOf(MONITORING)}.sh`,
+      script_path: `/root/.sovereign-rollout-step.2202.${rolloutOf(MONITORING)}.sh`,
     });
     // The provisioners stay the stack's: only where they go changes.
     expect(override[rolloutOf(APP)].provisioner).toBeUndefined();
   });
 
-  test('one rolloutTarget still takes every machine, each stepping from its own file; with one machine the stack\'s own file stays', () => {
+  test('one rolloutTarget still takes every machine, each stepping from its own file; one machine steps from a file of its target too', () => {
     const override = overrideOf({ rolloutTarget: target(2201) });
     for (const server of [APP, MONITORING]) expect(override[rolloutOf(server)].connection).toMatchObject({ host: '127.0.0.1', port: 2201 });
-    expect(new Set(Object.values<any>(override).map((r) => r.connection.script_path)).size).toBe(2);
+    expect(Object.values<any>(override).map((r) => r.connection.script_path).sort())
+      .toEqual([rolloutOf(APP), rolloutOf(MONITORING)].map((r) => `/root/.sovereign-rollout-step.2201.${r}.sh`).sort());
+    // A single rollout too: two test files deploying one-machine stacks at once (jest workers) to their own sshds
+    // shared the stack's one /root/.sovereign-rollout-step.sh, and ran each other's steps.
     const single = JSON.parse(Testing.synth(phase3Traction(Testing.app({ stackTraces: false }) as App).test, true));
-    const [only] = Object.values<any>(JSON.parse(fs.readFileSync(writeStandInOverride(dir, cloud, single, { rolloutTarget: target(2201) }), 'utf8')).resource.terraform_data);
-    expect(only.connection.script_path).toBe(STEP_SCRIPT);
+    const stepOf = (port: number) => Object.values<any>(JSON.parse(fs.readFileSync(writeStandInOverride(dir, cloud, single, { rolloutTarget: target(port) }), 'utf8'))
+      .resource.terraform_data).map((r) => r.connection.script_path);
+    const [onFirst] = stepOf(2201);
+    expect(stepOf(2202)).toHaveLength(1);
+    expect(onFirst).toMatch(/^\/root\/\.sovereign-rollout-step\.2201\.[A-Za-z0-9_]+\.sh$/);
+    expect(stepOf(2202)[0]).toBe(onFirst.replace('.2201.', '.2202.'));
+    expect(onFirst).not.toBe(STEP_SCRIPT);
   });
 
   test('a map naming a machine the stack does not roll out to is refused, naming the machines it does', () => {

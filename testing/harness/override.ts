@@ -142,16 +142,16 @@ function rolloutOverrides(config: any, options: StandInOverrideOptions): Record<
   const targetOf = targetsByRollout(machines, options);
   if (rollouts.length === 0) return undefined;
   // Test hosts on loopback share one file system, where every server has its own: each rollout's steps then run from a
-  // file of their own, or two rollouts running at once (Terraform applies them in parallel) ran each other's steps,
-  // the other machine's bundle landing under this one's root.
-  const ownStepScript = rollouts.length > 1;
+  // file of their own, or two rollouts running at once ran each other's steps, the other machine's bundle landing under
+  // this one's root. At once: Terraform applies a stack's rollouts in parallel, and test files run in parallel too
+  // (jest workers), so the file is named by the target's port (one live sshd each) and the rollout's resource.
   const block = (name: string, connection: Record<string, unknown> = {}) => {
     const target = targetOf(name);
     if (!target) return { provisioner: [{ 'local-exec': { command: 'echo "stand-in: the bundle is not rolled out (no rollout target)"' } }] };
     // Where and how to reach the machine is the target's (the stack's host key goes with the stack's host); the
     // rest, such as where the steps run from, stays the stack's.
     const { host_key: _stackHostKey, ...kept } = connection;
-    if (ownStepScript && typeof kept.script_path === 'string') kept.script_path = stepScriptOf(kept.script_path, name);
+    if (typeof kept.script_path === 'string') kept.script_path = stepScriptOf(kept.script_path, target.port, name);
     return {
       connection: {
         ...kept, type: 'ssh', host: target.host, port: target.port, user: 'root', timeout: target.timeout ?? '30s',
@@ -231,11 +231,12 @@ function machineOf(resourceName: string, resource: any): string {
 }
 
 /**
- * The stack's step script with the rollout's resource name in it (`/root/.sovereign-rollout-step.sh` becomes
- * `/root/.sovereign-rollout-step.App_Rollout_D52A5066.sh`): unique in the stack whatever the targets, and the
+ * The stack's step script with the target's port and the rollout's resource name in it
+ * (`/root/.sovereign-rollout-step.sh` becomes `/root/.sovereign-rollout-step.2201.App_Rollout_D52A5066.sh`): unique
+ * among the rollouts of a stack whatever the targets, and among stacks deployed at once to different live sshds; the
  * directory stays the stack's choice.
  */
-function stepScriptOf(scriptPath: string, rollout: string): string {
+function stepScriptOf(scriptPath: string, port: number, rollout: string): string {
   const ext = path.posix.extname(scriptPath);
-  return `${scriptPath.slice(0, scriptPath.length - ext.length)}.${rollout}${ext}`;
+  return `${scriptPath.slice(0, scriptPath.length - ext.length)}.${port}.${rollout}${ext}`;
 }
