@@ -4,7 +4,8 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { HcloudProvider } from '../../generated/providers/hcloud/provider';
 import { DataClass, Environment, FirewallRule, Machine, Phase, SshKey } from '../../lib';
-import { HetznerStandIn, LoopbackMachine, synthesizedBundle, TerraformRun } from '../../testing';
+import { HetznerStandIn, LoopbackMachine, StandInWorkspace, synthesizedBundle, TerraformRun } from '../../testing';
+import { OVERRIDE_FILE } from '../../testing/harness/stand-in-names';
 import { describeWithRealParts, hasTerraform, isRoot } from '../setup/real-parts';
 
 // A stack that rolls out to two machines, deployed through the stand-in with each machine's bundle rolled out to its
@@ -41,6 +42,12 @@ describeReal('two machines of one stack, each rolled out to its own LoopbackMach
   let dir: string;
   let app: LoopbackMachine;
   let worker: LoopbackMachine;
+  const stepScripts = new Set<string>();
+  /** Notes the step files the workspace's override names (connection.script_path of each rollout), for the cleanup. */
+  const noteStepScripts = (ws: StandInWorkspace) => {
+    const override = JSON.parse(fs.readFileSync(path.join(ws.dir, OVERRIDE_FILE), 'utf8'));
+    for (const r of Object.values<any>(override.resource.terraform_data)) stepScripts.add(r.connection.script_path);
+  };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-two-machines-'));
@@ -53,13 +60,17 @@ describeReal('two machines of one stack, each rolled out to its own LoopbackMach
     await worker?.stop();
     standIn.stop(true);
     fs.rmSync(dir, { recursive: true, force: true });
-    // The steps' files on the host (the loopback machines share its /root), one per rollout.
-    for (const f of fs.readdirSync('/root')) if (/^\.sovereign-rollout-step\..+\.sh$/.test(f)) fs.rmSync(path.join('/root', f), { force: true });
+    // The steps' files on the host (the loopback machines share its /root), one per rollout: exactly those this test's
+    // override named, not another test's running at once.
+    for (const f of stepScripts) fs.rmSync(f, { force: true });
   });
 
   test("each machine's bundle lands on its own host only, also on the next deploy that changes one of them", () => {
     const v1 = twoMachines(2);
     const ws = standIn.workspace(v1).rollOutEachTo({ [APP]: app.target({ timeout: '60s' }), [WORKER]: worker.target({ timeout: '60s' }) }).setConfiguration(v1);
+    noteStepScripts(ws);
+    // Each rollout steps from a file of its own target's.
+    expect([app.port, worker.port].map((port) => [...stepScripts].filter((f) => f.includes(`.${port}.`)).length)).toEqual([1, 1]);
     const first = ws.apply();
     expect(first.ok ? '' : said(first)).toBe('');
     expect(app.current().version).toBe(synthesizedBundle(v1, APP).version);
@@ -74,6 +85,7 @@ describeReal('two machines of one stack, each rolled out to its own LoopbackMach
     // Day 2: only the worker's bundle changes, and only the worker's host gets a new version.
     const v2 = twoMachines(4);
     ws.setConfiguration(v2);
+    noteStepScripts(ws);
     const second = ws.apply();
     expect(second.ok ? '' : said(second)).toBe('');
     expect(synthesizedBundle(v2, APP).version).toBe(synthesizedBundle(v1, APP).version);
