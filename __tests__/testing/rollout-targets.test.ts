@@ -154,7 +154,7 @@ describe('writeStandInOverride rolls each machine out to its own target', () => 
       .toMatch(/^writeStandInOverride\.options\.rolloutTargets: .* is not allowed: it is a string, not a map of server names to rollout targets\. Fix: pass \{ \[server name\]: target \}/);
     expect(refusedWith({ rolloutTargets: [target(2201), target(2202)] })).toMatch(/^writeStandInOverride\.options\.rolloutTargets: .*it is a list, not a map/);
     expect(refusedWith({ rolloutTargets: target(2201) }))
-      .toMatch(/^writeStandInOverride\.options\.rolloutTargets: .* is not allowed: it is one rollout target, not a map of server names to targets\. Fix: .*or pass this one as rolloutTarget/);
+      .toMatch(/^writeStandInOverride\.options\.rolloutTargets: .* is not allowed: it is one rollout target, not a map of server names to targets\. Fix: .*or pass rolloutTarget with this one$/);
     expect(refusedWith({ rolloutTargets: { [APP]: target(2201), [MONITORING]: { host: '127.0.0.1', port: '2202', privateKeyFile: '/k' } } }))
       .toMatch(new RegExp(`^writeStandInOverride\\.options\\.rolloutTargets\\.${MONITORING}\\.port: '2202' is not allowed: it is a string, not a number`));
     expect(refusedWith({ rolloutTargets: { [APP]: target(2201), [MONITORING]: null } }))
@@ -182,8 +182,30 @@ describe('StandInWorkspace passes the targets through', () => {
     expect(Object.values<any>(written(ws)).map((r) => r.provisioner[0]['local-exec'].command)).toEqual(Array(2).fill('echo "stand-in: the bundle is not rolled out (no rollout target)"'));
   });
 
-  test('a map that leaves a machine out is refused at setConfiguration', () => {
-    expect(refusal(() => workspace().rollOutEachTo({ [APP]: target(2201) }).setConfiguration(stack)))
-      .toMatch(new RegExp(`^writeStandInOverride\\.options\\.rolloutTargets\\.${MONITORING}: missing`));
+  test('refusals name rollOutEachTo and rollOutTo, not writeStandInOverride\'s options: at setConfiguration those that need the stack, the rest at once', () => {
+    expect(refusal(() => workspace().rollOutEachTo({ [APP]: target(2201) }).setConfiguration(stack))).toBe(
+      `StandInWorkspace.rollOutEachTo.targets.${MONITORING}: missing: the stack rolls out to '${APP}', '${MONITORING}', and the map names no target for '${MONITORING}', `
+      + `whose bundle would roll out nowhere. Fix: give every machine a target: '${APP}': …, '${MONITORING}': …`);
+    expect(refusal(() => workspace().rollOutEachTo({ [APP]: target(2201), [MONITORING]: target(2202), other: target(2203) }).setConfiguration(stack)))
+      .toMatch(/^StandInWorkspace\.rollOutEachTo\.targets\.other: 'other' is not allowed: the stack rolls out to .* Fix: name the machines by their server names: /);
+    expect(refusal(() => workspace().rollOutEachTo({ [APP]: target(2201) }).setConfiguration({})))
+      .toMatch(/^StandInWorkspace\.rollOutEachTo\.targets\..*Fix: call rollOutEachTo\(undefined\): there is nothing to roll out$/);
+    expect(refusal(() => workspace().rollOutEachTo({ [APP]: target(2201) }).setConfiguration(renamed({ [MONITORING]: APP }))))
+      .toMatch(/^StandInWorkspace\.setConfiguration\.stackJson: .* Fix: give each machine its own server name \(Machine name\), or call rollOutTo\(target\) to roll every machine onto one host$/);
+    // Refused at rollOutEachTo itself, the stack not needed: two machines on one host, a target in the map's place, a bad target.
+    const ws = workspace();
+    expect(refusal(() => ws.rollOutEachTo({ [APP]: target(2201), [MONITORING]: target(2201) }))).toBe(
+      `StandInWorkspace.rollOutEachTo.targets.${MONITORING}: '127.0.0.1:2201' is not allowed: '${APP}' rolls out to 127.0.0.1:2201 too, and two machines on one host `
+      + 'mix their files. Fix: give each machine a host of its own (a LoopbackMachine each), or call rollOutTo(target) to roll every machine onto one host on purpose');
+    expect(refusal(() => ws.rollOutEachTo(target(2201) as any))).toMatch(/^StandInWorkspace\.rollOutEachTo\.targets: .*it is one rollout target.*or call rollOutTo\(target\) with this one$/);
+    expect(refusal(() => ws.rollOutEachTo({ [APP]: { host: '127.0.0.1', port: '2201' } } as any)))
+      .toMatch(new RegExp(`^StandInWorkspace\\.rollOutEachTo\\.targets\\.${APP}\\.port: '2201' is not allowed: it is a string, not a number`));
+    expect(refusal(() => ws.rollOutEachTo(null as any))).toMatch(/^StandInWorkspace\.rollOutEachTo\.targets: null is not allowed/);
+    expect(refusal(() => ws.rollOutTo({ host: '127.0.0.1', privateKeyFile: '/k' } as any))).toMatch(/^StandInWorkspace\.rollOutTo\.target\.port: missing/);
+    // The map is copied when given: a change after it does not slip past the check.
+    const map: Record<string, RolloutTarget> = { [APP]: target(2201), [MONITORING]: target(2202) };
+    ws.rollOutEachTo(map);
+    map[MONITORING] = target(2201);
+    expect(Object.values<any>(written(ws.setConfiguration(stack))).map((r) => r.connection.port).sort()).toEqual([2201, 2202]);
   });
 });

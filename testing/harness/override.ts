@@ -66,13 +66,59 @@ export { OVERRIDE_FILE };
  * file works for cdktf CLI runs.
  */
 export function writeStandInOverride(stackDir: string, cloudFile: string, stackJson?: any, options: StandInOverrideOptions = {}): string {
+  return writeOverride(stackDir, cloudFile, stackJson, options, OVERRIDE_NAMING);
+}
+
+/**
+ * How refusals of a target map name where it was given and the fix, in the caller's own spelling: a workspace's user
+ * passes `rollOutEachTo(targets)` and `rollOutTo(target)`, not `writeStandInOverride`'s options. Internal.
+ */
+export interface RolloutNaming {
+  /** Where the map was given, such as `writeStandInOverride`. */
+  readonly at: string;
+  /** The map's property path there, such as `options.rolloutTargets`. */
+  readonly targets: string;
+  /** The map as its prose names it. */
+  readonly map: string;
+  /** Where the stack was given, and its property path there. */
+  readonly stack: { readonly at: string; readonly prop: string };
+  /** How to roll every machine onto one host instead. */
+  readonly oneHost: string;
+  /** How to give no map. */
+  readonly noMap: string;
+}
+
+const OVERRIDE_NAMING: RolloutNaming = {
+  at: 'writeStandInOverride', targets: 'options.rolloutTargets', map: 'rolloutTargets', stack: { at: 'writeStandInOverride', prop: 'stackJson' },
+  oneHost: 'pass rolloutTarget', noMap: 'leave rolloutTargets out',
+};
+
+/** The naming of `StandInWorkspace`'s rollOutEachTo and setConfiguration. Internal. */
+export const WORKSPACE_NAMING: RolloutNaming = {
+  at: 'StandInWorkspace.rollOutEachTo', targets: 'targets', map: 'the map', stack: { at: 'StandInWorkspace.setConfiguration', prop: 'stackJson' },
+  oneHost: 'call rollOutTo(target)', noMap: 'call rollOutEachTo(undefined)',
+};
+
+/** Refuses what is not a map of server names to targets, or one that puts two machines on one host:port, before any stack is known. Internal. */
+export function checkRolloutTargets(naming: RolloutNaming, targets: unknown): void {
+  is.optional(targetsCheck(naming))(naming.at, naming.targets, targets);
+  if (targets !== undefined) refuseSharedHosts(naming, new Map(Object.entries(targets as object)));
+}
+
+/** A single target, refused as TypeScript would refuse it (such as StandInWorkspace.rollOutTo's). Internal. */
+export function checkRolloutTarget(at: string, prop: string, target: unknown): void {
+  is.optional(TARGET)(at, prop, target);
+}
+
+/** writeStandInOverride, its refusals named as `naming` says. Internal: StandInWorkspace's. */
+export function writeOverride(stackDir: string, cloudFile: string, stackJson: any, options: StandInOverrideOptions, naming: RolloutNaming): string {
   requireString('writeStandInOverride', 'stackDir', stackDir, "pass the synthesized stack's directory, such as 'cdktf.out/stacks/acme-production'");
   requireString('writeStandInOverride', 'cloudFile', cloudFile, "pass the simulated project's file, such as path.join(dir, 'cloud.json')");
   // A misspelt rolloutTarget replaced the rollouts by a local no-op: the test passed without rolling anything out.
   // The snapshot checked is the one used (a getter of a JavaScript caller's options answers once).
   const checked = checkOptions<StandInOverrideOptions>('writeStandInOverride', 'options', options, {
     rolloutTarget: is.optional(TARGET),
-    rolloutTargets: is.optional(TARGETS),
+    rolloutTargets: is.optional(targetsCheck(OVERRIDE_NAMING)),
   }, orNothing('pass { rolloutTarget } or { rolloutTargets }'));
   if (checked?.rolloutTarget !== undefined && checked.rolloutTargets !== undefined) {
     throw new ValidationError(invalidValue('writeStandInOverride', 'options', '{ rolloutTarget, rolloutTargets }',
@@ -88,7 +134,7 @@ export function writeStandInOverride(stackDir: string, cloudFile: string, stackJ
   }
   const config = stackJson ?? JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const override: Record<string, unknown> = {};
-  const rollouts = rolloutOverrides(config, checked ?? {});
+  const rollouts = rolloutOverrides(config, checked ?? {}, naming);
   if (rollouts) override.resource = { terraform_data: rollouts };
   if (config?.terraform?.backend && Object.keys(config.terraform.backend).length > 0) {
     // Relative to the stack directory, where Terraform (and cdktf) run: nothing init writes then names
@@ -117,16 +163,31 @@ const TARGET = is.object<RolloutTarget>({
 const TARGETS_FIX = "pass { [server name]: target }, such as { 'acme-production-app': app.target(), 'acme-production-db': db.target() }";
 
 /** A map of server names to rollout targets; which names the stack knows is checked against the stack. */
-const TARGETS = withFix(TARGETS_FIX, (at, prop, value) => {
+const targetsCheck = (naming: RolloutNaming) => withFix(TARGETS_FIX, (at, prop, value) => {
   if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
     fail(at, prop, value, `it is ${aType(value)}, not a map of server names to rollout targets`, TARGETS_FIX);
   }
   // One target given where a map of them belongs: its fields read as machines named host, port, … otherwise.
   if (typeof (value as Partial<RolloutTarget>).host === 'string') {
-    fail(at, prop, value, 'it is one rollout target, not a map of server names to targets', `${TARGETS_FIX}, or pass this one as rolloutTarget`);
+    fail(at, prop, value, 'it is one rollout target, not a map of server names to targets', `${TARGETS_FIX}, or ${naming.oneHost} with this one`);
   }
   for (const [name, target] of Object.entries(value as object)) TARGET(at, `${prop}.${name}`, target);
 });
+
+/** Two machines on one host mix their files, as one rolloutTarget does: that is rolloutTarget's (rollOutTo's) to say, on purpose. */
+function refuseSharedHosts(naming: RolloutNaming, targets: ReadonlyMap<string, RolloutTarget>): void {
+  const byHost = new Map<string, string>();
+  for (const [name, target] of [...targets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const where = `${target.host}:${target.port}`;
+    const other = byHost.get(where);
+    if (other !== undefined) {
+      throw new ValidationError(invalidValue(naming.at, `${naming.targets}.${name}`, where,
+        `'${other}' rolls out to ${where} too, and two machines on one host mix their files`,
+        `give each machine a host of its own (a LoopbackMachine each), or ${naming.oneHost} to roll every machine onto one host on purpose`));
+    }
+    byHost.set(where, name);
+  }
+}
 
 /**
  * The rollout resources of a stack (`terraform_data` whose provisioners run the rollout agent),
@@ -134,12 +195,12 @@ const TARGETS = withFix(TARGETS_FIX, (at, prop, value) => {
  * rules: an override's connection block and provisioner blocks replace the original's, so the
  * override repeats the stack's connection settings that are not the target's, such as `script_path`).
  */
-function rolloutOverrides(config: any, options: StandInOverrideOptions): Record<string, unknown> | undefined {
+function rolloutOverrides(config: any, options: StandInOverrideOptions, naming: RolloutNaming): Record<string, unknown> | undefined {
   const rollouts = Object.entries<any>(config?.resource?.terraform_data ?? {})
     .filter(([, r]) => JSON.stringify(r.provisioner ?? []).includes('sovereign-rollout apply'));
   // Named by their bundles only where they are given targets by name: a stack edited by hand elsewhere still works.
-  const machines = new Map(options.rolloutTargets === undefined ? [] : rollouts.map(([name, r]) => [name, machineOf(name, r)]));
-  const targetOf = targetsByRollout(machines, options);
+  const machines = new Map(options.rolloutTargets === undefined ? [] : rollouts.map(([name, r]) => [name, machineOf(name, r, naming)]));
+  const targetOf = targetsByRollout(machines, options, naming);
   if (rollouts.length === 0) return undefined;
   // Test hosts on loopback share one file system, where every server has its own: each rollout's steps then run from a
   // file of their own, or two rollouts running at once ran each other's steps, the other machine's bundle landing under
@@ -168,7 +229,7 @@ function rolloutOverrides(config: any, options: StandInOverrideOptions): Record<
  * stack does not roll out to, or leaves one out, is refused naming the machines: either would roll a bundle nowhere
  * (or onto the wrong host) while the test passes.
  */
-function targetsByRollout(machines: Map<string, string>, options: StandInOverrideOptions): (rollout: string) => RolloutTarget | undefined {
+function targetsByRollout(machines: Map<string, string>, options: StandInOverrideOptions, naming: RolloutNaming): (rollout: string) => RolloutTarget | undefined {
   if (options.rolloutTargets === undefined) return () => options.rolloutTarget;
   // The map's own entries only: a machine named `constructor` or `toString` (valid server names) left out of it read
   // Object.prototype's function as its target, and was neither refused nor rolled out.
@@ -178,9 +239,9 @@ function targetsByRollout(machines: Map<string, string>, options: StandInOverrid
   for (const [rollout, machine] of machines) {
     const other = rolloutOfMachine.get(machine);
     if (other !== undefined) {
-      throw new ValidationError(invalidValue('writeStandInOverride', 'stackJson', `terraform_data.${rollout}`,
+      throw new ValidationError(invalidValue(naming.stack.at, naming.stack.prop, `terraform_data.${rollout}`,
         `it rolls out to '${machine}', as terraform_data.${other} does, so one target by server name cannot tell them apart`,
-        'give each machine its own server name (Machine name), or pass rolloutTarget to roll every machine onto one host'));
+        `give each machine its own server name (Machine name), or ${naming.oneHost} to roll every machine onto one host`));
     }
     rolloutOfMachine.set(machine, rollout);
   }
@@ -188,29 +249,17 @@ function targetsByRollout(machines: Map<string, string>, options: StandInOverrid
   const knownText = known.length === 0 ? 'the stack rolls out to no machine' : `the stack rolls out to ${known.map((m) => `'${m}'`).join(', ')}`;
   for (const name of targets.keys()) {
     if (!known.includes(name)) {
-      throw new ValidationError(invalidValue('writeStandInOverride', `options.rolloutTargets.${name}`, name, `${knownText}, and no machine of this name`,
-        known.length === 0 ? 'leave rolloutTargets out: there is nothing to roll out' : `name the machines by their server names: ${known.join(', ')}`));
+      throw new ValidationError(invalidValue(naming.at, `${naming.targets}.${name}`, name, `${knownText}, and no machine of this name`,
+        known.length === 0 ? `${naming.noMap}: there is nothing to roll out` : `name the machines by their server names: ${known.join(', ')}`));
     }
   }
   const missing = known.filter((m) => targets.get(m) === undefined);
   if (missing.length > 0) {
-    throw new ValidationError(missingValue('writeStandInOverride', `options.rolloutTargets.${missing[0]}`,
-      `${knownText}, and rolloutTargets names no target for ${missing.map((m) => `'${m}'`).join(', ')}, whose bundle would roll out nowhere`,
+    throw new ValidationError(missingValue(naming.at, `${naming.targets}.${missing[0]}`,
+      `${knownText}, and ${naming.map} names no target for ${missing.map((m) => `'${m}'`).join(', ')}, whose bundle would roll out nowhere`,
       `give every machine a target: ${known.map((m) => `'${m}': …`).join(', ')}`));
   }
-  // Two machines on one host mix their files, as one rolloutTarget does: that is rolloutTarget's to say, on purpose.
-  const byHost = new Map<string, string>();
-  for (const name of known) {
-    const target = targets.get(name)!;
-    const where = `${target.host}:${target.port}`;
-    const other = byHost.get(where);
-    if (other !== undefined) {
-      throw new ValidationError(invalidValue('writeStandInOverride', `options.rolloutTargets.${name}`, where,
-        `'${other}' rolls out to ${where} too, and two machines on one host mix their files`,
-        'give each machine a host of its own (a LoopbackMachine each), or pass rolloutTarget to roll every machine onto one host on purpose'));
-    }
-    byHost.set(where, name);
-  }
+  refuseSharedHosts(naming, targets);
   return (rollout) => targets.get(machines.get(rollout)!);
 }
 
@@ -218,14 +267,14 @@ function targetsByRollout(machines: Map<string, string>, options: StandInOverrid
  * The server a rollout delivers to, by the name its bundle carries (the machine's `hcloud_server` name, which the agent
  * records): also what `synthesizedBundle` is asked for.
  */
-function machineOf(resourceName: string, resource: any): string {
+function machineOf(resourceName: string, resource: any, naming: RolloutNaming): string {
   try {
     const machine = bundleDocumentOf(resource)?.machine;
     if (typeof machine === 'string' && machine !== '') return machine;
   } catch {
     // Named below.
   }
-  throw new ValidationError(invalidValue('writeStandInOverride', 'stackJson', `terraform_data.${resourceName}`,
+  throw new ValidationError(invalidValue(naming.stack.at, naming.stack.prop, `terraform_data.${resourceName}`,
     'it runs the rollout agent but carries no bundle naming its machine, so it cannot be given a target of its own',
     'pass the stack as synthesized (cdk.tf.json, or stackJson(stack)), not edited'));
 }

@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CloudState, CloudStore } from '../provider/cloud/store';
-import { RolloutTarget, StandInOverrideOptions, writeStandInOverride } from './override';
+import { checkRolloutTarget, checkRolloutTargets, RolloutTarget, StandInOverrideOptions, WORKSPACE_NAMING, writeOverride } from './override';
 import { PlannedChanges } from './planned-changes';
 import { runTerraform, TerraformRun } from './terraform-cli';
 import { placeholderVariables } from './variables';
@@ -62,7 +62,7 @@ export class StandInWorkspace {
   public setConfiguration(stackJson: unknown): this {
     const json = typeof stackJson === 'string' ? JSON.parse(stackJson) : stackJson;
     fs.writeFileSync(path.join(this.dir, 'cdk.tf.json'), `${JSON.stringify(json, null, 2)}\n`);
-    const override = writeStandInOverride(this.dir, this.cloudFile, json, this.rollout);
+    const override = writeOverride(this.dir, this.cloudFile, json, this.rollout, WORKSPACE_NAMING);
     this.initKey = initKey(json, JSON.parse(fs.readFileSync(override, 'utf8')));
     // Required variables (secrets in a real deploy) get placeholders, so plans run without them.
     this.variables = placeholderVariables(json, { ...process.env, ...this.extraVariables });
@@ -74,6 +74,7 @@ export class StandInWorkspace {
    * next `setConfiguration` on; without one, applies skip the rollout. Replaces `rollOutEachTo`'s targets.
    */
   public rollOutTo(target: RolloutTarget | undefined): this {
+    checkRolloutTarget('StandInWorkspace.rollOutTo', 'target', target);
     this.rollout = { rolloutTarget: target };
     return this;
   }
@@ -82,10 +83,13 @@ export class StandInWorkspace {
    * Rolls each machine's bundle out to its own target, by server name (`{ 'acme-production-app': app.target(),
    * 'acme-production-monitoring': monitoring.target() }`), from the next `setConfiguration` on, which refuses a
    * map naming a machine the stack does not roll out to or leaving one out (`writeStandInOverride`'s
-   * `rolloutTargets`). Replaces `rollOutTo`'s target; `undefined` rolls nothing out.
+   * `rolloutTargets`); a map that is not one of targets, or puts two machines on one host, is refused here.
+   * Replaces `rollOutTo`'s target; `undefined` rolls nothing out.
    */
   public rollOutEachTo(targets: { readonly [serverName: string]: RolloutTarget } | undefined): this {
-    this.rollout = { rolloutTargets: targets };
+    checkRolloutTargets(WORKSPACE_NAMING, targets);
+    // A copy: the map checked is the one used, whatever the caller changes after.
+    this.rollout = { rolloutTargets: targets === undefined ? undefined : Object.fromEntries(Object.entries(targets)) };
     return this;
   }
 
