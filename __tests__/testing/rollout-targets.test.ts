@@ -182,6 +182,21 @@ describe('StandInWorkspace passes the targets through', () => {
     expect(Object.values<any>(written(ws)).map((r) => r.provisioner[0]['local-exec'].command)).toEqual(Array(2).fill('echo "stand-in: the bundle is not rolled out (no rollout target)"'));
   });
 
+  test('a refused map leaves the workspace as it was: configuration, override and the file naming the project', () => {
+    const ws = workspace().rollOutEachTo({ [APP]: target(2201), [MONITORING]: target(2202) }).setConfiguration(stack);
+    const files = ['cdk.tf.json', 'hcloud_standin_override.tf.json', '.hcloud-standin-endpoint'];
+    const before = files.map((f) => fs.readFileSync(path.join(ws.dir, f), 'utf8'));
+    const other = JSON.parse(Testing.synth(phase3Traction(Testing.app({ stackTraces: false }) as App).test, true));
+    // The test stack rolls out to another machine: the map is refused, and nothing of the new stack is written.
+    expect(refusal(() => ws.setConfiguration(other))).toMatch(/^StandInWorkspace\.rollOutEachTo\.targets\.phase3-traction-production-app: 'phase3-traction-production-app' is not allowed/);
+    expect(files.map((f) => fs.readFileSync(path.join(ws.dir, f), 'utf8'))).toEqual(before);
+    expect(JSON.parse(before[0])).toEqual(stack);
+    // Fixed, the same workspace takes the new stack whole.
+    ws.rollOutTo(target(2203)).setConfiguration(other);
+    expect(JSON.parse(fs.readFileSync(path.join(ws.dir, 'cdk.tf.json'), 'utf8'))).toEqual(other);
+    expect(Object.values<any>(written(ws)).map((r) => r.connection.port)).toEqual([2203]);
+  });
+
   test('refusals name rollOutEachTo and rollOutTo, not writeStandInOverride\'s options: at setConfiguration those that need the stack, the rest at once', () => {
     expect(refusal(() => workspace().rollOutEachTo({ [APP]: target(2201) }).setConfiguration(stack))).toBe(
       `StandInWorkspace.rollOutEachTo.targets.${MONITORING}: missing: the stack rolls out to '${APP}', '${MONITORING}', and the map names no target for '${MONITORING}', `

@@ -61,11 +61,15 @@ export class StandInWorkspace {
   /** Replaces the configuration (a new synth of the stack), keeping state and cloud. */
   public setConfiguration(stackJson: unknown): this {
     const json = typeof stackJson === 'string' ? JSON.parse(stackJson) : stackJson;
-    fs.writeFileSync(path.join(this.dir, 'cdk.tf.json'), `${JSON.stringify(json, null, 2)}\n`);
-    const override = writeOverride(this.dir, this.cloudFile, json, this.rollout, WORKSPACE_NAMING);
-    this.initKey = initKey(json, JSON.parse(fs.readFileSync(override, 'utf8')));
+    // Everything that can refuse runs before the stack is written: a refused target map left the new cdk.tf.json
+    // beside the old override, a half-updated workspace that the next apply deployed. The override checks before
+    // it writes.
     // Required variables (secrets in a real deploy) get placeholders, so plans run without them.
-    this.variables = placeholderVariables(json, { ...process.env, ...this.extraVariables });
+    const variables = placeholderVariables(json, { ...process.env, ...this.extraVariables });
+    const override = writeOverride(this.dir, this.cloudFile, json, this.rollout, WORKSPACE_NAMING);
+    fs.writeFileSync(path.join(this.dir, 'cdk.tf.json'), `${JSON.stringify(json, null, 2)}\n`);
+    this.initKey = initKey(json, JSON.parse(fs.readFileSync(override, 'utf8')));
+    this.variables = variables;
     return this;
   }
 
