@@ -14,7 +14,7 @@ export { LoopbackMachine, LoopbackMachineOptions } from './loopback-machine';
 export { PrepareRefusedError, PrepareRefusedErrorOptions } from './prepare-refused-error';
 export type { SynthesizedBundle, SynthesizedBundleFile, SynthesizedBundlePart } from './bundle';
 export { writeStandInOverride } from './harness/override';
-export type { RolloutTarget, StandInOverrideOptions } from './harness/override';
+export type { RolloutTarget, RolloutTargets, StandInOverrideOptions } from './harness/override';
 export { placeholderVariables } from './harness/variables';
 export { installStandIn, STAND_IN_TOKEN } from './harness/provider-install';
 export type { CloudState } from './provider/cloud/store';

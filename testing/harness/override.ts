@@ -27,6 +27,9 @@ export interface RolloutTarget {
   readonly timeout?: string;
 }
 
+/** A rollout target for each machine, by the machine's server name (its `hcloud_server` name). */
+export type RolloutTargets = { readonly [serverName: string]: RolloutTarget };
+
 /** Options for the override file the stand-in puts beside a synthesized stack. */
 export interface StandInOverrideOptions {
   /**
@@ -48,7 +51,7 @@ export interface StandInOverrideOptions {
    * Keyed by server name as `synthesizedBundle` and `admin.hostKeys` are: the name the bundle itself carries.
    * @default - every machine to `rolloutTarget`
    */
-  readonly rolloutTargets?: { readonly [serverName: string]: RolloutTarget };
+  readonly rolloutTargets?: RolloutTargets;
 }
 
 export { OVERRIDE_FILE };

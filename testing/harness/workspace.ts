@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CloudState, CloudStore } from '../provider/cloud/store';
-import { checkRolloutTarget, checkRolloutTargets, RolloutTarget, StandInOverrideOptions, WORKSPACE_NAMING, writeOverride } from './override';
+import { checkRolloutTarget, checkRolloutTargets, RolloutTarget, RolloutTargets, StandInOverrideOptions, WORKSPACE_NAMING, writeOverride } from './override';
 import { PlannedChanges } from './planned-changes';
 import { runTerraform, TerraformRun } from './terraform-cli';
 import { placeholderVariables } from './variables';
@@ -90,7 +90,7 @@ export class StandInWorkspace {
    * `rolloutTargets`); a map that is not one of targets, or puts two machines on one host, is refused here.
    * Replaces `rollOutTo`'s target; `undefined` rolls nothing out.
    */
-  public rollOutEachTo(targets: { readonly [serverName: string]: RolloutTarget } | undefined): this {
+  public rollOutEachTo(targets: RolloutTargets | undefined): this {
     checkRolloutTargets(WORKSPACE_NAMING, targets);
     // A copy: the map checked is the one used, whatever the caller changes after.
     this.rollout = { rolloutTargets: targets === undefined ? undefined : Object.fromEntries(Object.entries(targets)) };
