@@ -562,6 +562,46 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     expect(metric).toMatch(/^sovereign_metadata_guard_table_present 1$/m);
     expect(metric).toMatch(/^sovereign_metadata_guard_check_repairs_total 1$/m);
   });
+
+  // Review: the checks wrote their textfile and repairs by the path of node exporter's directory, which sits in
+  // prometheus's /var/lib/prometheus: prometheus could swap it for a symlink, and root made and renamed files in its target.
+  test("a check never writes through a symlink planted where node exporter's directory was, nor in a directory of another user's; the table is loaded again all the same", () => {
+    const { app } = environment();
+    ensureBasePart(app);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-textfiles-'));
+    const ruleset = path.join(dir, 'guard.nft');
+    fs.writeFileSync(ruleset, text(app, METADATA_GUARD_RULESET));
+    const check = path.join(dir, 'check');
+    fs.writeFileSync(check, text(app, `/usr/local/sbin/${METADATA_GUARD_CHECK}`), { mode: 0o755 });
+    const textfiles = path.join(dir, 'node-exporter');
+    const victim = path.join(dir, 'victim');
+    fs.mkdirSync(victim);
+    const run = () => {
+      const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${ruleset} && nft delete table ${METADATA_GUARD_TABLE} && `
+        + `SOVEREIGN_SYSTEMCTL=${noNftablesService(dir!)} METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"; nft list table ${METADATA_GUARD_TABLE} >/dev/null && echo loaded`], { encoding: 'utf8' });
+      return { out: r.stdout.trim().split('\n'), stderr: r.stderr };
+    };
+    fs.symlinkSync(victim, textfiles);
+    const linked = run();
+    expect(linked.out).toEqual(['rc=0', 'loaded']);
+    expect(linked.stderr).toContain(`sovereign-metadata-guard-check: ${textfiles} is a symlink, not a directory or not owned by uid 0: sovereign_metadata_guard.prom not written; remove it (the next run makes it again)`);
+    expect(fs.readdirSync(victim)).toEqual([]);
+    expect(fs.lstatSync(textfiles).isSymbolicLink()).toBe(true);
+    // A directory of prometheus's own there: nothing written in it either.
+    fs.rmSync(textfiles);
+    fs.mkdirSync(textfiles);
+    fs.chownSync(textfiles, 65534, 65534);
+    const foreign = run();
+    expect(foreign.out).toEqual(['rc=0', 'loaded']);
+    expect(foreign.stderr).toContain(`${textfiles} is a symlink, not a directory or not owned by uid 0: sovereign_metadata_guard.prom not written`);
+    expect(fs.readdirSync(textfiles)).toEqual([]);
+    // Once it is gone, the next check makes it and writes both files.
+    fs.rmSync(textfiles, { recursive: true });
+    expect(run()).toEqual({ out: ['rc=0', 'loaded'], stderr: expect.not.stringContaining('not written') });
+    expect(fs.readdirSync(textfiles).sort()).toEqual(['.sovereign_metadata_guard.repairs', 'sovereign_metadata_guard.prom']);
+    expect(fs.readFileSync(path.join(textfiles, 'sovereign_metadata_guard.prom'), 'utf8')).toMatch(/^sovereign_metadata_guard_check_repairs_total 1$/m);
+    expect(fs.lstatSync(textfiles).uid).toBe(0);
+  });
 });
 
 describeWithRealParts(systemdTestAvailable, 'the private-network ingress table at boot', 'root, systemd and setpriv')('the table at every boot, as systemd orders it', () => {

@@ -1,6 +1,7 @@
 import { TEXTFILE_DIR } from '../../monitoring/private/paths';
 import type { BundleFile } from '../machine-bundle';
 import { LOADERS_DIR } from './nftables-table';
+import { TEXTFILE_CD_FUNCTION } from './textfile-dir-shell';
 
 // A host table's check (the egress allowlist, the private-network ingress, the metadata guard): the table is loaded again when something
 // flushed the ruleset between boots and deploys (`nft flush ruleset`, a firewall tool: nothing loads it again with
@@ -72,6 +73,7 @@ set -u
 ${o.variables.join('\n')}
 TEXTFILE_DIR=\${${o.textfileDirVariable}:-${TEXTFILE_DIR}}
 present() { nft list table ${o.table} >/dev/null 2>&1; }
+${TEXTFILE_CD_FUNCTION}
 out="$TEXTFILE_DIR/${o.textfile}.prom"
 # The repairs so far (node exporter keeps no state of its own): the larger of the state file beside the textfile,
 # which removing the textfile leaves (the counter and the last repair's time went back to 0 with it), and the
@@ -140,12 +142,15 @@ if present; then
   value=1; rc=0
   if [ "$missing" = 1 ]; then repairs=$((repairs + 1)); last_repair=$(date +%s); fi
 fi
-if mkdir -p "$TEXTFILE_DIR" && tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
-  printf '%s\\n' "${o.repairsMetric} $repairs" "${o.lastRepairMetric} $last_repair" >"$tmp" && mv -f "$tmp" "$state" \\
-    || { rm -f "$tmp"; echo "${o.name}: cannot write $state" >&2; }
+# Both written in a subshell in node exporter's directory, checked (textfile_cd), with relative names: never through a
+# symlink there. The table's repair above stands either way; only its record is not written.
+( textfile_cd ${o.name} ${o.textfile}.prom || exit 1
+if tmp=$(mktemp ./.${o.textfile}.XXXXXX); then
+  printf '%s\\n' "${o.repairsMetric} $repairs" "${o.lastRepairMetric} $last_repair" >"$tmp" && mv -T -f -- "$tmp" ${tableCheckStateName(o)} \\
+    || { rm -f -- "$tmp"; echo "${o.name}: cannot write $state" >&2; }
 fi
-if tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
-  { printf '%s\\n' \\
+tmp=$(mktemp ./.${o.textfile}.XXXXXX) || exit 1
+{ printf '%s\\n' \\
     "# HELP ${o.presentMetric} Whether the nftables table ${o.table} was loaded after the last check (1) or not (0)." \\
     "# TYPE ${o.presentMetric} gauge" \\
     "${o.presentMetric} $value" \\
@@ -161,10 +166,8 @@ if tmp=$(mktemp "$TEXTFILE_DIR/.${o.textfile}.XXXXXX"); then
     [ -z "$loader" ] || printf '%s\\n' \\
     "# HELP ${HOST_TABLES_LOADER_METRIC} Whether nftables.service runs the host tables' loader for its start, reload and stop (1) or not (0)." \\
     "# TYPE ${HOST_TABLES_LOADER_METRIC} gauge" \\
-    "${HOST_TABLES_LOADER_METRIC}{check=\\"${o.name}\\"} $loader"; } >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$out" || { rm -f "$tmp"; echo "${o.name}: cannot write $out" >&2; }
-else
-  echo "${o.name}: cannot write $out" >&2
-fi
+    "${HOST_TABLES_LOADER_METRIC}{check=\\"${o.name}\\"} $loader"; } >"$tmp" && chmod 0644 "$tmp" && mv -T -f -- "$tmp" ${o.textfile}.prom || { rm -f -- "$tmp"; exit 1; }
+) || echo "${o.name}: cannot write $out" >&2
 exit "$rc"
 `;
 }
