@@ -939,6 +939,41 @@ describe('the boot path and the refresh, run for real in a private network names
     expect(h.metrics('sovereign_egress_check.prom')).toMatchObject({ sovereign_egress_check_table_present: 0, sovereign_egress_check_repairs_total: 0 });
   });
 
+  // Review: the refresh wrote sovereign_egress.prom by the path of node exporter's directory, which sits in prometheus's
+  // /var/lib/prometheus: prometheus could swap it for a symlink, and root made, chmodded and renamed files in its target.
+  canRun("the refresh never writes its metric through a symlink planted where node exporter's directory was, nor in a directory of another user's; it still fills the table and succeeds", () => {
+    const h = scratch();
+    const textfiles = h.env.EGRESS_TEXTFILE_DIR;
+    const victim = path.join(path.dirname(h.root), 'victim');
+    fs.mkdirSync(victim);
+    fs.mkdirSync(path.dirname(textfiles), { recursive: true });
+    fs.symlinkSync(victim, textfiles);
+    const refusal = `${textfiles} is a symlink, not a directory or not owned by uid 0`;
+    const [linked, linkedList] = h.inNetworkNamespace([h.start(REFRESH_UNIT), LIST]);
+    // The metric is best effort: the refresh's own outcome (the table, filled) and its exit status are as without it.
+    expect(linked.status).toBe(0);
+    expect(setAddresses(linkedList.stdout, 'allowed_v4')).toEqual(ALL_V4);
+    expect(linked.stderr).toContain(`sovereign-egress: ${refusal}: sovereign_egress.prom not written; remove it (the next run makes it again)`);
+    expect(linked.stderr).toContain(`sovereign-egress-check: ${refusal}: sovereign_egress_check.prom not written`);
+    expect(fs.readdirSync(victim)).toEqual([]);
+    expect(fs.lstatSync(textfiles).isSymbolicLink()).toBe(true);
+    // A directory of prometheus's own there: nothing written in it.
+    fs.rmSync(textfiles);
+    fs.mkdirSync(textfiles);
+    fs.chownSync(textfiles, 65534, 65534);
+    const [foreign] = h.inNetworkNamespace([h.start(REFRESH_UNIT)]);
+    expect(foreign.status).toBe(0);
+    expect(foreign.stderr).toContain(`sovereign-egress: ${refusal}: sovereign_egress.prom not written`);
+    expect(fs.readdirSync(textfiles)).toEqual([]);
+    // Once it is gone, the next refresh makes it (root's) and records its success there.
+    fs.rmSync(textfiles, { recursive: true });
+    const [again] = h.inNetworkNamespace([h.start(REFRESH_UNIT)]);
+    expect(again.status).toBe(0);
+    expect(again.stderr).not.toContain('not written');
+    expect(h.metrics()).toMatchObject({ sovereign_egress_refresh_success: 1, sovereign_egress_table_present: 1 });
+    expect(fs.lstatSync(textfiles).uid).toBe(0);
+  });
+
   canRun('the refresh recreates a missing table, fills it and records success', () => {
     const h = scratch();
     const before = Math.floor(Date.now() / 1000);

@@ -17,6 +17,7 @@ import {
 } from '../hetzner/private/nftables-table';
 import { TableCheckOptions, tableCheckFiles, tableCheckPath, tableCheckRuntimeFiles } from '../hetzner/private/table-check';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
+import { TEXTFILE_CD_FUNCTION } from '../hetzner/private/textfile-dir-shell';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
 import { EgressHost, extraHostConflict, requireEgressHost } from './egress-host';
@@ -1044,10 +1045,13 @@ if [ "\${1:-}" = --restore ]; then
   exit 0
 fi
 
+${TEXTFILE_CD_FUNCTION}
+
+# In a subshell in node exporter's directory, checked (textfile_cd), with relative names: never through a symlink there.
 write_metrics() { # <success 1|0> <table present 1|0>
-  mkdir -p "$TEXTFILE_DIR" || return 1
-  tmp=$(mktemp "$TEXTFILE_DIR/.sovereign_egress.XXXXXX") || return 1
-  cat >"$tmp" <<EOF || { rm -f "$tmp"; return 1; }
+  ( textfile_cd sovereign-egress sovereign_egress.prom || exit 1
+  tmp=$(mktemp ./.sovereign_egress.XXXXXX) || exit 1
+  cat >"$tmp" <<EOF || { rm -f -- "$tmp"; exit 1; }
 # HELP sovereign_egress_refresh_success Whether the last refresh of the egress allowlist succeeded (1) or failed (0).
 # TYPE sovereign_egress_refresh_success gauge
 sovereign_egress_refresh_success $1
@@ -1058,7 +1062,7 @@ sovereign_egress_refresh_timestamp_seconds $(date +%s)
 # TYPE sovereign_egress_table_present gauge
 sovereign_egress_table_present $2
 EOF
-  chmod 0644 "$tmp" && mv -f "$tmp" "$TEXTFILE_DIR/sovereign_egress.prom" || { rm -f "$tmp"; return 1; }
+  chmod 0644 "$tmp" && mv -T -f -- "$tmp" sovereign_egress.prom || { rm -f -- "$tmp"; exit 1; } )
 }
 
 finish() {
