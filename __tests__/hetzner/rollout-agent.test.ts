@@ -2046,6 +2046,47 @@ esac\nexit 0\n`);
     expect(run.output).toContain(`removed ${metric}, written by a part that is gone`);
   });
 
+  // Review: a part's runtime files were unlinked by their path: through a node-exporter symlink that prometheus (owner of
+  // /var/lib/prometheus) planted, root unlinked the same-named files in its target.
+  test("a leaving part's runtime files are never removed through a symlink planted where node exporter's directory was", () => {
+    const m = machine();
+    const [metric] = PRIVATE_INGRESS_RUNTIME_FILES; // in node exporter's directory
+    const textfiles = path.join(m.root, path.dirname(metric));
+    const check: BundlePart = {
+      name: 'check',
+      runtimeFiles: [metric],
+      files: [{ path: '/etc/acme/check.conf', content: 'x=1\n' }],
+      commands: [['sh', '-c', `mkdir -p ${textfiles} && echo 'present 1' > ${path.join(m.root, metric)}`]],
+    };
+    expect(m.apply([app('a=1\n'), check]).status).toBe(0);
+    expect(m.read(metric)).toBe('present 1\n');
+    // prometheus owns the directory that holds node exporter's, as Debian ships it, and swaps node-exporter for a symlink.
+    fs.chownSync(path.dirname(textfiles), 65534, 65534);
+    const victim = path.join(m.dir, 'victim');
+    fs.mkdirSync(victim);
+    fs.writeFileSync(path.join(victim, path.basename(metric)), 'not the part\'s\n');
+    fs.renameSync(textfiles, `${textfiles}.moved`);
+    fs.symlinkSync(victim, textfiles);
+    const linked = m.apply([app('a=1\n')]);
+    expect(linked.status).toBe(0);
+    expect(linked.output).toContain(`sovereign-rollout: ${metric} not removed: a directory on its path is a symlink where another user can write, or no directory`);
+    expect(linked.output).not.toContain(`removed ${metric},`);
+    expect(fs.readdirSync(victim)).toEqual([path.basename(metric)]);
+    expect(fs.readFileSync(path.join(victim, path.basename(metric)), 'utf8')).toBe('not the part\'s\n');
+    // A directory of prometheus's own there (no symlink): the part's file in it is removed, the agent's metric not written.
+    const part = m.apply([app('a=1\n'), check]);
+    expect(part.status).toBe(0);
+    fs.rmSync(textfiles);
+    fs.mkdirSync(textfiles);
+    fs.chownSync(textfiles, 65534, 65534);
+    fs.writeFileSync(path.join(textfiles, path.basename(metric)), 'present 1\n');
+    const foreign = m.apply([app('a=1\n')]);
+    expect(foreign.status).toBe(0);
+    expect(foreign.output).toContain(`removed ${metric}, written by a part that is gone`);
+    expect(foreign.output).toContain('sovereign_rollout.prom not written');
+    expect(fs.readdirSync(textfiles)).toEqual([]);
+  });
+
   // Audit (fifth pass): a part's drop-in went with it, but its directory stayed: every backup job or monitoring unit a
   // deploy removed left an empty /etc/systemd/system/<unit>.service.d behind. It goes with its last drop-in (a removed
   // file of the bundle, a runtime file, a rollback); one that holds the team's own drop-in stays, with it.

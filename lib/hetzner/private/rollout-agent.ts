@@ -49,7 +49,7 @@ export const ROLLOUT_AGENT = `#!/usr/bin/python3
 # An activation that never ended (the agent killed, the machine off) is finished by the next apply,
 # even of the same version. A second apply of the same version changes nothing. Secrets (the inputs)
 # never reach argv or output, and no copy of them outlives the apply that needed it.
-import base64, fcntl, gzip, hashlib, json, os, re, selectors, shutil, signal, subprocess, sys, tempfile, time
+import base64, errno, fcntl, gzip, hashlib, json, os, re, selectors, shutil, signal, subprocess, sys, tempfile, time
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 STATE = ROOT + "${ROLLOUT_STATE_DIR}"
@@ -1420,23 +1420,61 @@ def runtime_files_left(old_bundle, bundle):
 
 
 def remove_runtime_files(paths):
+    """A runtime file sits in a directory another user may write in (node exporter's, in prometheus's
+    /var/lib/prometheus), which could be swapped for a symlink: each is unlinked relative to its directory opened
+    without following one (open_dir); a path through such a symlink is named in the log and left alone."""
     for path in sorted(paths):
         try:
-            remove_file(path)
+            remove_file(path, open_dir)
             log("removed %s, written by a part that is gone" % path)
         except FileNotFoundError:
             pass
+        except OSError as e:
+            if e.errno not in (errno.ELOOP, errno.ENOTDIR):
+                raise
+            log("%s not removed: a directory on its path is a symlink where another user can write, or no directory" % path)
 
 
-def remove_file(path):
-    """Removes a file of the machine; a unit's drop-in directory (/etc/systemd/system/<unit>.d) goes with its last
-    drop-in: left empty, it stayed behind for every backup job or monitoring unit a deploy removed. One that still holds
-    a file (the team's override.conf, another part's drop-in) stays as it is."""
-    os.unlink(real(path))
+def open_dir(path):
+    """A directory of the machine, opened component by component from / relative to the one before: a symlink is
+    followed only where root alone can write (merged /usr's /lib, /var/run); anywhere else it raises OSError (ELOOP),
+    as a file in place of a directory does (ENOTDIR)."""
+    fd = os.open(ROOT or "/", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in [n for n in path.split("/") if n]:
+            st = os.fstat(fd)
+            trusted = st.st_uid == 0 and not st.st_mode & 0o022
+            inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | (0 if trusted else os.O_NOFOLLOW), dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_dir_by_path(path):
+    return os.open(real(path), os.O_RDONLY | os.O_DIRECTORY)
+
+
+def remove_file(path, opener=open_dir_by_path):
+    """Removes a file of the machine, relative to its directory as \`opener\` opens it; a unit's drop-in directory
+    (/etc/systemd/system/<unit>.d) goes with its last drop-in: left empty, it stayed behind for every backup job or
+    monitoring unit a deploy removed. One that still holds a file (the team's override.conf, another part's drop-in)
+    stays as it is."""
     directory = os.path.dirname(path)
+    fd = opener(directory)
+    try:
+        os.unlink(os.path.basename(path), dir_fd=fd)
+    finally:
+        os.close(fd)
     if os.path.dirname(directory) + "/" == UNIT_DIR and directory.endswith(".d"):
         try:
-            os.rmdir(real(directory))
+            fd = opener(os.path.dirname(directory))
+            try:
+                os.rmdir(os.path.basename(directory), dir_fd=fd)
+            finally:
+                os.close(fd)
         except OSError:
             pass  # not empty: what else it holds keeps it
 
