@@ -932,6 +932,48 @@ sys.exit(0 if all(name in known for name in asked) else 1)
     expect([st.mode & 0o777, st.uid, fs.readFileSync(target, 'utf8')]).toEqual([0o640, 65534, 'x=1\n']);
   });
 
+  // Review: write_atomic cut short (a crash between its mkstemp and its rename) left a randomly named .sovereign-rollout.*
+  // file beside its target, which could hold a deploy-time secret: no deploy, nor a clone's lock-down, ever removed it.
+  test("the next deploy removes what a write_atomic cut short left, and only that: regular files of its name, not through a symlink", () => {
+    const m = machine();
+    expect(m.apply([app('a=1\n')]).status).toBe(0);
+    const conf = path.join(m.root, 'etc/acme');
+    const state = path.join(m.root, 'var/lib/sovereign/rollout');
+    // The crash, as it happens: the agent's own write_atomic, its rename never reached (the process ends there).
+    const crash = (target: string) => spawnSync(MACHINE_PYTHON, ['-c', [
+      'import os, sys',
+      'agent = {"__name__": "sovereign_rollout"}',
+      'exec(compile(sys.stdin.read(), "sovereign-rollout", "exec"), agent)',
+      'os.replace = lambda *args: os._exit(9)',
+      `agent["write_atomic"](${JSON.stringify(target)}, b"${secret}\\n", 0o600)`,
+    ].join('\n')], { input: ROLLOUT_AGENT, encoding: 'utf8', env: { ...process.env, SOVEREIGN_ROOT: m.root } });
+    expect(crash(path.join(conf, 'app.conf')).status).toBe(9);
+    expect(crash(path.join(state, 'current.json')).status).toBe(9);
+    const leftovers = (dir: string) => fs.readdirSync(dir).filter((n) => /^\.sovereign-rollout\.[a-z0-9_]{8}$/.test(n));
+    const [left] = leftovers(conf);
+    const [leftState] = leftovers(state);
+    expect(fs.readFileSync(path.join(conf, left), 'utf8')).toBe(`${secret}\n`);
+    // Look-alikes that are not write_atomic's: another length, a directory and a symlink of its name (to a file elsewhere).
+    const victim = path.join(m.dir, 'victim');
+    fs.writeFileSync(victim, 'kept\n');
+    fs.writeFileSync(path.join(conf, '.sovereign-rollout.short'), 'kept\n');
+    fs.mkdirSync(path.join(conf, '.sovereign-rollout.adirecto'));
+    fs.symlinkSync(victim, path.join(conf, '.sovereign-rollout.asymlink'));
+    // A deploy with nothing to switch removes them too: "deploy again" is what follows a crash.
+    const run = m.apply([app('a=1\n')]);
+    expect(run.status).toBe(0);
+    expect(run.output).toContain(`removed /etc/acme/${left}, left by a write cut short`);
+    expect(run.output).toContain(`removed /var/lib/sovereign/rollout/${leftState}, left by a write cut short`);
+    expect(run.output).not.toContain(secret);
+    expect(leftovers(conf).sort()).toEqual(['.sovereign-rollout.adirecto', '.sovereign-rollout.asymlink']);
+    expect(fs.existsSync(path.join(conf, '.sovereign-rollout.short'))).toBe(true);
+    expect(leftovers(state)).toEqual([]);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('kept\n');
+    expect(m.read('/etc/acme/app.conf')).toBe('a=1\n');
+    // A second deploy finds nothing to remove.
+    expect(m.apply([app('a=1\n')]).output).not.toContain('left by a write cut short');
+  });
+
   // Review: a process that ended between the agent's look at its stat and at its cgroup was recorded with an empty cgroup
   // (gone) or a zombie's (its v1 lines all say /): a group whose entries all held one spared every later member.
   test.each([['gone', true], ['a zombie', false]])('a process a step left that ends while the agent records it (%s) is not recorded', (_, reaped) => {

@@ -49,7 +49,7 @@ export const ROLLOUT_AGENT = `#!/usr/bin/python3
 # An activation that never ended (the agent killed, the machine off) is finished by the next apply,
 # even of the same version. A second apply of the same version changes nothing. Secrets (the inputs)
 # never reach argv or output, and no copy of them outlives the apply that needed it.
-import base64, errno, fcntl, gzip, hashlib, json, os, re, selectors, shutil, signal, subprocess, sys, tempfile, time
+import base64, errno, fcntl, gzip, hashlib, json, os, re, selectors, shutil, signal, stat, subprocess, sys, tempfile, time
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 STATE = ROOT + "${ROLLOUT_STATE_DIR}"
@@ -161,6 +161,35 @@ def write_atomic(path, data, mode, owner="root:root"):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# write_atomic's temporary file (tempfile.mkstemp's name: 8 of [a-z0-9_]).
+WRITE_LEFTOVER = re.compile(r"\\.sovereign-rollout\\.[a-z0-9_]{8}\\Z")
+
+
+def remove_write_leftovers(directories):
+    """A write_atomic cut short (a crash, a power loss) between its mkstemp and its rename leaves its temporary file,
+    which may hold a deploy-time secret that nothing else removes. Each apply removes those of the directories it
+    writes to: only regular files of that exact name, relative to the directory opened without following a symlink
+    another user could have planted (open_dir); no write of the agent runs beside it (it holds the lock)."""
+    for directory in sorted(directories):
+        try:
+            fd = open_dir(directory)
+        except OSError:
+            continue  # missing, or through a symlink: nothing of write_atomic's is there
+        try:
+            for name in sorted(os.listdir(fd)):
+                if not WRITE_LEFTOVER.match(name):
+                    continue
+                try:
+                    if not stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                        continue
+                    os.unlink(name, dir_fd=fd)
+                except FileNotFoundError:
+                    continue
+                log("removed %s, left by a write cut short" % os.path.join(directory, name))
+        finally:
+            os.close(fd)
 
 
 def owner_ids(owner):
@@ -1362,6 +1391,8 @@ def apply_locked(version, incoming, current):
     old_bundle = read_json(STATE + "/current-bundle.json", {"parts": []})
     installed = set(current.get("files", {})) | {f["path"] for p in old_bundle["parts"] for f in p.get("files", [])}
     removed = {p for p in installed | unfinished if p not in files}
+    remove_write_leftovers({os.path.dirname(p) for p in set(files) | installed | unfinished}
+                           | {STATE[len(ROOT):], os.path.dirname(COMMAND[len(ROOT):])})
     previous_parts = current.get("parts", {})
     if current.get("release") == release and not changed and not removed and not unfinished:
         # Nothing to switch, but an interrupted dpkg still blocks unattended-upgrades, and "deploy again" is what the
