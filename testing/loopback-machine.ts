@@ -2,7 +2,7 @@ import { ChildProcess, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { SynthesizedBundle } from './bundle';
-import { RolloutTarget } from './harness/override';
+import { removeStepScripts, RolloutTarget } from './harness/override';
 import { startLoopbackSshd, stopSshd } from './harness/sshd';
 import { standInSystemdAnalyze } from './harness/systemd-analyze';
 import { PrepareRefusedError } from './prepare-refused-error';
@@ -232,8 +232,14 @@ export class LoopbackMachine {
     fs.writeFileSync(path.join(this.dir, 'systemctl.fail'), pattern ? `${pattern}\n` : '');
   }
 
-  /** Stops sshd, and what `prepareFor` started, and resolves when sshd has exited; `dir` stays for the test to inspect or remove. */
+  /**
+   * Stops sshd, and what `prepareFor` started, and resolves when sshd has exited; `dir` stays for the test to inspect or
+   * remove. The rollouts' step files this machine's port named (`/root/.sovereign-rollout-step.<port>.*.sh`, which the
+   * override puts in the host's one /root) are removed first, while the port is still this sshd's: once it is free,
+   * another test's machine may take it, and its live step files carry the same port.
+   */
   public stop(): Promise<void> {
+    removeStepScripts(this.port);
     if (this.prepared) {
       const cluster = clusterConfigDirectory(this.root);
       if (fs.existsSync(cluster)) {

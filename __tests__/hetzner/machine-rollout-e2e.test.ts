@@ -121,12 +121,6 @@ function stepScriptOf(workspace: StandInWorkspace): string {
   expect(paths[0]).toMatch(/^\/root\/\.sovereign-rollout-step\.\d+\.[A-Za-z0-9_]+\.sh$/);
   return paths[0];
 }
-/** The step files each suite's override named, to remove those and no other test's. */
-const stepScripts = new Set<string>();
-const removeStepScripts = () => {
-  for (const file of stepScripts) fs.rmSync(file, { force: true });
-  stepScripts.clear();
-};
 /** Terraform's default place for them: world-writable files in /tmp. */
 const stepScriptsInTmp = () => fs.readdirSync('/tmp').filter((f) => /^terraform_\d+\.sh$/.test(f));
 const WEBHOOK_SECRET = '/etc/sovereign-monitoring/secrets/monitoring_webhook_ops.b64';
@@ -170,18 +164,15 @@ describe('day-2 rollout of a production machine\'s bundle (stand-in provider, re
     target = await LoopbackMachine.start(path.join(dir, 'machine'), { env: { SOVEREIGN_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT.toSeconds()) } });
     ws = standIn.workspace(productionStack({ keepDaily: 7, teamPart: true }));
     ws.setVariables(SECRETS).rollOutTo(target.target()).setConfiguration(JSON.parse(Testing.synth(productionStack({ keepDaily: 7, teamPart: true }), true)));
-    stepScripts.add(stepScriptOf(ws));
   }, 60_000);
 
   afterAll(async () => {
     await target?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
-    removeStepScripts();
   });
 
   const deploy = (version: Version) => {
     ws.setConfiguration(JSON.parse(Testing.synth(productionStack(version), true)));
-    stepScripts.add(stepScriptOf(ws));
     return ws;
   };
   const serverIds = () => Object.keys(ws.cloud().objects.hcloud_server ?? {});
@@ -497,7 +488,6 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
   const synth = (version: { offsite: boolean }) => JSON.parse(Testing.synth(testStack(version, world.s3!.port), true));
   const deploy = (version: { offsite: boolean }) => {
     ws.setConfiguration(synth(version));
-    stepScripts.add(stepScriptOf(ws));
     return ws;
   };
   const conf = () => target.read(DRILL_CONF) ?? '';
@@ -557,7 +547,6 @@ describe("day-2 rollout of a test machine's restore drill: production's offsite 
     // The drill account's OS user goes with the suite (a locked /etc/passwd leaves it, harmless: no shell, no home).
     spawnSync('userdel', [login.user], { stdio: 'ignore' });
     fs.rmSync(dir, { recursive: true, force: true });
-    removeStepScripts();
   });
 
   test('the first deploy installs a drill of one copy, the Storage Box, with its 12-hour timeout', () => {

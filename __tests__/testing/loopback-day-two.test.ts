@@ -11,7 +11,6 @@ import { describeWithRealParts, hasTerraform, isRoot } from '../setup/real-parts
 import { forgetNetworkNamespace, recordNetworkNamespace } from '../setup/run-leftovers';
 import { refusal } from './helpers/refusal';
 import { PG_BIN } from '../../testing/postgres-cluster';
-import { OVERRIDE_FILE } from '../../testing/harness/stand-in-names';
 
 // docs/testing.md's day-2 rehearsal, as a newcomer follows it: the Phase 1 example's production stack deployed through
 // the stand-in, its app machine's whole bundle rolled out to a LoopbackMachine prepared for it (prepareFor: the
@@ -59,12 +58,6 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
   const standIn = new HetznerStandIn();
   let dir: string;
   let machine: LoopbackMachine;
-  /** The step files this test's override named (connection.script_path), removed at the end: another test's are not. */
-  const stepScripts = new Set<string>();
-  const noteStepScripts = (workspaceDir: string) => {
-    const override = JSON.parse(fs.readFileSync(path.join(workspaceDir, OVERRIDE_FILE), 'utf8'));
-    for (const r of Object.values<any>(override.resource.terraform_data)) stepScripts.add(r.connection.script_path);
-  };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-day-two-'));
@@ -78,7 +71,6 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
     if (machine && !fs.existsSync(`/run/netns/loopback-${machine.port}`)) forgetNetworkNamespace(`loopback-${machine.port}`);
     standIn.stop(true);
     fs.rmSync(dir, { recursive: true, force: true });
-    for (const f of stepScripts) fs.rmSync(f, { force: true });
   });
 
   test('a database the loopback machine cannot hold is refused before anything is made, naming the fix', () => {
@@ -105,7 +97,6 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
     // The doc's standin.js values alone: the machine's setups check them as a server's would.
     const placeholders = placeholderVariables(v1.stack, {});
     ws.setVariables(placeholders).rollOutTo(machine.target({ timeout: '60s' })).setConfiguration(v1.stack);
-    noteStepScripts(ws.dir);
     const first = ws.apply();
     expect(first.ok ? '' : said(first)).toBe('');
     expect(machine.current().version).toBe(v1.bundle.version);
@@ -118,7 +109,6 @@ describeReal('a day-2 change on a LoopbackMachine prepared for the Phase 1 examp
     const v2 = variant(true);
     machine.clearSystemctl();
     ws.setConfiguration(v2.stack);
-    noteStepScripts(ws.dir);
     const second = ws.apply();
     expect(second.ok ? '' : said(second)).toBe('');
     // The new version is what the machine runs: a rollback would have left v1's.

@@ -324,3 +324,41 @@ describeAsRoot('a LoopbackMachine\'s sessions', () => {
     expect(pathLine).toBe(`PATH=${path.join(machine.dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
   });
 });
+
+describeAsRoot("a LoopbackMachine's stop", () => {
+  // Review: each rollout's step file is /root/.sovereign-rollout-step.<port>.<resource>.sh, and only three test files
+  // removed theirs, after stop(): by then the port was free for another jest worker's sshd, whose live file they could
+  // delete. stop() removes its port's own, while the port is still its sshd's.
+  let tmp: string;
+  const planted: string[] = [];
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-stop-'));
+  });
+  afterAll(() => {
+    for (const file of planted) fs.rmSync(file, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("removes its port's step files from /root, regular files only, and keeps another port's", async () => {
+    const machine = await LoopbackMachine.start(path.join(tmp, 'machine'));
+    const step = (port: string, resource: string) => `/root/.sovereign-rollout-step.${port}.${resource}.sh`;
+    const own = [step(String(machine.port), 'App_Rollout_0001'), step(String(machine.port), 'Worker_Rollout_0002')];
+    // Its port followed by digits, which no TCP port is: a name a prefix match alone would take.
+    const others = [step(`${machine.port}00000`, 'App_Rollout_0001')];
+    const target = path.join(tmp, 'target.sh');
+    const link = step(String(machine.port), 'Linked_Rollout');
+    const directory = step(String(machine.port), 'Directory_Rollout');
+    planted.push(...own, ...others, link, directory);
+    for (const file of [...own, ...others, target]) fs.writeFileSync(file, 'echo step\n');
+    fs.symlinkSync(target, link);
+    fs.mkdirSync(directory);
+
+    await machine.stop();
+
+    expect(fs.readdirSync('/root').filter((f) => f.startsWith(`.sovereign-rollout-step.${machine.port}.`)).sort())
+      .toEqual([path.basename(directory), path.basename(link)].sort());
+    expect(others.filter((f) => fs.existsSync(f))).toEqual(others);
+    // The symlink is not followed: its target keeps its content.
+    expect(fs.readFileSync(target, 'utf8')).toBe('echo step\n');
+  });
+});

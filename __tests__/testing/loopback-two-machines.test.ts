@@ -43,7 +43,7 @@ describeReal('two machines of one stack, each rolled out to its own LoopbackMach
   let app: LoopbackMachine;
   let worker: LoopbackMachine;
   const stepScripts = new Set<string>();
-  /** Notes the step files the workspace's override names (connection.script_path of each rollout), for the cleanup. */
+  /** Notes the step files the workspace's override names (connection.script_path of each rollout): each machine's stop() removes its own. */
   const noteStepScripts = (ws: StandInWorkspace) => {
     const override = JSON.parse(fs.readFileSync(path.join(ws.dir, OVERRIDE_FILE), 'utf8'));
     for (const r of Object.values<any>(override.resource.terraform_data)) stepScripts.add(r.connection.script_path);
@@ -60,9 +60,6 @@ describeReal('two machines of one stack, each rolled out to its own LoopbackMach
     await worker?.stop();
     standIn.stop(true);
     fs.rmSync(dir, { recursive: true, force: true });
-    // The steps' files on the host (the loopback machines share its /root), one per rollout: exactly those this test's
-    // override named, not another test's running at once.
-    for (const f of stepScripts) fs.rmSync(f, { force: true });
   });
 
   test("each machine's bundle lands on its own host only, also on the next deploy that changes one of them", () => {

@@ -292,3 +292,23 @@ function stepScriptOf(scriptPath: string, port: number, rollout: string): string
   const ext = path.posix.extname(scriptPath);
   return `${scriptPath.slice(0, scriptPath.length - ext.length)}.${port}.${rollout}${ext}`;
 }
+
+/**
+ * Removes the step files `stepScriptOf` named for one port in `dir` (the stacks' `/root`): regular files
+ * `.sovereign-rollout-step.<port>.<resource>.sh` only, each looked at without following a symlink; a symlink or
+ * directory of the name is left alone. Internal: `LoopbackMachine.stop()` calls it while the port is still its sshd's.
+ */
+export function removeStepScripts(port: number, dir = '/root'): void {
+  const prefix = `.sovereign-rollout-step.${port}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // no such directory: no rollout wrote a step file there
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.sh')) continue;
+    const file = path.join(dir, name);
+    if (fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) fs.rmSync(file, { force: true });
+  }
+}
