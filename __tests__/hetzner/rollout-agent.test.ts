@@ -913,7 +913,7 @@ sys.exit(0 if all(name in known for name in asked) else 1)
   // directory could swap for a symlink (chmod and chown follow one) between the write and the rename.
   const hasStrace = spawnSync('strace', ['-V']).status === 0;
   const onTheFd = "write_atomic sets the mode and owner on the open file, syncs it, then renames it: no chmod or chown by a name";
-  testWhereHostHas(hasStrace && isRoot, onTheFd, 'strace, and root (to give the file an owner)')(onTheFd, () => {
+  testWithRealParts(hasStrace && isRoot, onTheFd, 'strace, and root (to give the file an owner)')(onTheFd, () => {
     const m = machine();
     const target = path.join(m.root, 'etc/acme/owned.conf');
     const trace = path.join(m.dir, 'strace.log');

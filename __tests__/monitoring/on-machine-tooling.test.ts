@@ -7,7 +7,7 @@ import { Duration, Phase } from '../../lib';
 import { productFixture, synth, userDataOf } from './helpers/fixture';
 import { runJobHook, startLiveProber } from './helpers/live-prober';
 import { FAKE_SECRETS, MachineRoot } from './helpers/machine-root';
-import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
+import { isRoot, MACHINE_PYTHON, testWithRealParts } from '../setup/real-parts';
 import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
 import { synthesizedBundle } from '../../testing/bundle';
 import { openFiles, tcpSockets } from '../../testing/harness/processes';
@@ -443,7 +443,7 @@ describe('the on-machine tooling', () => {
   // file, written only when missing, was then never repaired (its alert fired for good).
   const hasStrace = spawnSync('strace', ['-V']).status === 0;
   const syncs = "setup watch syncs each file's .tmp before its rename and the directory after it, seen in its system calls";
-  testWhereHostHas(hasStrace, syncs, 'strace')(syncs, () => {
+  testWithRealParts(hasStrace, syncs, 'strace')(syncs, () => {
     const root = MachineRoot.create(userDataOf(JSON.parse(phaseOneWithBackups().production), 'acme-production-app'));
     roots.push(root);
     const trace = path.join(root.dir, 'strace.log');
