@@ -10,14 +10,13 @@ export interface PrepareRefusedErrorOptions {
 }
 
 /**
- * `LoopbackMachine.prepareFor`, or `createDebianCluster` directly, refused the bundle or this host before it made
- * anything (or after undoing what it made): its message names the machine (or the function), the value it refused and
- * the fix. A ValidationError, so that a caller that catches the library's refusals catches this one too. A failure of
+ * `LoopbackMachine.prepareFor`, or the cluster setup prepareFor runs, refused the bundle or this host before it made
+ * anything (or after undoing what it made): its message names the machine, the value it refused and the fix. A ValidationError, so that a caller that catches the library's refusals catches this one too. A failure of
  * a step it runs (an `ip` or `initdb` that exits non-zero) is thrown as that step's own error instead, since no fix of
  * the input is known for it.
  */
 export class PrepareRefusedError extends ValidationError {
-  /** The error this one says again in its caller's words (prepareFor's, of createDebianCluster's refusal), if any. */
+  /** The error this one says again in its caller's words (prepareFor's, of its cluster setup's refusal), if any. */
   declare public readonly cause?: unknown;
 
   constructor(message: string, options?: PrepareRefusedErrorOptions) {

@@ -49,7 +49,7 @@ export interface StandInOverrideOptions {
    * A map rather than a function of the machine: it is checked before anything is written (a name the stack
    * does not roll out to, a machine left out), and it is plain data, as every other option of the harness.
    * Keyed by server name as `synthesizedBundle` and `admin.hostKeys` are: the name the bundle itself carries.
-   * @default - every machine to `rolloutTarget`
+   * @default - every machine to `rolloutTarget` (no rollout without it)
    */
   readonly rolloutTargets?: RolloutTargets;
 }
