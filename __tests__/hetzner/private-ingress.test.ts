@@ -602,6 +602,35 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     expect(fs.readFileSync(path.join(textfiles, 'sovereign_metadata_guard.prom'), 'utf8')).toMatch(/^sovereign_metadata_guard_check_repairs_total 1$/m);
     expect(fs.lstatSync(textfiles).uid).toBe(0);
   });
+
+  // Review: the check read its repairs and its textfile by path before textfile_cd, through a symlink planted in
+  // node exporter's place: a FIFO there blocked sed, the oneshot unit never ended and the table was never loaded again.
+  test('a FIFO planted at the repairs\' and textfile\'s names behind a symlinked directory neither blocks the check nor keeps the table from loading', () => {
+    const { app } = environment();
+    ensureBasePart(app);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-fifo-'));
+    const ruleset = path.join(dir, 'guard.nft');
+    fs.writeFileSync(ruleset, text(app, METADATA_GUARD_RULESET));
+    const check = path.join(dir, 'check');
+    fs.writeFileSync(check, text(app, `/usr/local/sbin/${METADATA_GUARD_CHECK}`), { mode: 0o755 });
+    const victim = path.join(dir, 'victim');
+    fs.mkdirSync(victim);
+    for (const name of ['.sovereign_metadata_guard.repairs', 'sovereign_metadata_guard.prom']) {
+      expect(spawnSync('mkfifo', [path.join(victim, name)]).status).toBe(0);
+    }
+    const textfiles = path.join(dir, 'node-exporter');
+    fs.symlinkSync(victim, textfiles);
+    // The timeout only kills a check that blocks (the unfixed one did, for good): nothing is asserted about time.
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${ruleset} && nft delete table ${METADATA_GUARD_TABLE} && `
+      + `SOVEREIGN_SYSTEMCTL=${noNftablesService(dir)} METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"; nft list table ${METADATA_GUARD_TABLE} >/dev/null && echo loaded`],
+    { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+    expect(r.signal).toBeNull();
+    expect(r.stdout.trim().split('\n')).toEqual(['rc=0', 'loaded']);
+    expect(r.stderr).toMatch(/table inet sovereign_metadata_guard is missing; loading/);
+    expect(r.stderr).toContain(`${textfiles} is a symlink`);
+    expect(fs.readdirSync(victim).sort()).toEqual(['.sovereign_metadata_guard.repairs', 'sovereign_metadata_guard.prom']);
+    expect(fs.lstatSync(path.join(victim, 'sovereign_metadata_guard.prom')).isFIFO()).toBe(true);
+  });
 });
 
 describeWithRealParts(systemdTestAvailable, 'the private-network ingress table at boot', 'root, systemd and setpriv')('the table at every boot, as systemd orders it', () => {

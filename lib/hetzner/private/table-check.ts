@@ -75,16 +75,7 @@ TEXTFILE_DIR=\${${o.textfileDirVariable}:-${TEXTFILE_DIR}}
 present() { nft list table ${o.table} >/dev/null 2>&1; }
 ${TEXTFILE_CD_FUNCTION}
 out="$TEXTFILE_DIR/${o.textfile}.prom"
-# The repairs so far (node exporter keeps no state of its own): the larger of the state file beside the textfile,
-# which removing the textfile leaves (the counter and the last repair's time went back to 0 with it), and the
-# textfile (a check rendered before the state file, after an upgrade, a revert and an upgrade again, counted on in it).
 state="$TEXTFILE_DIR/${tableCheckStateName(o)}"
-previous() {
-  v=$(sed -n "s/^$1 \\([0-9][0-9]*\\)$/\\1/p" "$state" "$out" 2>/dev/null | sort -n | tail -n 1)
-  echo "\${v:-0}"
-}
-repairs=$(previous ${o.repairsMetric})
-last_repair=$(previous ${o.lastRepairMetric})
 missing=0
 if ! present; then
   echo "${o.name}: table ${o.table} is missing; ${o.loading}" >&2
@@ -98,14 +89,11 @@ fi
 # installed: its restarts drop nothing); one that cannot be read is no bypass (the alert would name the wrong fix).
 LOADERS=\${SOVEREIGN_HOST_TABLES_LOADERS:-${LOADERS_DIR}}
 loader=''
-# A read that fails keeps the previous textfile's value: written nothing, the metric would go, a firing
-# HostTablesLoaderBypassed would resolve on one transient bus error, and its \`for:\` would start over.
-loaded_before() { sed -n 's/^${HOST_TABLES_LOADER_METRIC}{.*} \\([01]\\)$/\\1/p' "$out" 2>/dev/null | tail -n 1; }
 if [ -z "\${SOVEREIGN_SYSTEMCTL:-}" ] && [ ! -d /run/systemd/system ]; then
   :
 elif ! show=$(\${SOVEREIGN_SYSTEMCTL:-systemctl} show -p LoadState -p ExecStart -p ExecReload -p ExecStop nftables.service 2>&1); then
   echo "${o.name}: cannot read nftables.service's commands (systemctl show: $show); the last record of whether it runs the host tables' loader is kept" >&2
-  loader=$(loaded_before)
+  loader=kept
 else
   case $(printf '%s\\n' "$show" | sed -n 's/^LoadState=//p') in
     loaded)
@@ -133,18 +121,33 @@ else
       fi ;;
     masked|not-found) : ;;
     *) echo "${o.name}: cannot read nftables.service's commands (systemctl show: $show); the last record of whether it runs the host tables' loader is kept" >&2
-       loader=$(loaded_before) ;;
+       loader=kept ;;
   esac
 fi
 value=0; rc=1
 # A repair is a table loaded again: a load that failed is no repair (the table's own alert tells it is missing).
 if present; then
   value=1; rc=0
-  if [ "$missing" = 1 ]; then repairs=$((repairs + 1)); last_repair=$(date +%s); fi
 fi
-# Both written in a subshell in node exporter's directory, checked (textfile_cd), with relative names: never through a
-# symlink there. The table's repair above stands either way; only its record is not written.
+# Read and written in a subshell in node exporter's directory, checked (textfile_cd), with relative names: never through
+# a symlink there, where another user could have planted a FIFO that blocks the read (and the oneshot unit) for good.
+# The table is loaded above, before anything is read: it stands either way; only its record is not written.
 ( textfile_cd ${o.name} ${o.textfile}.prom || exit 1
+# The repairs so far (node exporter keeps no state of its own): the larger of the state file beside the textfile,
+# which removing the textfile leaves (the counter and the last repair's time went back to 0 with it), and the
+# textfile (a check rendered before the state file, after an upgrade, a revert and an upgrade again, counted on in it).
+previous() {
+  v=$(sed -n "s/^$1 \\([0-9][0-9]*\\)$/\\1/p" ./${tableCheckStateName(o)} ./${o.textfile}.prom 2>/dev/null | sort -n | tail -n 1)
+  echo "\${v:-0}"
+}
+repairs=$(previous ${o.repairsMetric})
+last_repair=$(previous ${o.lastRepairMetric})
+if [ "$value" = 1 ] && [ "$missing" = 1 ]; then repairs=$((repairs + 1)); last_repair=$(date +%s); fi
+# A read of nftables.service that failed keeps the previous textfile's value: written nothing, the metric would go, a
+# firing HostTablesLoaderBypassed would resolve on one transient bus error, and its \`for:\` would start over.
+if [ "$loader" = kept ]; then
+  loader=$(sed -n 's/^${HOST_TABLES_LOADER_METRIC}{.*} \\([01]\\)$/\\1/p' ./${o.textfile}.prom 2>/dev/null | tail -n 1)
+fi
 if tmp=$(mktemp ./.${o.textfile}.XXXXXX); then
   printf '%s\\n' "${o.repairsMetric} $repairs" "${o.lastRepairMetric} $last_repair" >"$tmp" && mv -T -f -- "$tmp" ${tableCheckStateName(o)} \\
     || { rm -f -- "$tmp"; echo "${o.name}: cannot write $state" >&2; }
