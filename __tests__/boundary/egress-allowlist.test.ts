@@ -948,12 +948,12 @@ describe('the boot path and the refresh, run for real in a private network names
     fs.mkdirSync(victim);
     fs.mkdirSync(path.dirname(textfiles), { recursive: true });
     fs.symlinkSync(victim, textfiles);
-    const refusal = `${textfiles} is a symlink, not a directory or not owned by uid 0`;
+    const refusal = `${textfiles} is a symlink`;
     const [linked, linkedList] = h.inNetworkNamespace([h.start(REFRESH_UNIT), LIST]);
     // The metric is best effort: the refresh's own outcome (the table, filled) and its exit status are as without it.
     expect(linked.status).toBe(0);
     expect(setAddresses(linkedList.stdout, 'allowed_v4')).toEqual(ALL_V4);
-    expect(linked.stderr).toContain(`sovereign-egress: ${refusal}: sovereign_egress.prom not written; remove it (the next run makes it again)`);
+    expect(linked.stderr).toContain(`sovereign-egress: ${refusal}: sovereign_egress.prom not written; remove it (the next run makes the directory again)`);
     expect(linked.stderr).toContain(`sovereign-egress-check: ${refusal}: sovereign_egress_check.prom not written`);
     expect(fs.readdirSync(victim)).toEqual([]);
     expect(fs.lstatSync(textfiles).isSymbolicLink()).toBe(true);
@@ -963,7 +963,7 @@ describe('the boot path and the refresh, run for real in a private network names
     fs.chownSync(textfiles, 65534, 65534);
     const [foreign] = h.inNetworkNamespace([h.start(REFRESH_UNIT)]);
     expect(foreign.status).toBe(0);
-    expect(foreign.stderr).toContain(`sovereign-egress: ${refusal}: sovereign_egress.prom not written`);
+    expect(foreign.stderr).toContain(`sovereign-egress: ${textfiles} is owned by uid 65534, not 0 (chown it to root or remove it): sovereign_egress.prom not written`);
     expect(fs.readdirSync(textfiles)).toEqual([]);
     // Once it is gone, the next refresh makes it (root's) and records its success there.
     fs.rmSync(textfiles, { recursive: true });

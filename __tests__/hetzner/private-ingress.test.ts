@@ -584,7 +584,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     fs.symlinkSync(victim, textfiles);
     const linked = run();
     expect(linked.out).toEqual(['rc=0', 'loaded']);
-    expect(linked.stderr).toContain(`sovereign-metadata-guard-check: ${textfiles} is a symlink, not a directory or not owned by uid 0: sovereign_metadata_guard.prom not written; remove it (the next run makes it again)`);
+    expect(linked.stderr).toContain(`sovereign-metadata-guard-check: ${textfiles} is a symlink: sovereign_metadata_guard.prom not written; remove it (the next run makes the directory again)`);
     expect(fs.readdirSync(victim)).toEqual([]);
     expect(fs.lstatSync(textfiles).isSymbolicLink()).toBe(true);
     // A directory of prometheus's own there: nothing written in it either.
@@ -593,7 +593,7 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     fs.chownSync(textfiles, 65534, 65534);
     const foreign = run();
     expect(foreign.out).toEqual(['rc=0', 'loaded']);
-    expect(foreign.stderr).toContain(`${textfiles} is a symlink, not a directory or not owned by uid 0: sovereign_metadata_guard.prom not written`);
+    expect(foreign.stderr).toContain(`${textfiles} is owned by uid 65534, not 0 (chown it to root or remove it): sovereign_metadata_guard.prom not written`);
     expect(fs.readdirSync(textfiles)).toEqual([]);
     // Once it is gone, the next check makes it and writes both files.
     fs.rmSync(textfiles, { recursive: true });

@@ -410,7 +410,7 @@ describe('the on-machine tooling', () => {
     test('the job hook refuses it and writes nothing there', () => {
       const { root, untouched } = planted();
       const hook = spawnSync(root.path('/usr/local/sbin/sovereign-job-metric'), ['backup-push'], { env: { ...root.toolEnv, SERVICE_RESULT: 'success' }, encoding: 'utf8' });
-      expect([hook.status, hook.stderr]).toEqual([1, expect.stringContaining(`sovereign-job-metric: ${root.path(textfiles)} is a symlink or not its user's`)]);
+      expect([hook.status, hook.stderr]).toEqual([1, expect.stringContaining(`sovereign-job-metric: ${root.path(textfiles)} is a symlink: sovereign-job-backup-push-success.prom not written; remove it`)]);
       untouched();
     });
 

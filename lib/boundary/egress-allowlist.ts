@@ -17,7 +17,7 @@ import {
 } from '../hetzner/private/nftables-table';
 import { TableCheckOptions, tableCheckFiles, tableCheckPath, tableCheckRuntimeFiles } from '../hetzner/private/table-check';
 import { resolveTemplate } from '../hetzner/private/terraform-template';
-import { TEXTFILE_CD_FUNCTION } from '../hetzner/private/textfile-dir-shell';
+import { TEXTFILE_CD_FUNCTION } from '../monitoring/private/textfile-dir-shell';
 import { BoundaryPolicy, PACKAGE_MIRRORS, requireCheckedPolicy } from './boundary-policy';
 import { DataFlow } from './data-flow';
 import { EgressHost, extraHostConflict, requireEgressHost } from './egress-host';

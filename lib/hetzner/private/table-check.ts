@@ -1,7 +1,7 @@
 import { TEXTFILE_DIR } from '../../monitoring/private/paths';
 import type { BundleFile } from '../machine-bundle';
 import { LOADERS_DIR } from './nftables-table';
-import { TEXTFILE_CD_FUNCTION } from './textfile-dir-shell';
+import { TEXTFILE_CD_FUNCTION } from '../../monitoring/private/textfile-dir-shell';
 
 // A host table's check (the egress allowlist, the private-network ingress, the metadata guard): the table is loaded again when something
 // flushed the ruleset between boots and deploys (`nft flush ruleset`, a firewall tool: nothing loads it again with

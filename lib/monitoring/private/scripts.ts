@@ -5,6 +5,7 @@
 
 import { JOB_HOOK_DROP_IN } from './job-metrics';
 import { HELPER_MEMORY_MAX_MIB } from './profile';
+import { TEXTFILE_CD_FUNCTION } from './textfile-dir-shell';
 import { SMTP_PASSWORD_FILE } from './receiver-names';
 import { ALERTMANAGER_DATA_DIR, ALERTMANAGER_SYSUSERS, ALERTMANAGER_USER, DEADMAN_VARIABLE_PREFIX, ERROR_MONITORING_DSN_VARIABLE, ERROR_MONITORING_ENV, ETC as MONITORING_ETC, JOB_METRIC, PROMETHEUS_WATCH_CONFIG, PORTS, PROBER_UNITS, TEXTFILE_DIR, UNITS, WEB_USER } from './paths';
 
@@ -493,12 +494,10 @@ if [ "\${SERVICE_RESULT:-}" = success ]; then outcome=success; else outcome=fail
 metric=sovereign_job_last_\${outcome}_timestamp_seconds
 # The job units run as root, and the directory sits in prometheus's /var/lib/prometheus: prometheus can swap it for a
 # symlink (to /etc) or a directory of its own. The hook works in it as its working directory, which stays the directory
-# it checked whatever is at the path later: not a symlink, the one at the path, and its own user's.
-[ -L "$dir" ] || mkdir -p "$dir"
-if [ -L "$dir" ] || ! cd -P -- "$dir" || ! [ . -ef "$dir" ] || [ "$(stat -c %u .)" != "$(id -u)" ]; then
-  echo "sovereign-job-metric: $dir is a symlink or not its user's (uid $(id -u)): nothing written; remove it (the monitoring setup makes it again), then run the job again" >&2
-  exit 1
-fi
+# it checked whatever is at the path later (textfile_cd, shared with the host tables' checks). A refusal fails the hook.
+TEXTFILE_DIR=$dir
+${TEXTFILE_CD_FUNCTION}
+textfile_cd sovereign-job-metric "sovereign-job-$unit-$outcome.prom" || exit 1
 tmp=$(mktemp ./.sovereign-job.XXXXXX)
 printf '# HELP %s Unix time of the job unit'"'"'s last %s.\\n# TYPE %s gauge\\n%s{unit="%s"} %s\\n' \\
   "$metric" "$outcome" "$metric" "$metric" "$unit" "$(date +%s)" >"$tmp"
