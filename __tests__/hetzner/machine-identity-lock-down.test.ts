@@ -50,4 +50,41 @@ describe("a clone's lock-down", () => {
     // A second check (the next job's) finds nothing more to remove.
     expect(check().stderr).toMatch(/removed 0 files of the original/);
   });
+
+  // Review: the rollout agent's write_atomic, cut short between its mkstemp and its rename, leaves
+  // .sovereign-rollout.<8 of [a-z0-9_]> beside the deploy-time file it was writing (the secret in it); the lock-down
+  // removed only the registered paths and their .tmp, so a clone kept it.
+  test("removes write_atomic's leftovers beside every registered file and in the agent's state, only regular files of that exact name", () => {
+    const machine = {};
+    guardOnClone(machine, { files: [ERROR_MONITORING_ENV] });
+    const guard = (identityPart(machine, '4711').files ?? []).find((f) => f.path === IDENTITY_GUARD_FILE)!.content;
+    put(IDENTITY_GUARD_FILE, typeof guard === 'function' ? guard() : String(guard));
+    put(IDENTITY_FILE, 'SERVER_ID=4711\n');
+    put('/run/sovereign/instance-id', '9999\n');
+    fs.writeFileSync(path.join(root, 'sovereign-identity'), IDENTITY_SCRIPT, { mode: 0o755 });
+    const template = '/etc/acme/credentials.env';
+    put(`${ROLLOUT_STATE_DIR}/current-bundle.json`, JSON.stringify({ parts: [{ name: 'acme', files: [{ path: template, template: true }] }] }));
+    // Left by real write_atomic crashes: mkstemp's names, from the same prefix the agent uses.
+    const leftovers = [
+      `/etc/acme/.sovereign-rollout.${'a1_b2c3d'}`,
+      `${path.dirname(ERROR_MONITORING_ENV)}/.sovereign-rollout.zz9_0000`,
+      `${ROLLOUT_STATE_DIR}/.sovereign-rollout.q0w9e8r7`,
+    ];
+    for (const file of leftovers) put(file, 'SENTRY_DSN=https://key@errors.example/1\n');
+    // Not write_atomic's: another length, an upper-case letter, an unregistered directory, a directory and a symlink of the name.
+    const kept = ['/etc/acme/.sovereign-rollout.a1b2c3d', '/etc/acme/.sovereign-rollout.A1b2c3d4', '/etc/other/.sovereign-rollout.a1b2c3d4'];
+    for (const file of kept) put(file, 'kept\n');
+    fs.mkdirSync(path.join(root, '/etc/acme/.sovereign-rollout.dir00000'));
+    put('/etc/target', 'kept\n');
+    fs.symlinkSync(path.join(root, '/etc/target'), path.join(root, '/etc/acme/.sovereign-rollout.link0000'));
+    const run = check();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/removed 3 files of the original/);
+    expect(leftovers.filter(exists)).toEqual([]);
+    expect(kept.filter(exists)).toEqual(kept);
+    expect(fs.statSync(path.join(root, '/etc/acme/.sovereign-rollout.dir00000')).isDirectory()).toBe(true);
+    expect(fs.lstatSync(path.join(root, '/etc/acme/.sovereign-rollout.link0000')).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(path.join(root, '/etc/target'), 'utf8')).toBe('kept\n');
+    expect(check().stderr).toMatch(/removed 0 files of the original/);
+  });
 });

@@ -1,5 +1,5 @@
 import { BundlePart } from '../machine-bundle';
-import { ROLLOUT_STATE_DIR } from './rollout-agent';
+import { ROLLOUT_STATE_DIR, WRITE_LEFTOVER_PATTERN } from './rollout-agent';
 
 // Machine identity: every on-machine job checks that it runs on the server its bundle was built for.
 // A server built from another machine's snapshot (staging from production, a restored snapshot)
@@ -93,7 +93,7 @@ export function identityPart(machine: object, serverId: string): BundlePart {
 export const IDENTITY_SCRIPT = `#!/usr/bin/python3
 # sovereign-identity check|boot, rendered by cdktf-sovereign-hetzner: does this machine run on the
 # server its bundle was built for? See lib/hetzner/private/machine-identity.ts.
-import fcntl, json, os, re, shutil, subprocess, sys, time, urllib.request
+import fcntl, json, os, re, shutil, stat, subprocess, sys, time, urllib.request
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 IDENTITY = ROOT + "${IDENTITY_FILE}"
@@ -206,12 +206,41 @@ def lock_down(built_for, runs_as):
                 removed += 1
             except FileNotFoundError:
                 pass
+        # And what the rollout agent's write_atomic left, cut short (a crash between its mkstemp and its rename) beside
+        # a deploy-time file or in the agent's state: the file it was writing, secret and all.
+        removed += remove_write_leftovers({os.path.dirname(p) for p in files} | {"${ROLLOUT_STATE_DIR}"})
         os.makedirs(os.path.dirname(MARKER), mode=0o755, exist_ok=True)
         with open(MARKER, "w") as f:
             f.write("built for server %s, runs as server %s since %d\\n" % (built_for, runs_as, int(time.time())))
         say("this machine runs as server %s but its bundle was built for server %s (a clone or a restored snapshot): "
             "disabled %d units and removed %d files of the original; deploy this server's own stack to give it its bundle"
             % (runs_as, built_for, len(units), removed))
+
+
+# write_atomic's temporary file, as the rollout agent names it and removes it.
+WRITE_LEFTOVER = re.compile(r"${WRITE_LEFTOVER_PATTERN}")
+
+
+def remove_write_leftovers(directories):
+    """Removes the regular files named as write_atomic's temporary file in each directory, opened without following a
+    symlink (another user's, planted) and read relative to it. Returns how many it removed."""
+    removed = 0
+    for directory in sorted(directories):
+        try:
+            fd = os.open(ROOT + directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # missing, or a symlink: nothing of write_atomic's is there
+        try:
+            for name in os.listdir(fd):
+                try:
+                    if WRITE_LEFTOVER.match(name) and stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                        os.unlink(name, dir_fd=fd)
+                        removed += 1
+                except FileNotFoundError:
+                    pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 def verdict():

@@ -29,6 +29,12 @@ function removalToolsPattern(): string {
   return REMOVAL_REPORTING_TOOLS.map((tool) => tool.replace(/[^A-Za-z0-9_-]/g, (c) => `\\${c}`)).join('|');
 }
 
+/**
+ * The name of write_atomic's temporary file (tempfile.mkstemp's: 8 of [a-z0-9_]), as a Python regular expression
+ * matched against a whole file name: the agent removes a write's leftovers by it, and a clone's lock-down too.
+ */
+export const WRITE_LEFTOVER_PATTERN = String.raw`\.sovereign-rollout\.[a-z0-9_]{8}\Z`;
+
 /** Where the agent keeps its state on the machine: current version, staged releases, the lock. */
 export const ROLLOUT_STATE_DIR = '/var/lib/sovereign/rollout';
 
@@ -164,7 +170,7 @@ def write_atomic(path, data, mode, owner="root:root"):
 
 
 # write_atomic's temporary file (tempfile.mkstemp's name: 8 of [a-z0-9_]).
-WRITE_LEFTOVER = re.compile(r"\\.sovereign-rollout\\.[a-z0-9_]{8}\\Z")
+WRITE_LEFTOVER = re.compile(r"${WRITE_LEFTOVER_PATTERN}")
 
 
 def remove_write_leftovers(directories):
