@@ -9,6 +9,7 @@ import { hostTablesLoaderPath, nftablesDropInPath, nftablesServiceDropIn } from 
 import { PRIVATE_INGRESS_RUNTIME_FILES } from '../../lib/hetzner/private/private-ingress-check';
 import { PRIVATE_INGRESS_NFTABLES_DROP_IN } from '../../lib/hetzner/private/private-ingress-table';
 import { REMOVAL_REPORTING_TOOLS, ROLLOUT_AGENT } from '../../lib/hetzner/private/rollout-agent';
+import { SETUP } from '../../lib/monitoring/private/paths';
 import { BACKUP_JOB_UNITS, JOB_HOOK_DROP_IN, jobMetricFiles } from '../../lib/monitoring/private/job-metrics';
 import { AgentMachine, HOST_HAS_ANALYZE } from '../setup/agent-machine';
 import { hasSystemdAnalyze, standInSystemdAnalyze } from '../../testing/harness/systemd-analyze';
@@ -1956,9 +1957,14 @@ esac\nexit 0\n`);
       `${tool}: removed /etc/acme/${'a'.repeat(400)} (a long line)`,
       `${tool}: removed /etc/acme/${'b'.repeat(400 - `${tool}: removed /etc/acme/`.length)}`,
     ];
+    // The tool at its installed path, run as an argument list: only such a step's removals are shown.
     const cleanup = (version: string, exit = 0): BundlePart => ({
-      name: 'cleanup', files: [{ path: '/etc/acme/cleanup.conf', content: `v=${version}\n` }],
-      commands: [['sh', '-c', 'printf "%s\\n" "$@"; exit $0', String(exit), ...printed(version)]],
+      name: 'cleanup',
+      files: [
+        { path: '/etc/acme/cleanup.conf', content: `v=${version}\n` },
+        { path: SETUP, content: '#!/bin/sh\ncode=$1; shift; printf "%s\\n" "$@"; exit "$code"\n', permissions: '0755' },
+      ],
+      commands: [[SETUP, String(exit), ...printed(version)]],
     });
     const shown = (output: string) => output.split('\n').filter((line) => line.includes('removed /etc/acme'));
     const removals = (version: string) => [
@@ -2388,3 +2394,31 @@ exit 1
     expect(run.stderr).toMatch(/usage: sovereign-rollout apply --version sha256:<hex> --dir <incoming> \| status/);
   });
 });
+
+// Review: a user's part printing a line in the library tool's exact shape (`sovereign-monitoring-setup: removed …`)
+// through its own shell had it shown in the deploy's log although the step succeeded: the agent matched the line alone.
+describe("the rollout agent, a user's part printing the library tool's removal lines", () => {
+  const machines: Machine[] = [];
+  afterAll(() => machines.forEach((m) => m.remove()));
+  const machine = () => {
+    const m = new Machine();
+    machines.push(m);
+    return m;
+  };
+  test('its lines are not shown, however they are printed: through sh -c, or by a script of its own of the same name elsewhere', () => {
+    const m = machine();
+    const line = `${REMOVAL_REPORTING_TOOLS[0]}: removed /etc/acme/${secret} (a user's line in the library tool's shape)`;
+    const run = m.apply([
+      { name: 'shell', files: [{ path: '/etc/acme/a.conf', content: 'a\n' }], commands: [['sh', '-c', 'printf "%s\\n" "$0"', line], `printf '%s\\n' "${line}"`] },
+      {
+        name: 'own script',
+        files: [{ path: `/opt/acme/${REMOVAL_REPORTING_TOOLS[0]}`, content: `#!/bin/sh\nprintf '%s\\n' "${line}"\n`, permissions: '0755' }],
+        commands: [[`/opt/acme/${REMOVAL_REPORTING_TOOLS[0]}`]],
+      },
+    ]);
+    expect(run.status).toBe(0);
+    expect(run.output).not.toContain('removed /etc/acme');
+    expect(run.output).not.toContain(secret);
+  });
+});
+

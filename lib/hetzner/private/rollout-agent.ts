@@ -24,6 +24,13 @@ export const ROLLOUT_OUTPUT_DRAIN = Duration.seconds(2);
  */
 export const REMOVAL_REPORTING_TOOLS: readonly string[] = [SETUP.slice(SETUP.lastIndexOf('/') + 1)];
 
+/**
+ * Where those tools are installed: only a step whose command is an argument list starting with one of these paths has
+ * its removals shown. A line of the same shape from any other step (a user's part printing it through `sh -c`, a
+ * script of its own by that name elsewhere) is not.
+ */
+const REMOVAL_REPORTING_PATHS: readonly string[] = [SETUP];
+
 /** REMOVAL_REPORTING_TOOLS as alternatives of a Python regular expression, each matched literally. */
 function removalToolsPattern(): string {
   return REMOVAL_REPORTING_TOOLS.map((tool) => tool.replace(/[^A-Za-z0-9_-]/g, (c) => `\\${c}`)).join('|');
@@ -95,6 +102,8 @@ NEVER_RESTARTED = {
 }
 # How one of this library's tools (REMOVAL_REPORTING_TOOLS), run as a step, says what it removed (show_removals).
 REMOVAL_LINE = re.compile(r"(?:${removalToolsPattern()}): removed ")
+# Where those tools are installed: a step shows their lines only when it runs one of them (an argument list, not a shell).
+REMOVAL_TOOL_PATHS = frozenset(${JSON.stringify(REMOVAL_REPORTING_PATHS)})
 # Lines of systemd-analyze verify that mean the unit file itself is wrong (not the machine around it).
 UNIT_ERRORS = ("Unknown section", "Unknown key", "Unknown lvalue", "bad unit file setting", "Failed to parse",
                "Refusing", "Invalid", "Missing '='", "has no ExecStart")
@@ -1321,7 +1330,8 @@ def run_parts(parts, previous_root, ran=None, refuse=True):
                 code, out = run(argv, env=env, left=left)
                 if left:
                     remember_left(part["name"], [e + [mark] for e in left])
-                show_removals('activate "%s"' % part["name"], out)
+                if not isinstance(command, str) and command and command[0] in REMOVAL_TOOL_PATHS:
+                    show_removals('activate "%s"' % part["name"], out)
                 if code != 0:
                     shown = command if isinstance(command, str) else " ".join(command)
                     raise Failure('activate "%s"' % part["name"], "%s exited %d:\\n%s" % (shown[:200], code, tail(out)),
