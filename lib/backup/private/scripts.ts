@@ -629,15 +629,18 @@ restic_by_hand() {
 # IdentityFile by -o, not -i: ssh looks for -i's file before it expands % in its name (ssh_value_to), so a path with a %
 # had no form there.
 ssh_options_to() {
-  setter_name_free ssh_options_to "$1" __r __t __port __user __keys __auth __known __key || return
+  setter_name_free ssh_options_to "$1" __r __t __port __user __keys __auth __known __key __shown || return
   local -n __r=$1
-  local __t=$2 __port __user __keys __auth __known __key
+  local __t=$2 __port __user __keys __auth __known __key __shown
   tv_to __port "$__t" PORT; tv_to __user "$__t" USER; tv_to __keys "$__t" HOSTKEYS; tv_to __auth "$__t" AUTH
   [ -z "\${3:-}" ] || __auth=$3
   # OpenSSH 9.2 refuses a user holding any of '"\`;&<>|(){}\\ or a space at its end or - at its start, without naming
   # the target; 10.0 expands % and \${} in User. So the class StorageBoxAccount takes, refused here by name (returns 2).
   if [[ ! $__user =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
-    printf '%s: the SSH user of target %s is %q: ssh refuses or rewrites a user outside letters, digits, . _ - (starting with a letter or digit). Fix: set %s_USER in backup.conf to the account name as the Storage Box gives it (u123456 or u123456-sub1)\\n' "\${FUNCNAME[1]}" "$__t" "$__user" "$__t" >&2
+    # Shown no further than an account name's start: a password pasted there reaches the journal and the failure ping.
+    __shown='not shown, as it may hold a password'
+    [[ ! $__user =~ ^u[0-9]+(-sub[0-9]+)? ]] || __shown="it begins \${BASH_REMATCH[0]}; the rest is not shown, as it may hold a password"
+    printf '%s: the SSH user of target %s is refused (%s): ssh refuses or rewrites a user outside letters, digits, . _ - (starting with a letter or digit). Fix: set %s_USER in backup.conf to the account name as the Storage Box gives it (u123456 or u123456-sub1)\\n' "\${FUNCNAME[1]}" "$__t" "$__shown" "$__t" >&2
     return 2
   fi
   ssh_value_to __user "$__user" || return
