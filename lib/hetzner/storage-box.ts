@@ -199,13 +199,16 @@ export class StorageBoxAccount {
     if (!Token.isUnresolved(attributes.username) && !USER_NAME.test(attributes.username)) {
       // Anything after the leading run of allowed characters may be a password ('u1-sub2 Secret'), so the first
       // disallowed character is described, not printed with the rest; the run itself is shown only when it has the
-      // shape of Hetzner's user names, since a password pasted alone ('Sup3r$ecret') begins with such a run too.
+      // shape of Hetzner's user names, since a password pasted alone ('Sup3r$ecret') begins with such a run too. Nor is
+      // the character named, or its position, when nothing is shown: both tell part of such a password.
       const name = attributes.username;
       const lead = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*)?/.exec(name)![0];
       const shown = /^u[0-9]+(?:-sub[0-9]+)?$/.test(lead) ? lead : '';
       const why = name === ''
         ? 'it is empty'
-        : `character ${lead.length + 1} is ${describeCharacter(name.codePointAt(lead.length)!)}${lead === '' ? ' (a user name starts with a letter or a digit)' : ''}`;
+        : shown === ''
+          ? 'it is not a Storage Box user name (u12345, u12345-sub2)'
+          : `character ${lead.length + 1} is ${describeCharacter(name.codePointAt(lead.length)!)}`;
       fail('StorageBoxAccount.fromAttributes', 'username', name === '' ? '' : `${shown}<redacted>`,
         `${why}; a Storage Box user name is letters, digits, ".", "_" and "-", starting with a letter or a digit`,
         "pass the account's user name alone, such as 'u12345-sub2', or the other stack's output");
