@@ -730,7 +730,7 @@ sys.exit(0 if all(name in known for name in asked) else 1)
     fs.symlinkSync(victim, textfiles);
     const run = m.apply([app('a=1\n')]);
     expect(run.status).toBe(0);
-    expect(run.output).toContain('sovereign-rollout: /var/lib/prometheus/node-exporter is a symlink or not a directory: sovereign_rollout.prom not written (remove it, then deploy again)');
+    expect(run.output).toMatch(/sovereign-rollout: \/var\/lib\/prometheus\/node-exporter cannot be opened as a directory without following a symlink \((Not a directory|Too many levels of symbolic links)\): sovereign_rollout\.prom not written \(remove it, then deploy again\)/);
     expect(fs.readdirSync(victim)).toEqual([]);
     expect(fs.lstatSync(textfiles).isSymbolicLink()).toBe(true);
     // Once it is gone, the next rollout writes the metric in a directory of its own.
@@ -2422,3 +2422,38 @@ describe("the rollout agent, a user's part printing the library tool's removal l
   });
 });
 
+
+// Review: write_textfile had its own copy of write_atomic (no sync of the directory after the rename), and said "is a
+// symlink or not a directory" of any error opening node exporter's directory. It writes through write_atomic now,
+// relative to the directory's fd: the file synced, renamed, then the directory synced.
+describe("the rollout agent's textfile metric", () => {
+  const machines: Machine[] = [];
+  afterAll(() => machines.forEach((m) => m.remove()));
+  const traced = 'is written by write_atomic relative to the directory opened without following a symlink, the file and then the directory synced';
+  testWhereHostHas(spawnSync('strace', ['-V']).status === 0, traced, 'strace')(traced, () => {
+    const m = new Machine();
+    machines.push(m);
+    const trace = path.join(m.dir, 'trace');
+    const harness = [
+      'import sys',
+      'agent = {"__name__": "sovereign_rollout"}',
+      'exec(compile(sys.stdin.read(), "sovereign-rollout", "exec"), agent)',
+      'agent["write_textfile"]("sovereign_rollout.prom", b"sovereign_rollout_success 1\\n")',
+    ].join('\n');
+    const run = spawnSync('strace', ['-qq', '-f', '-o', trace, '-e', 'trace=openat,fsync,rename,renameat,renameat2', MACHINE_PYTHON, '-c', harness],
+      { input: ROLLOUT_AGENT, encoding: 'utf8', env: { ...process.env, SOVEREIGN_ROOT: m.root } });
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    const lines = fs.readFileSync(trace, 'utf8').split('\n').filter((line) => /node-exporter|sovereign-rollout\.|fsync|rename/.test(line));
+    const dirOpen = lines.findIndex((line) => /openat\(.*node-exporter", O_RDONLY\|O_NONBLOCK\|O_CLOEXEC\|O_DIRECTORY\|O_NOFOLLOW|openat\(.*node-exporter", .*O_NOFOLLOW/.test(line));
+    expect(dirOpen).toBeGreaterThanOrEqual(0);
+    const dirFd = /= (\d+)$/.exec(lines[dirOpen])![1];
+    const after = lines.slice(dirOpen + 1).map((line) => line.replace(/^\d+\s+/, ''));
+    // The temporary file made in that directory by name, synced, renamed in it, then the directory itself synced.
+    expect(after.find((line) => line.startsWith('openat('))).toMatch(new RegExp(`^openat\\(${dirFd}, "\\.sovereign-rollout\\.[a-z0-9_]{8}", O_RDWR\\|O_CREAT\\|O_EXCL\\|O_NOFOLLOW`));
+    const calls = after.filter((line) => !line.startsWith('openat(')).map((line) => line.replace(/\s+=.*$/, '').replace(/,.*$/, ''));
+    expect(calls).toEqual([expect.stringMatching(/^fsync\(\d+\)$/), expect.stringMatching(new RegExp(`^renameat2?\\(${dirFd}$`)), `fsync(${dirFd})`]);
+    expect(calls[0]).not.toBe(`fsync(${dirFd})`);
+    expect(m.read('/var/lib/prometheus/node-exporter/sovereign_rollout.prom')).toBe('sovereign_rollout_success 1\n');
+    expect(fs.statSync(path.join(m.root, 'var/lib/prometheus/node-exporter/sovereign_rollout.prom')).mode & 0o777).toBe(0o644);
+  });
+});

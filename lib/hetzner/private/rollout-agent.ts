@@ -62,7 +62,7 @@ export const ROLLOUT_AGENT = `#!/usr/bin/python3
 # An activation that never ended (the agent killed, the machine off) is finished by the next apply,
 # even of the same version. A second apply of the same version changes nothing. Secrets (the inputs)
 # never reach argv or output, and no copy of them outlives the apply that needed it.
-import base64, errno, fcntl, gzip, hashlib, json, os, re, selectors, shutil, signal, stat, subprocess, sys, tempfile, time
+import base64, errno, fcntl, gzip, hashlib, json, os, random, re, selectors, shutil, signal, stat, subprocess, sys, tempfile, time
 
 ROOT = os.environ.get("SOVEREIGN_ROOT", "").rstrip("/")
 STATE = ROOT + "${ROLLOUT_STATE_DIR}"
@@ -159,10 +159,22 @@ def read_json(path, default):
         return default
 
 
-def write_atomic(path, data, mode, owner="root:root"):
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sovereign-rollout.")
+def write_atomic(path, data, mode, owner="root:root", dir_fd=None):
+    """Writes a file whole or not at all: a temporary file beside it, synced, then renamed over it. With dir_fd, \`path\`
+    is a name in that directory (opened by the caller, without following a symlink) and every step is relative to it,
+    the directory synced too; the temporary file is named as mkstemp names it (WRITE_LEFTOVER)."""
+    if dir_fd is None:
+        directory = os.path.dirname(path)
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sovereign-rollout.")
+    else:
+        while True:
+            tmp = ".sovereign-rollout." + "".join(random.SystemRandom().choice("abcdefghijklmnopqrstuvwxyz0123456789_") for _ in range(8))
+            try:
+                fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dir_fd)
+                break
+            except FileExistsError:
+                continue
     try:
         # Mode and owner set on the open file, not by its name: another process writing in the directory could swap it.
         with os.fdopen(fd, "wb") as f:
@@ -171,10 +183,16 @@ def write_atomic(path, data, mode, owner="root:root"):
             chown(fd, owner, path)
             f.flush()
             os.fsync(fd)
-        os.replace(tmp, path)
+        if dir_fd is None:
+            os.replace(tmp, path)
+        else:
+            os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            os.fsync(dir_fd)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        try:
+            os.unlink(tmp, dir_fd=dir_fd)
+        except FileNotFoundError:
+            pass
         raise
 
 
@@ -186,25 +204,30 @@ def remove_write_leftovers(directories):
     """A write_atomic cut short (a crash, a power loss) between its mkstemp and its rename leaves its temporary file,
     which may hold a deploy-time secret that nothing else removes. Each apply removes those of the directories it
     writes to: only regular files of that exact name, relative to the directory opened without following a symlink
-    another user could have planted (open_dir); no write of the agent runs beside it (it holds the lock)."""
+    another user could have planted (open_dir_walk); no write of the agent runs beside it (it holds the lock)."""
     for directory in sorted(directories):
         try:
-            fd = open_dir(directory)
+            fd = open_dir_walk(directory)
         except OSError:
             continue  # missing, or through a symlink: nothing of write_atomic's is there
         try:
-            for name in sorted(os.listdir(fd)):
-                if not WRITE_LEFTOVER.match(name):
-                    continue
-                try:
-                    if not stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                        continue
-                    os.unlink(name, dir_fd=fd)
-                except FileNotFoundError:
-                    continue
-                log("removed %s, left by a write cut short" % os.path.join(directory, name))
+            remove_leftovers_in(fd, directory)
         finally:
             os.close(fd)
+
+
+def remove_leftovers_in(fd, directory):
+    """Removes write_atomic's leftovers (WRITE_LEFTOVER, regular files only) of the directory open at \`fd\`, logging each."""
+    for name in sorted(os.listdir(fd)):
+        if not WRITE_LEFTOVER.match(name):
+            continue
+        try:
+            if not stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                continue
+            os.unlink(name, dir_fd=fd)
+        except FileNotFoundError:
+            continue
+        log("removed %s, left by a write cut short" % os.path.join(directory, name))
 
 
 def owner_ids(owner):
@@ -992,32 +1015,26 @@ def metric(success, version):
 def write_textfile(name, data):
     """Writes a file of node exporter's directory. That directory sits in prometheus's /var/lib/prometheus: prometheus can
     swap it for a symlink (to /etc) or a directory of its own. So it is opened without following a symlink, written only
-    if root's, and the file is made and renamed relative to its fd, never through its path."""
+    if root's, and the file is made and renamed relative to its fd (write_atomic), never through its path."""
+    shown = TEXTFILE_DIR[len(ROOT):]
     try:
         os.makedirs(TEXTFILE_DIR, mode=0o755, exist_ok=True)
     except FileExistsError:
         pass  # a dangling symlink there: refused below
     try:
         fd_dir = os.open(TEXTFILE_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        log("%s is a symlink or not a directory: %s not written (remove it, then deploy again)" % (TEXTFILE_DIR[len(ROOT):], name))
+    except OSError as e:
+        fix = "remove it, then deploy again" if e.errno in (errno.ELOOP, errno.ENOTDIR) else "deploy again once it can be"
+        log("%s cannot be opened as a directory without following a symlink (%s): %s not written (%s)" % (shown, e.strerror, name, fix))
         return
     try:
-        if os.fstat(fd_dir).st_uid != os.geteuid():
-            log("%s is not root's: %s not written (remove it, then deploy again)" % (TEXTFILE_DIR[len(ROOT):], name))
+        owner = os.fstat(fd_dir).st_uid
+        if owner != os.geteuid():
+            log("%s is owned by uid %d, not root: %s not written (chown it to root or remove it, then deploy again)" % (shown, owner, name))
             return
-        tmp = ".%s.sovereign-rollout" % name
-        try:
-            os.unlink(tmp, dir_fd=fd_dir)
-        except FileNotFoundError:
-            pass
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=fd_dir)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            os.fchmod(fd, 0o644)
-            f.flush()
-            os.fsync(fd)
-        os.replace(tmp, name, src_dir_fd=fd_dir, dst_dir_fd=fd_dir)
+        # What a write of this metric cut short left (it holds no secret, but node exporter's directory is no place for it).
+        remove_leftovers_in(fd_dir, shown)
+        write_atomic(name, data, 0o644, dir_fd=fd_dir)
     finally:
         os.close(fd_dir)
 
@@ -1469,10 +1486,10 @@ def runtime_files_left(old_bundle, bundle):
 def remove_runtime_files(paths):
     """A runtime file sits in a directory another user may write in (node exporter's, in prometheus's
     /var/lib/prometheus), which could be swapped for a symlink: each is unlinked relative to its directory opened
-    without following one (open_dir); a path through such a symlink is named in the log and left alone."""
+    without following one (open_dir_walk); a path through such a symlink is named in the log and left alone."""
     for path in sorted(paths):
         try:
-            remove_file(path, open_dir)
+            remove_file(path, open_dir_walk)
             log("removed %s, written by a part that is gone" % path)
         except FileNotFoundError:
             pass
@@ -1482,7 +1499,7 @@ def remove_runtime_files(paths):
             log("%s not removed: a directory on its path is a symlink where another user can write, or no directory" % path)
 
 
-def open_dir(path):
+def open_dir_walk(path):
     """A directory of the machine, opened component by component from / relative to the one before: a symlink is
     followed only where root alone can write (merged /usr's /lib, /var/run); anywhere else it raises OSError (ELOOP),
     as a file in place of a directory does (ENOTDIR)."""

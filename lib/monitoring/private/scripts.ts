@@ -57,11 +57,11 @@ def write(path, text, mode, group=None, dir_fd=None):
     # <path>.tmp, then a rename. The .tmp is made anew, never opened through what is there: a symlink planted at it (the
     # textfile collector's directory sits in prometheus's /var/lib/prometheus) had root write, chown and chmod its target.
     # One a crashed run left goes first; its owner and mode are set on the open file, not by its name, which another
-    # process may swap. All of it goes relative to the directory's fd (open_dir), never through its path, which prometheus
+    # process may swap. All of it goes relative to the directory's fd (open_owned_dir), never through its path, which prometheus
     # could swap for a symlink meanwhile. The data reaches the disk before the rename, and the rename after it: a power
     # loss leaves the old file or the new one, never an empty one (the \`since\` file, written once, was never repaired).
     directory, name = os.path.split(path)
-    fd_dir = open_dir(directory) if dir_fd is None else dir_fd
+    fd_dir = open_owned_dir(directory) if dir_fd is None else dir_fd
     try:
         tmp = name + ".tmp"
         discard(path + ".tmp", fd_dir)
@@ -87,7 +87,7 @@ def write(path, text, mode, group=None, dir_fd=None):
             os.close(fd_dir)
 
 
-def open_dir(directory):
+def open_owned_dir(directory):
     # The directory a file is written in, as an fd, made if missing. Opened without following a symlink, and refused
     # unless it is this run's user's (root's): prometheus owns /var/lib/prometheus, and so can swap the textfile
     # collector's directory in it (root's, as Debian ships it) for a symlink to /etc or for a directory of its own.
@@ -260,11 +260,11 @@ def watch():
         write("%s${UNITS}/%s.service.d/${JOB_HOOK_DROP_IN}" % (ROOT, unit),
               "[Service]\\nExecStopPost=-%s${JOB_METRIC} %s\\n" % (ROOT, unit), 0o644)
         since = "%s${TEXTFILE_DIR}/sovereign-job-%s-watched.prom" % (ROOT, unit)
-        # In node exporter's directory, opened once (open_dir: never through a symlink): the file is looked at and written
+        # In node exporter's directory, opened once (open_owned_dir: never through a symlink): the file is looked at and written
         # relative to it. One that holds no time for the unit (empty: a power loss cut an earlier version's write) is
         # written again, else its alert fired for good.
         if textfiles is None:
-            textfiles = open_dir(os.path.dirname(since))
+            textfiles = open_owned_dir(os.path.dirname(since))
         if not recorded_since(since, textfiles, metric, unit):
             write(since, "# HELP %s Unix time from which the job unit's outcomes are recorded.\\n# TYPE %s gauge\\n%s{unit=\\"%s\\"} %d\\n"
                   % (metric, metric, metric, unit, time.time()), 0o644, dir_fd=textfiles)
