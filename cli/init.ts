@@ -35,6 +35,14 @@ export const ENTER_AFTER_PASTE_MS = 1000;
 /** ENTER_AFTER_PASTE_MS as the usage says it. */
 const ENTER_AFTER_PASTE = `${ENTER_AFTER_PASTE_MS / 1000} s`;
 
+/** Which location test runs in for each production location, as the usage says it ("nbg1 for fsn1, fsn1 for nbg1 and hel1"). */
+function testLocationsSaid(): string {
+  const byTest = new Map<string, string[]>();
+  for (const { name } of Location.eu()) byTest.set(testLocationFor(name), [...byTest.get(testLocationFor(name)) ?? [], name]);
+  const list = (names: string[]) => (names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0]);
+  return [...byTest].map(([test, productions]) => `${test} for ${list(productions)}`).join(', ');
+}
+
 export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [--domain DOMAIN] [--location fsn1|nbg1|hel1]
                                [--admin-key "ssh-ed25519 AAAA… you@team.eu"] [--production-admin-key "ssh-ed25519 AAAA… prod"]
                                [--admin-cidrs CIDR,…]
@@ -43,7 +51,7 @@ export const INIT_USAGE = `  cdktf-sovereign-hetzner init [DIR] [--name NAME] [-
       Phase 1 product in product.ts, which main.ts turns into stacks, tests (snapshot, Terraform validate
       and plan through the stand-in, production refuses destroy), .env.example with every variable the
       stacks need, and CI for GitHub Actions and GitLab. --location is production's (and staging's); test runs in
-      another EU location (nbg1 for fsn1, fsn1 for nbg1 and hel1), so each environment's uptime check probes the
+      another EU location (${testLocationsSaid()}), so each environment's uptime check probes the
       other from outside its location. Asks for what the flags leave out when it runs in a terminal; in CI, flags only.
       In a terminal, where public and pseudonymized data may go is typed (Enter alone asks again); left out
       elsewhere, --public is mistral and --pseudonymized none. In a terminal, an Enter alone within ${ENTER_AFTER_PASTE} of an

@@ -50,8 +50,8 @@ export class OnDemandLabels implements IAspect, WrittenStackCheck {
   /** For `stack`, a staging stack expiring on `expiresAt` (YYYY-MM-DD), which it is then added to: its written Terraform is checked too (checkStack). */
   constructor(stack: TerraformStack, expiresAt: string | undefined) {
     const problem = expiryProblem(expiresAt);
-    // The stack's name, so that a release tells its staging from another stack's (`staging list --none-up`).
     this.expiresAt = problem ? undefined : expiresAt;
+    // The stack's name, so that a release tells its staging from another stack's (`staging list --none-up`).
     this.labels = { environment: Environment.STAGING.name, ...ON_DEMAND_LABELS, [STACK_LABEL]: stack.node.id, ...(this.expiresAt ? { [EXPIRES_AT_LABEL]: this.expiresAt } : {}) };
     this.expiryRefusal = !problem ? undefined : expiresAt === undefined
       ? missingValue(stack, 'expiresAt', problem, "pass expiresAt: '2026-12-31' (the day after the planned rehearsal)")

@@ -1010,3 +1010,18 @@ describe('cdktf-sovereign-hetzner init', () => {
     }, 300_000);
   });
 });
+
+// Review: the usage spelled out which location test runs in for each production location, apart from testLocationFor:
+// it is built from it now, so the two never disagree.
+test("init's usage names, for each EU location, the test location testLocationFor gives it", () => {
+  const { testLocationFor } = require('../../cli/init');
+  const { Location } = require('../../lib');
+  const said = /another EU location \(([^)]*)\)/.exec(INIT_USAGE.replace(/\s+/g, ' '))![1];
+  expect(said).toBe('nbg1 for fsn1, fsn1 for nbg1 and hel1');
+  const pairs = said.split(', ').flatMap((group: string) => {
+    const [test, productions] = group.split(' for ');
+    return productions.split(' and ').map((production) => [production, test]);
+  });
+  expect(pairs.sort()).toEqual(Location.eu().map((l: { name: string }) => [l.name, testLocationFor(l.name)]).sort());
+});
+

@@ -2117,7 +2117,7 @@ esac\nexit 0\n`);
     fs.symlinkSync(victim, textfiles);
     const linked = m.apply([app('a=1\n')]);
     expect(linked.status).toBe(0);
-    expect(linked.output).toContain(`sovereign-rollout: ${metric} not removed: a directory on its path is a symlink where another user can write, or no directory`);
+    expect(linked.output).toContain(`sovereign-rollout: ${metric} not removed: a directory on its path is a symlink where another user can write, or no directory; remove that symlink, then delete the file by hand`);
     expect(linked.output).not.toContain(`removed ${metric},`);
     expect(fs.readdirSync(victim)).toEqual([path.basename(metric)]);
     expect(fs.readFileSync(path.join(victim, path.basename(metric)), 'utf8')).toBe('not the part\'s\n');

@@ -1496,7 +1496,8 @@ def remove_runtime_files(paths):
         except OSError as e:
             if e.errno not in (errno.ELOOP, errno.ENOTDIR):
                 raise
-            log("%s not removed: a directory on its path is a symlink where another user can write, or no directory" % path)
+            log("%s not removed: a directory on its path is a symlink where another user can write, or no directory; "
+                "remove that symlink, then delete the file by hand" % path)
 
 
 def open_dir_walk(path):

@@ -278,10 +278,12 @@ def recorded_since(path, dir_fd, metric, unit):
         fd = os.open(os.path.basename(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError:
         return False
-    with os.fdopen(fd) as f:
+    # Bytes, decoded with replacement: a since file a crash or a full disk corrupted gives no time (written again), not
+    # a UnicodeDecodeError that ends watch.
+    with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return False
-        text = f.read(4096)
+        text = f.read(4096).decode("utf-8", errors="replace")
     return re.search(r'^%s\\{unit="%s"\\} [0-9]+$' % (metric, re.escape(unit)), text, re.M) is not None
 
 
