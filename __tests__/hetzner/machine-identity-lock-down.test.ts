@@ -26,9 +26,13 @@ describe("a clone's lock-down", () => {
     env: { PATH: process.env.PATH, SOVEREIGN_ROOT: root, SOVEREIGN_IDENTITY_WAIT: '0' }, encoding: 'utf8',
   });
 
-  test('removes the .tmp of every file the guard registers and of every deploy-time file, and no other file', () => {
+  /**
+   * A clone of server 4711 running as 9999, whose guard registers `files` and whose current bundle has one
+   * deploy-time file, which it returns.
+   */
+  const cloneRegistering = (files: string[]): string => {
     const machine = {};
-    guardOnClone(machine, { files: [ERROR_MONITORING_ENV, RELAY_URLS] });
+    guardOnClone(machine, { files });
     const guard = (identityPart(machine, '4711').files ?? []).find((f) => f.path === IDENTITY_GUARD_FILE)!.content;
     put(IDENTITY_GUARD_FILE, typeof guard === 'function' ? guard() : String(guard));
     put(IDENTITY_FILE, 'SERVER_ID=4711\n');
@@ -37,6 +41,11 @@ describe("a clone's lock-down", () => {
     fs.writeFileSync(path.join(root, 'sovereign-identity'), IDENTITY_SCRIPT, { mode: 0o755 });
     const template = '/etc/acme/credentials.env';
     put(`${ROLLOUT_STATE_DIR}/current-bundle.json`, JSON.stringify({ parts: [{ name: 'acme', files: [{ path: template, template: true }] }] }));
+    return template;
+  };
+
+  test('removes the .tmp of every file the guard registers and of every deploy-time file, and no other file', () => {
+    const template = cloneRegistering([ERROR_MONITORING_ENV, RELAY_URLS]);
     const secrets = [ERROR_MONITORING_ENV, RELAY_URLS, template].flatMap((file) => [file, `${file}.tmp`]);
     for (const file of secrets) put(file, 'SENTRY_DSN=https://key@errors.example/1\n');
     // Not the original's secrets: a .tmp of an unregistered file, and a file named like a registered one's .tmp's prefix.
@@ -55,18 +64,10 @@ describe("a clone's lock-down", () => {
   // .sovereign-rollout.<8 of [a-z0-9_]> beside the deploy-time file it was writing (the secret in it); the lock-down
   // removed only the registered paths and their .tmp, so a clone kept it.
   test("removes write_atomic's leftovers beside every registered file and in the agent's state, only regular files of that exact name", () => {
-    const machine = {};
-    guardOnClone(machine, { files: [ERROR_MONITORING_ENV] });
-    const guard = (identityPart(machine, '4711').files ?? []).find((f) => f.path === IDENTITY_GUARD_FILE)!.content;
-    put(IDENTITY_GUARD_FILE, typeof guard === 'function' ? guard() : String(guard));
-    put(IDENTITY_FILE, 'SERVER_ID=4711\n');
-    put('/run/sovereign/instance-id', '9999\n');
-    fs.writeFileSync(path.join(root, 'sovereign-identity'), IDENTITY_SCRIPT, { mode: 0o755 });
-    const template = '/etc/acme/credentials.env';
-    put(`${ROLLOUT_STATE_DIR}/current-bundle.json`, JSON.stringify({ parts: [{ name: 'acme', files: [{ path: template, template: true }] }] }));
+    const template = cloneRegistering([ERROR_MONITORING_ENV]);
     // Left by real write_atomic crashes: mkstemp's names, from the same prefix the agent uses.
     const leftovers = [
-      `/etc/acme/.sovereign-rollout.${'a1_b2c3d'}`,
+      `${path.dirname(template)}/.sovereign-rollout.${'a1_b2c3d'}`,
       `${path.dirname(ERROR_MONITORING_ENV)}/.sovereign-rollout.zz9_0000`,
       `${ROLLOUT_STATE_DIR}/.sovereign-rollout.q0w9e8r7`,
     ];
