@@ -4,11 +4,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { TEXTFILE_DIR } from '../../lib/monitoring/private/paths';
 import { JOB_METRIC_SCRIPT } from '../../lib/monitoring/private/scripts';
+import { TEXTFILE_CD_FUNCTION } from '../../lib/monitoring/private/textfile-dir-shell';
+import { isRoot, testWithRealParts } from '../setup/real-parts';
 
 // textfile_cd, as the job hook renders it (the host tables' checks and the egress refresh include the same function):
 // each refusal says its own cause, and a symlink swapped in between its symlink test and its cd is refused.
 
-const isRoot = process.getuid?.() === 0;
 let dir: string;
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'textfile-cd-')); });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -58,9 +59,39 @@ test('a file at the path: the directory cannot be made, and mkdir says why', () 
   expect(r.stderr).toMatch(new RegExp(`^sovereign-job-metric: ${textfiles()} cannot be made \\(mkdir: .*File exists\\): ${written} not written\n$`));
 });
 
-(isRoot ? test : test.skip)("a directory of another user's is refused with its owner and the fix; nothing is written in it", () => {
+const foreign = "a directory of another user's is refused with its owner and the fix; nothing is written in it";
+testWithRealParts(isRoot, foreign, 'root (chown to another uid)')(foreign, () => {
   fs.mkdirSync(textfiles(), { recursive: true });
   fs.chownSync(textfiles(), 65534, 65534);
   expect(hook()).toEqual({ status: 1, stderr: `sovereign-job-metric: ${textfiles()} is owned by uid 65534, not 0 (chown it to root or remove it): ${written} not written\n` });
   expect(fs.readdirSync(textfiles())).toEqual([]);
+});
+
+/** Runs textfile_cd alone with `TEXTFILE_DIR` as given, in `cwd`; prints the working directory it entered. */
+function textfileCd(textfileDir: string, cwd = dir) {
+  const r = spawnSync('sh', ['-c', `${TEXTFILE_CD_FUNCTION}\ntextfile_cd who f.prom || exit 1; pwd -P`], {
+    encoding: 'utf8', cwd, env: { PATH: process.env.PATH, TEXTFILE_DIR: textfileDir },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Review: with a trailing /, -L, cd -P and stat without -L all resolve a symlink, so a symlinked directory passed
+// every check; a relative path was looked up again inside the directory the cd entered.
+test('a symlink named with a trailing slash is refused as a symlink, and one with several slashes too', () => {
+  const victim = path.join(dir, 'victim');
+  fs.mkdirSync(victim);
+  const link = path.join(dir, 'node-exporter');
+  fs.symlinkSync(victim, link);
+  for (const named of [`${link}/`, `${link}///`]) {
+    expect(textfileCd(named)).toEqual({ status: 1, stdout: '', stderr: `who: ${link} is a symlink: f.prom not written; remove it (the next run makes the directory again)\n` });
+  }
+  expect(fs.readdirSync(victim)).toEqual([]);
+});
+
+test('a real directory named with a trailing slash is entered; a relative path is refused as not absolute', () => {
+  const real = path.join(dir, 'node-exporter');
+  fs.mkdirSync(real);
+  expect(textfileCd(`${real}/`)).toEqual({ status: 0, stdout: `${fs.realpathSync(real)}\n`, stderr: '' });
+  expect(textfileCd('node-exporter')).toEqual({ status: 1, stdout: '', stderr: 'who: node-exporter is not an absolute path: f.prom not written; set it to one\n' });
+  expect(fs.readdirSync(real)).toEqual([]);
 });

@@ -12,10 +12,17 @@
  * `textfile_cd … || exit 1` in a script that writes nothing else. Write there with relative names and `mv -T`.
  *
  * Whether `.` is the directory at the path is asked of the path itself (`stat` without `-L`: the link, were one
- * swapped in), compared by device and inode: a symlink put there between the `-L` test and `cd -P` is followed by
+ * swapped in; trailing slashes are dropped first, since with one the system resolves the link), compared by device
+ * and inode: a symlink put there between the `-L` test and `cd -P` is followed by
  * `cd -P` and by `[ . -ef ]` alike, into a directory that passes the owner's check too (/etc is root's).
  */
 export const TEXTFILE_CD_FUNCTION = `textfile_cd() { # <who> <file>
+  # A trailing / makes -L, cd -P and stat all follow a symlink; a relative path is read again after the cd.
+  while case $TEXTFILE_DIR in ?*/) true;; *) false;; esac; do TEXTFILE_DIR=\${TEXTFILE_DIR%/}; done
+  case $TEXTFILE_DIR in
+    /*) ;;
+    *) echo "$1: $TEXTFILE_DIR is not an absolute path: $2 not written; set it to one" >&2; return 1;;
+  esac
   if [ -L "$TEXTFILE_DIR" ]; then
     set -- "$1" "$2" "is a symlink" "; remove it (the next run makes the directory again)"
   elif ! textfile_made=$(mkdir -p -- "$TEXTFILE_DIR" 2>&1); then
