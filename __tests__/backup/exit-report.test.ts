@@ -493,14 +493,15 @@ test('restic_on refuses a setting restic or ssh cannot be given whole, naming it
     "box_HOST=h.example box_USER=$'u\\t1'",
     'rc restic_on box snapshots',
     // Users OpenSSH 9.2 refuses unnamed (a ;, a leading -, a trailing space) or 10.0 expands (% and ${}).
-    "for box_USER in 'u1;x' -u1 'u1 ' u1%h 'u1${HOME}'; do rc restic_on box snapshots; done",
+    // And two whose start only looks like an account name's (a password pasted alone): nothing of them is shown.
+    "for box_USER in 'u1;x' -u1 'u1 ' u1%h 'u1${HOME}' 'u1abc;x' 'u7Hx$pw'; do rc restic_on box snapshots; done",
     `box_USER=u1 SB_ETC='${tmp}/etc/\${HOME}'`,
     'rc restic_on box snapshots',
     'ok done',
     '',
   ].join('\n'));
   if (result.code !== 0) throw new Error(result.stderr);
-  expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8')).toBe('1\n'.repeat(8));
+  expect(fs.readFileSync(path.join(tmp, 'outcomes'), 'utf8')).toBe('1\n'.repeat(10));
   expect(fs.existsSync(path.join(tmp, 'restic.ran'))).toBe(false);
   expect(result.stderr).toContain(`restic cannot be given the word h\\"\\'x in a command it splits itself (sftp.command, --password-command): `
     + 'it is empty, ends in a backslash, or holds both quotes. Fix: choose a value without them');
@@ -510,9 +511,9 @@ test('restic_on refuses a setting restic or ssh cannot be given whole, naming it
     + '(starting with a letter or digit). Fix: set box_USER in backup.conf to the account name as the Storage Box gives it (u123456 or u123456-sub1)\n';
   const begins = 'it begins u1; the rest is not shown, as it may hold a password';
   const hidden = 'not shown, as it may hold a password';
-  const shown = [hidden, begins, hidden, begins, begins, begins];
+  const shown = [hidden, begins, hidden, begins, begins, begins, hidden, hidden];
   expect(result.stderr.split('\n').filter((line) => line.includes('the SSH user of target')).map((line) => `${line}\n`)).toEqual(shown.map(userRefusal));
-  expect(result.stderr).not.toMatch(/u1\\?;x|u1%h|u1\\?\$/);
+  expect(result.stderr).not.toMatch(/u1\\?;x|u1%h|u1\\?\$|u1abc|u7|Hx/);
   expect(result.stderr).toMatch(/ssh_options_to: ssh cannot be given \S*\/etc\/\\\$\\\{HOME\\\}\/ssh\/known_hosts\.box: .*in a path, \$\{, which ssh expands\. Fix: /);
 });
 

@@ -639,7 +639,8 @@ ssh_options_to() {
   if [[ ! $__user =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
     # Shown no further than an account name's start: a password pasted there reaches the journal and the failure ping.
     __shown='not shown, as it may hold a password'
-    [[ ! $__user =~ ^u[0-9]+(-sub[0-9]+)? ]] || __shown="it begins \${BASH_REMATCH[0]}; the rest is not shown, as it may hold a password"
+    # The start is shown only when it is a whole account name, ended by the first refused character ('u7Hx$pw' shows nothing).
+    [[ ! $__user =~ ^(u[0-9]+(-sub[0-9]+)?)([^A-Za-z0-9._-]|$) ]] || __shown="it begins \${BASH_REMATCH[1]}; the rest is not shown, as it may hold a password"
     printf '%s: the SSH user of target %s is refused (%s): ssh refuses or rewrites a user outside letters, digits, . _ - (starting with a letter or digit). Fix: set %s_USER in backup.conf to the account name as the Storage Box gives it (u123456 or u123456-sub1)\\n' "\${FUNCNAME[1]}" "$__t" "$__shown" "$__t" >&2
     return 2
   fi
