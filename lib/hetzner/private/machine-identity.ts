@@ -1,5 +1,5 @@
 import { BundlePart } from '../machine-bundle';
-import { ROLLOUT_STATE_DIR, WRITE_LEFTOVER_PATTERN } from './rollout-agent';
+import { ROLLOUT_STATE_DIR, WRITE_LEFTOVERS_REMOVED_FUNCTION } from './rollout-agent';
 
 // Machine identity: every on-machine job checks that it runs on the server its bundle was built for.
 // A server built from another machine's snapshot (staging from production, a restored snapshot)
@@ -217,13 +217,14 @@ def lock_down(built_for, runs_as):
             % (runs_as, built_for, len(units), removed))
 
 
-# write_atomic's temporary file, as the rollout agent names it and removes it.
-WRITE_LEFTOVER = re.compile(r"${WRITE_LEFTOVER_PATTERN}")
+${WRITE_LEFTOVERS_REMOVED_FUNCTION}
 
 
 def remove_write_leftovers(directories):
     """Removes the regular files named as write_atomic's temporary file in each directory, opened without following a
-    symlink (another user's, planted) and read relative to it. Returns how many it removed."""
+    symlink (another user's, planted) and read relative to it. Returns how many it removed. Unlike the agent's walk, only
+    the last component is opened so: what is removed is only regular files of write_atomic's exact name, and the clone
+    runs none of the original's writers yet."""
     removed = 0
     for directory in sorted(directories):
         try:
@@ -231,13 +232,7 @@ def remove_write_leftovers(directories):
         except OSError:
             continue  # missing, or a symlink: nothing of write_atomic's is there
         try:
-            for name in os.listdir(fd):
-                try:
-                    if WRITE_LEFTOVER.match(name) and stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                        os.unlink(name, dir_fd=fd)
-                        removed += 1
-                except FileNotFoundError:
-                    pass
+            removed += len(write_leftovers_removed(fd))
         finally:
             os.close(fd)
     return removed

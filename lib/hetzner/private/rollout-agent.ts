@@ -42,6 +42,28 @@ function removalToolsPattern(): string {
  */
 export const WRITE_LEFTOVER_PATTERN = String.raw`\.sovereign-rollout\.[a-z0-9_]{8}\Z`;
 
+/**
+ * Python (needs os, re, stat): `write_leftovers_removed(fd)` removes write_atomic's leftovers of the directory open at
+ * `fd` (that exact name, regular files only, relative to the fd) and returns their names. The agent logs them; a
+ * clone's lock-down counts them: one removal for both.
+ */
+export const WRITE_LEFTOVERS_REMOVED_FUNCTION = `# write_atomic's temporary file (tempfile.mkstemp's name: 8 of [a-z0-9_]).
+WRITE_LEFTOVER = re.compile(r"${WRITE_LEFTOVER_PATTERN}")
+
+
+def write_leftovers_removed(fd):
+    removed = []
+    for name in sorted(os.listdir(fd)):
+        if not WRITE_LEFTOVER.match(name):
+            continue
+        try:
+            if stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                os.unlink(name, dir_fd=fd)
+                removed.append(name)
+        except FileNotFoundError:
+            pass
+    return removed`;
+
 /** Where the agent keeps its state on the machine: current version, staged releases, the lock. */
 export const ROLLOUT_STATE_DIR = '/var/lib/sovereign/rollout';
 
@@ -196,8 +218,7 @@ def write_atomic(path, data, mode, owner="root:root", dir_fd=None):
         raise
 
 
-# write_atomic's temporary file (tempfile.mkstemp's name: 8 of [a-z0-9_]).
-WRITE_LEFTOVER = re.compile(r"${WRITE_LEFTOVER_PATTERN}")
+${WRITE_LEFTOVERS_REMOVED_FUNCTION}
 
 
 def remove_write_leftovers(directories):
@@ -217,16 +238,8 @@ def remove_write_leftovers(directories):
 
 
 def remove_leftovers_in(fd, directory):
-    """Removes write_atomic's leftovers (WRITE_LEFTOVER, regular files only) of the directory open at \`fd\`, logging each."""
-    for name in sorted(os.listdir(fd)):
-        if not WRITE_LEFTOVER.match(name):
-            continue
-        try:
-            if not stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                continue
-            os.unlink(name, dir_fd=fd)
-        except FileNotFoundError:
-            continue
+    """Removes write_atomic's leftovers of the directory open at \`fd\`, logging each."""
+    for name in write_leftovers_removed(fd):
         log("removed %s, left by a write cut short" % os.path.join(directory, name))
 
 
