@@ -12,6 +12,7 @@ import { escapeTemplateSequences, resolveTemplate } from './private/terraform-te
 import { readableSecretFiles } from './private/readable-secret-files';
 import { recordBuilt } from './private/synthesized-argument';
 import { guardStack } from '../core/private/guard-stack';
+import { ROLLOUT_STEP_SCRIPT } from './private/rollout-step-script';
 
 /** How `cdktf deploy` reaches a machine to roll its bundle out. */
 export interface MachineRolloutOptions {
@@ -41,15 +42,6 @@ export interface MachineRolloutOptions {
 
 /** Where a rollout's files land on the machine before the agent takes them; root-only, removed after. */
 const INCOMING = `${ROLLOUT_STATE_DIR}/incoming`;
-/**
- * Where Terraform writes each `remote-exec` step before running it as root. Its default is
- * `/tmp/terraform_<random>.sh`, mode 0777, left behind (blanked on success, whole on failure): in /tmp any local
- * user may rewrite it between upload and run, hardened machines mount /tmp `noexec` (the step then fails with
- * 126), and audits flag the world-writable files (hashicorp/terraform#24324). /root is root's alone. One name,
- * so that each rollout reuses the one file instead of leaving another: the steps run one after the other, and
- * Terraform's state lock keeps a second deploy from rolling out to the same machine meanwhile.
- */
-const STEP_SCRIPT = '/root/.sovereign-rollout-step.sh';
 const TOKEN = /\$\{TfToken\[[^\]]+\]\}/g;
 /**
  * A trigger of every rollout: a library version whose agent changed, and nothing of the bundle, rolls out once, so the
@@ -155,7 +147,7 @@ export class MachineRollout extends Construct {
         user: 'root',
         port: options.port === undefined ? 22 : Port.parse(options.port).from,
         timeout: `${(options.connectTimeout ?? Duration.minutes(5)).toSeconds()}s`,
-        scriptPath: STEP_SCRIPT,
+        scriptPath: ROLLOUT_STEP_SCRIPT,
         ...(options.sshPrivateKey ? { privateKey: options.sshPrivateKey.stringValue } : {}),
         ...(options.hostKey ? { hostKey: options.hostKey.trim() } : {}),
       },

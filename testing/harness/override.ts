@@ -6,6 +6,7 @@ import { aType, checkOptions, fail, is, orNothing, requireString, withFix } from
 import { OVERRIDE_FILE } from './stand-in-names';
 import { bundleDocumentOf } from '../bundle';
 import { invalidValue, missingValue, ValidationError } from '../../lib/core/validation-message';
+import { ROLLOUT_STEP_SCRIPT } from '../../lib/hetzner/private/rollout-step-script';
 
 /** Where the machines' bundles go when a stand-in stack is applied. */
 export interface RolloutTarget {
@@ -298,8 +299,9 @@ function stepScriptOf(scriptPath: string, port: number, rollout: string): string
  * `.sovereign-rollout-step.<port>.<resource>.sh` only, each looked at without following a symlink; a symlink or
  * directory of the name is left alone. Internal: `LoopbackMachine.stop()` calls it while the port is still its sshd's.
  */
-export function removeStepScripts(port: number, dir = '/root'): void {
-  const prefix = `.sovereign-rollout-step.${port}.`;
+export function removeStepScripts(port: number, dir = path.posix.dirname(ROLLOUT_STEP_SCRIPT)): void {
+  const ext = path.posix.extname(ROLLOUT_STEP_SCRIPT);
+  const prefix = `${path.posix.basename(ROLLOUT_STEP_SCRIPT, ext)}.${port}.`;
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -307,7 +309,7 @@ export function removeStepScripts(port: number, dir = '/root'): void {
     return; // no such directory: no rollout wrote a step file there
   }
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.sh')) continue;
+    if (!name.startsWith(prefix) || !name.endsWith(ext)) continue;
     const file = path.join(dir, name);
     if (fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) fs.rmSync(file, { force: true });
   }
