@@ -11,9 +11,10 @@ export interface PrepareRefusedErrorOptions {
 
 /**
  * `LoopbackMachine.prepareFor`, or the cluster setup prepareFor runs, refused the bundle or this host before it made
- * anything (or after undoing what it made): its message names the machine, the value it refused and the fix. A ValidationError, so that a caller that catches the library's refusals catches this one too. A failure of
- * a step it runs (an `ip` or `initdb` that exits non-zero) is thrown as that step's own error instead, since no fix of
- * the input is known for it.
+ * anything (or after undoing what it made): its message names the machine, the value it refused and the fix. A
+ * ValidationError, so that a caller that catches the library's refusals catches this one too. A failure of a step it
+ * runs (an `ip` or `initdb` that exits non-zero) is thrown as that step's own error instead, since no fix of the input
+ * is known for it.
  */
 export class PrepareRefusedError extends ValidationError {
   /** The error this one says again in its caller's words (prepareFor's, of its cluster setup's refusal), if any. */
@@ -23,6 +24,8 @@ export class PrepareRefusedError extends ValidationError {
     super(message);
     this.name = 'PrepareRefusedError';
     // As ES2022's Error does with { cause }: an own property, not enumerable, there only when passed.
-    if (options && 'cause' in options) Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true, enumerable: false });
+    if (options && 'cause' in options) {
+      Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true, enumerable: false });
+    }
   }
 }
