@@ -85,6 +85,10 @@ test('a symlink named with a trailing slash is refused as a symlink, and one wit
   for (const named of [`${link}/`, `${link}///`]) {
     expect(textfileCd(named)).toEqual({ status: 1, stdout: '', stderr: `who: ${link} is a symlink: f.prom not written; remove it (the next run makes the directory again)\n` });
   }
+  // After /. or /.. the system resolves the link too: such a path is refused before anything is looked at.
+  for (const named of [`${link}/.`, `${link}/./`, `${link}/../node-exporter/.`, `${dir}/./node-exporter`]) {
+    expect(textfileCd(named)).toEqual({ status: 1, stdout: '', stderr: `who: ${named.replace(/\/+$/, '')} has a . or .. component: f.prom not written; name the directory itself\n` });
+  }
   expect(fs.readdirSync(victim)).toEqual([]);
 });
 
@@ -92,6 +96,7 @@ test('a real directory named with a trailing slash is entered; a relative path i
   const real = path.join(dir, 'node-exporter');
   fs.mkdirSync(real);
   expect(textfileCd(`${real}/`)).toEqual({ status: 0, stdout: `${fs.realpathSync(real)}\n`, stderr: '' });
-  expect(textfileCd('node-exporter')).toEqual({ status: 1, stdout: '', stderr: 'who: node-exporter is not an absolute path: f.prom not written; set it to one\n' });
+  expect(textfileCd('node-exporter')).toEqual({ status: 1, stdout: '', stderr: "who: 'node-exporter' is not an absolute path: f.prom not written; set it to one\n" });
+  expect(textfileCd('')).toEqual({ status: 1, stdout: '', stderr: "who: '' is not an absolute path: f.prom not written; set it to one\n" });
   expect(fs.readdirSync(real)).toEqual([]);
 });
