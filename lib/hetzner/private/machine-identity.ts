@@ -232,7 +232,7 @@ def remove_write_leftovers(directories):
         except OSError:
             continue  # missing, or a symlink: nothing of write_atomic's is there
         try:
-            removed += len(write_leftovers_removed(fd))
+            removed += sum(1 for _ in write_leftovers_removed(fd))
         finally:
             os.close(fd)
     return removed

@@ -44,25 +44,26 @@ export const WRITE_LEFTOVER_PATTERN = String.raw`\.sovereign-rollout\.[a-z0-9_]{
 
 /**
  * Python (needs os, re, stat): `write_leftovers_removed(fd)` removes write_atomic's leftovers of the directory open at
- * `fd` (that exact name, regular files only, relative to the fd) and returns their names. The agent logs them; a
- * clone's lock-down counts them: one removal for both.
+ * `fd` (that exact name, regular files only, relative to the fd), yielding each name once it is gone. The agent logs
+ * them as they go (a later failure leaves the earlier ones logged); a clone's lock-down counts them.
  */
 export const WRITE_LEFTOVERS_REMOVED_FUNCTION = `# write_atomic's temporary file (tempfile.mkstemp's name: 8 of [a-z0-9_]).
 WRITE_LEFTOVER = re.compile(r"${WRITE_LEFTOVER_PATTERN}")
 
 
 def write_leftovers_removed(fd):
-    removed = []
+    """Removes write_atomic's temporary files (a write cut short) of the directory open at fd, regular files of that
+    exact name only, yielding each name once it is gone."""
     for name in sorted(os.listdir(fd)):
         if not WRITE_LEFTOVER.match(name):
             continue
         try:
-            if stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                os.unlink(name, dir_fd=fd)
-                removed.append(name)
+            if not stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                continue
+            os.unlink(name, dir_fd=fd)
         except FileNotFoundError:
-            pass
-    return removed`;
+            continue
+        yield name`;
 
 /** Where the agent keeps its state on the machine: current version, staged releases, the lock. */
 export const ROLLOUT_STATE_DIR = '/var/lib/sovereign/rollout';
