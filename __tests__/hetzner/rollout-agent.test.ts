@@ -17,6 +17,8 @@ import { alive, signal, statFields } from '../../testing/harness/processes';
 import { isRoot, MACHINE_PYTHON, testWhereHostHas, testWithRealParts } from '../setup/real-parts';
 import { recordedCalls, recordingWrapper } from '../setup/recording-wrapper';
 
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+
 // The rollout agent run directly, as the rollout's last provisioner runs it, on a machine whose file
 // system is a directory (SOVEREIGN_ROOT) and whose systemctl records its calls. The end-to-end suite
 // (machine-rollout-e2e.test.ts) runs it through Terraform and SSH; this one pins its decisions.
@@ -912,7 +914,6 @@ sys.exit(0 if all(name in known for name in asked) else 1)
 
   // Review: write_atomic set the mode and owner of its temporary file by its name, which another process writing in the
   // directory could swap for a symlink (chmod and chown follow one) between the write and the rename.
-  const hasStrace = spawnSync('strace', ['-V']).status === 0;
   const onTheFd = "write_atomic sets the mode and owner on the open file, syncs it, then renames it: no chmod or chown by a name";
   testWithRealParts(hasStrace && isRoot, onTheFd, 'strace, and root (to give the file an owner)')(onTheFd, () => {
     const m = machine();
@@ -2430,7 +2431,7 @@ describe("the rollout agent's textfile metric", () => {
   const machines: Machine[] = [];
   afterAll(() => machines.forEach((m) => m.remove()));
   const traced = 'is written by write_atomic relative to the directory opened without following a symlink, the file and then the directory synced';
-  testWithRealParts(spawnSync('strace', ['-V']).status === 0, traced, 'strace (scripts/system-packages.sh installs it)')(traced, () => {
+  testWithRealParts(hasStrace, traced, 'strace (scripts/system-packages.sh installs it)')(traced, () => {
     const m = new Machine();
     machines.push(m);
     const trace = path.join(m.dir, 'trace');

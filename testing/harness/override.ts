@@ -290,8 +290,14 @@ function machineOf(resourceName: string, resource: any, naming: RolloutNaming): 
  * directory stays the stack's choice.
  */
 function stepScriptOf(scriptPath: string, port: number, rollout: string): string {
+  const { prefix, ext } = stepScriptParts(scriptPath, port);
+  return `${prefix}${rollout}${ext}`;
+}
+
+/** What every step file of `scriptPath` for `port` starts and ends with: `stepScriptOf` less the rollout's name. */
+function stepScriptParts(scriptPath: string, port: number): { prefix: string; ext: string } {
   const ext = path.posix.extname(scriptPath);
-  return `${scriptPath.slice(0, scriptPath.length - ext.length)}.${port}.${rollout}${ext}`;
+  return { prefix: `${scriptPath.slice(0, scriptPath.length - ext.length)}.${port}.`, ext };
 }
 
 /**
@@ -300,8 +306,7 @@ function stepScriptOf(scriptPath: string, port: number, rollout: string): string
  * directory of the name is left alone. Internal: `LoopbackMachine.stop()` calls it while the port is still its sshd's.
  */
 export function removeStepScripts(port: number, dir = path.posix.dirname(ROLLOUT_STEP_SCRIPT)): void {
-  const ext = path.posix.extname(ROLLOUT_STEP_SCRIPT);
-  const prefix = `${path.posix.basename(ROLLOUT_STEP_SCRIPT, ext)}.${port}.`;
+  const { prefix, ext } = stepScriptParts(path.posix.basename(ROLLOUT_STEP_SCRIPT), port);
   let names: string[];
   try {
     names = fs.readdirSync(dir);
