@@ -543,19 +543,29 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
     expect({ out: r.stdout.trim().split('\n'), stderr: r.stderr }).toEqual({ out: ['rc=0', '1'], stderr: '' });
   });
 
+  /**
+   * The metadata guard's ruleset and check written into a fresh `dir`, and the shell that loads the guard, deletes its
+   * table and runs the check with node exporter's directory at `textfiles`, then echoes its exit status.
+   */
+  function guardCheckIn(prefix: string): (textfiles: string) => string {
+    const { app } = environment();
+    ensureBasePart(app);
+    const into = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    dir = into;
+    const ruleset = path.join(into, 'guard.nft');
+    fs.writeFileSync(ruleset, text(app, METADATA_GUARD_RULESET));
+    const check = path.join(into, 'check');
+    fs.writeFileSync(check, text(app, `/usr/local/sbin/${METADATA_GUARD_CHECK}`), { mode: 0o755 });
+    return (textfiles) => `nft -f ${ruleset} && nft delete table ${METADATA_GUARD_TABLE} && `
+      + `SOVEREIGN_SYSTEMCTL=${noNftablesService(into)} METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"`;
+  }
+
   // The metadata guard had no check: a load that left it out, or `nft delete table`, let any process read the backup
   // secrets in the user data, silently, until the next boot.
   test("the metadata guard's check loads it again when it was deleted, counts the repair and records it for node exporter", () => {
-    const { app } = environment();
-    ensureBasePart(app);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-check-'));
-    const ruleset = path.join(dir, 'guard.nft');
-    fs.writeFileSync(ruleset, text(app, METADATA_GUARD_RULESET));
-    const check = path.join(dir, 'check');
-    fs.writeFileSync(check, text(app, `/usr/local/sbin/${METADATA_GUARD_CHECK}`), { mode: 0o755 });
-    const textfiles = path.join(dir, 'textfiles');
-    const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${ruleset} && nft delete table ${METADATA_GUARD_TABLE} && `
-      + `SOVEREIGN_SYSTEMCTL=${noNftablesService(dir)} METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"; nft list table ${METADATA_GUARD_TABLE} | grep -c 'meta skuid != 0 reject'`], { encoding: 'utf8' });
+    const deletedThenChecked = guardCheckIn('metadata-guard-check-');
+    const textfiles = path.join(dir!, 'textfiles');
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', `${deletedThenChecked(textfiles)}; nft list table ${METADATA_GUARD_TABLE} | grep -c 'meta skuid != 0 reject'`], { encoding: 'utf8' });
     expect(r.stdout.trim().split('\n')).toEqual(['rc=0', '1']);
     expect(r.stderr).toMatch(/table inet sovereign_metadata_guard is missing; loading/);
     const metric = fs.readFileSync(path.join(textfiles, 'sovereign_metadata_guard.prom'), 'utf8');
@@ -566,19 +576,12 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   // Review: the checks wrote their textfile and repairs by the path of node exporter's directory, which sits in
   // prometheus's /var/lib/prometheus: prometheus could swap it for a symlink, and root made and renamed files in its target.
   test("a check never writes through a symlink planted where node exporter's directory was, nor in a directory of another user's; the table is loaded again all the same", () => {
-    const { app } = environment();
-    ensureBasePart(app);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-textfiles-'));
-    const ruleset = path.join(dir, 'guard.nft');
-    fs.writeFileSync(ruleset, text(app, METADATA_GUARD_RULESET));
-    const check = path.join(dir, 'check');
-    fs.writeFileSync(check, text(app, `/usr/local/sbin/${METADATA_GUARD_CHECK}`), { mode: 0o755 });
-    const textfiles = path.join(dir, 'node-exporter');
-    const victim = path.join(dir, 'victim');
+    const deletedThenChecked = guardCheckIn('metadata-guard-textfiles-');
+    const textfiles = path.join(dir!, 'node-exporter');
+    const victim = path.join(dir!, 'victim');
     fs.mkdirSync(victim);
     const run = () => {
-      const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${ruleset} && nft delete table ${METADATA_GUARD_TABLE} && `
-        + `SOVEREIGN_SYSTEMCTL=${noNftablesService(dir!)} METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"; nft list table ${METADATA_GUARD_TABLE} >/dev/null && echo loaded`], { encoding: 'utf8' });
+      const r = spawnSync('unshare', ['-n', 'sh', '-c', `${deletedThenChecked(textfiles)}; nft list table ${METADATA_GUARD_TABLE} >/dev/null && echo loaded`], { encoding: 'utf8' });
       return { out: r.stdout.trim().split('\n'), stderr: r.stderr };
     };
     fs.symlinkSync(victim, textfiles);
@@ -606,24 +609,17 @@ describeWithRealParts(canRun, 'the private-network ingress table', 'root, unshar
   // Review: the check read its repairs and its textfile by path before textfile_cd, through a symlink planted in
   // node exporter's place: a FIFO there blocked sed, the oneshot unit never ended and the table was never loaded again.
   test('a FIFO planted at the repairs\' and textfile\'s names behind a symlinked directory neither blocks the check nor keeps the table from loading', () => {
-    const { app } = environment();
-    ensureBasePart(app);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadata-guard-fifo-'));
-    const ruleset = path.join(dir, 'guard.nft');
-    fs.writeFileSync(ruleset, text(app, METADATA_GUARD_RULESET));
-    const check = path.join(dir, 'check');
-    fs.writeFileSync(check, text(app, `/usr/local/sbin/${METADATA_GUARD_CHECK}`), { mode: 0o755 });
-    const victim = path.join(dir, 'victim');
+    const deletedThenChecked = guardCheckIn('metadata-guard-fifo-');
+    const victim = path.join(dir!, 'victim');
     fs.mkdirSync(victim);
     for (const name of ['.sovereign_metadata_guard.repairs', 'sovereign_metadata_guard.prom']) {
       expect(spawnSync('mkfifo', [path.join(victim, name)]).status).toBe(0);
     }
-    const textfiles = path.join(dir, 'node-exporter');
+    const textfiles = path.join(dir!, 'node-exporter');
     fs.symlinkSync(victim, textfiles);
     // The timeout only kills a check that blocks (the unfixed one did, for good): nothing is asserted about time.
-    const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -f ${ruleset} && nft delete table ${METADATA_GUARD_TABLE} && `
-      + `SOVEREIGN_SYSTEMCTL=${noNftablesService(dir)} METADATA_GUARD_RULESET_FILE=${ruleset} METADATA_GUARD_TEXTFILE_DIR=${textfiles} ${check}; echo "rc=$?"; nft list table ${METADATA_GUARD_TABLE} >/dev/null && echo loaded`],
-    { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', `${deletedThenChecked(textfiles)}; nft list table ${METADATA_GUARD_TABLE} >/dev/null && echo loaded`],
+      { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
     expect(r.signal).toBeNull();
     expect(r.stdout.trim().split('\n')).toEqual(['rc=0', 'loaded']);
     expect(r.stderr).toMatch(/table inet sovereign_metadata_guard is missing; loading/);
