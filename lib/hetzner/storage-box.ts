@@ -170,8 +170,8 @@ const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function describeCharacter(code: number): string {
   const named: Record<string, string> = {
     ' ': 'a space', '\t': 'a tab', '\n': 'a newline', '\r': 'a carriage return', ':': 'a colon', '@': 'an at sign',
-    "'": 'a single quote', '"': 'a double quote', '`': 'a backquote', '\\': 'a backslash', '/': 'a slash', '-': 'a hyphen',
-    '.': 'a dot', '_': 'an underscore', '$': 'a dollar sign', '%': 'a percent sign',
+    "'": 'a single quote', '"': 'a double quote', '`': 'a backquote', '\\': 'a backslash', '/': 'a slash',
+    '$': 'a dollar sign', '%': 'a percent sign',
   };
   const c = String.fromCodePoint(code);
   return named[c] ?? `U+${code.toString(16).toUpperCase().padStart(4, '0')} (a character outside letters, digits, ".", "_" and "-")`;
