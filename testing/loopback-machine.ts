@@ -107,10 +107,10 @@ export class LoopbackMachine {
     public readonly log: string[],
   ) {}
 
-  /** Whether `prepareFor` made a namespace (and maybe started a server) that `stop` must remove. */
-  private prepared = false;
-
-  /** The machine whose bundle `prepareFor` prepared this one for, for the refusal of a second call. */
+  /**
+   * The machine whose bundle `prepareFor` prepared this one for, for the refusal of a second call; set while it made a
+   * namespace (and maybe started a server) that `stop` must remove.
+   */
   private preparedFor?: string;
 
   /** The network namespace `prepareFor` runs servers in: named by sshd's port, which no other machine here has now. */
@@ -136,7 +136,7 @@ export class LoopbackMachine {
         + 'prepareFor makes only what PostgreSQL\'s package makes, for a \'postgresql <major>\' part. Fix: pass the bundle of a machine with a '
         + 'PostgresDatabase, or roll this one out without prepareFor.');
     }
-    if (this.prepared) {
+    if (this.preparedFor !== undefined) {
       throw new PrepareRefusedError(`${where}: this machine is prepared already, for ${this.preparedFor}'s bundle, and one machine holds one cluster. `
         + 'Fix: start another LoopbackMachine for another machine\'s bundle, or roll out to this one without a second prepareFor.');
     }
@@ -150,7 +150,6 @@ export class LoopbackMachine {
     const addresses = conf.listenAddresses.filter((a) => /^[0-9.]+$|:/.test(a) && a !== '127.0.0.1' && a !== '::1');
     this.replaceStaleNamespace(where);
     execFileSync('ip', ['netns', 'add', this.netns], { stdio: 'pipe' });
-    this.prepared = true;
     this.preparedFor = bundle.machine;
     try {
       const inNamespace = (...args: string[]) => execFileSync('ip', ['netns', 'exec', this.netns, 'ip', ...args], { stdio: 'pipe' });
@@ -166,7 +165,7 @@ export class LoopbackMachine {
     } catch (e) {
       // The namespace is a mount under /run/netns that outlives this process: undone, a fixed retry can make it again.
       spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
-      this.prepared = false;
+      this.preparedFor = undefined;
       // createDebianCluster's refusal (a directory postgres cannot reach), said as this call's.
       throw e instanceof PrepareRefusedError ? new PrepareRefusedError(`${where}: ${e.message}`, { cause: e }) : e;
     }
@@ -240,13 +239,13 @@ export class LoopbackMachine {
    */
   public stop(): Promise<void> {
     removeStepScripts(this.port);
-    if (this.prepared) {
+    if (this.preparedFor !== undefined) {
       const cluster = clusterConfigDirectory(this.root);
       if (fs.existsSync(cluster)) {
         spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', cluster, '-m', 'immediate', '-w', 'stop'], { cwd: '/', stdio: 'ignore' });
       }
       spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
-      this.prepared = false;
+      this.preparedFor = undefined;
     }
     return stopSshd(this.child);
   }
